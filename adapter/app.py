@@ -1,0 +1,94 @@
+"""The app factory: one route table, read top to bottom (kiss-front.md §1)."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+
+import httpx
+import structlog
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from adapter import __version__
+from adapter.config import Settings
+from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
+from adapter.esuite_client.urls import UrlMap
+from adapter.kiss_api import health
+from adapter.kiss_api.auth import Authenticator
+from adapter.kiss_api.passthrough import make_passthrough
+from adapter.kiss_api.pipeline import RequestPipeline
+from adapter.kiss_api.responses import http_exception_handler
+from adapter.kiss_api.routing import ANY_METHOD, own_root_routes, root_routes
+from adapter.metrics import Metrics
+
+log = structlog.get_logger("adapter")
+
+
+def create_app(
+    settings: Settings,
+    *,
+    esuite_transport: httpx.AsyncBaseTransport | None = None,
+    clock: Callable[[], float] = time.time,
+) -> Starlette:
+    metrics = Metrics()
+    urls = UrlMap(settings.adapter_base_url or "http://localhost", settings.esuite_base_url)
+    esuite = EsuiteClient(
+        EsuiteTokenSource(settings.esuite_client_id, settings.esuite_client_secret, clock),
+        metrics,
+        timeout_seconds=settings.esuite_timeout_seconds,
+        max_connections=settings.esuite_max_connections,
+        transport=esuite_transport,
+    )
+    cm_passthrough = make_passthrough("contactmomenten")
+
+    routes = [
+        Route("/healthz", health.healthz, methods=["GET"]),
+        Route("/readyz", health.readyz, methods=["GET"]),
+        Route("/metrics", health.metrics, methods=["GET"]),
+        *own_root_routes("/contactmomenten/api/v1", {"GET": cm_passthrough, "HEAD": cm_passthrough, "POST": cm_passthrough}),
+        *root_routes("/klanten/api/v1", make_passthrough("klanten"), ANY_METHOD),
+        *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
+        *root_routes("/catalogi/api/v1", make_passthrough("catalogi"), ANY_METHOD),
+        *root_routes("/documenten/api/v1", make_passthrough("documenten"), ANY_METHOD),
+    ]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        log.info(
+            "startup",
+            version=__version__,
+            esuite_roots=[urls.esuite_root(name) for name in ("contactmomenten", "klanten", "zaken")],
+            clients=len(settings.clients),
+            contactverzoek_types=len(settings.contactverzoek_types),
+            smoelenboek=settings.smoelenboek is not None,
+        )
+        try:
+            yield
+        finally:
+            await esuite.aclose()
+            log.info("shutdown")
+
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                RequestPipeline,
+                authenticator=Authenticator(settings),
+                urls=urls,
+                adapter_base_configured=settings.adapter_base_url is not None,
+                metrics=metrics,
+                clock=clock,
+            )
+        ],
+        exception_handlers={HTTPException: http_exception_handler},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.esuite = esuite
+    app.state.metrics = metrics
+    app.state.readiness = health.Readiness()
+    return app

@@ -1,0 +1,230 @@
+"""Command line: serve, simulate, demo, token, check-config (operations.md §1)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import secrets
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from urllib.parse import quote
+
+from adapter import __version__
+from adapter.config import MIN_SECRET_LENGTH, load_settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+DEMO_INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/interne-taak"
+DEMO_TOKEN_TTL = 12 * 3600
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors exit 2, as the spec's exit codes say
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kiss-esuite-adapter", description="KISS in front of the Dimpact e-Suite.")
+    parser.add_argument("--version", action="version", version=f"kiss-esuite-adapter {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    serve = commands.add_parser("serve", help="serve the adapter (configuration from the environment)")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=8080)
+
+    simulate = commands.add_parser("simulate", help="run the e-Suite simulator alone")
+    simulate.add_argument("--host", default="127.0.0.1")
+    simulate.add_argument("--port", type=int, default=8081)
+    simulate.add_argument("--base-path", default="")
+    simulate.add_argument("--no-seed", action="store_true")
+    simulate.add_argument("--faults", metavar="FILE")
+
+    demo = commands.add_parser("demo", help="adapter and simulator together, with a ready token")
+    demo.add_argument("--port", type=int, default=8080)
+    demo.add_argument("--sim-port", type=int, default=8081)
+
+    token = commands.add_parser("token", help="print a ZGW JWT")
+    token.add_argument("--client-id", required=True)
+    token.add_argument("--secret", required=True)
+    token.add_argument("--user-id", default="")
+    token.add_argument("--user-representation", default="")
+    token.add_argument("--ttl", type=int, default=3600)
+
+    commands.add_parser("check-config", help="validate the environment and list every finding")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    environ = os.environ if environ is None else environ
+    handler = {
+        "serve": _serve,
+        "simulate": _simulate,
+        "demo": _demo,
+        "token": _token,
+        "check-config": _check_config,
+    }[args.command]
+    try:
+        return handler(args, environ)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _check_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    result = load_settings(environ)
+    print(result.report())
+    return EXIT_USAGE if result.errors else EXIT_OK
+
+
+def _token(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    from adapter.kiss_api.auth import mint_token
+
+    if len(args.secret) < MIN_SECRET_LENGTH:
+        print(f"secret must be at least {MIN_SECRET_LENGTH} characters (has {len(args.secret)})", file=sys.stderr)
+        return EXIT_USAGE
+    print(mint_token(args.client_id, args.secret, time.time(), args.ttl, args.user_id, args.user_representation))
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    import uvicorn
+
+    from adapter.app import create_app
+    from adapter.logging import configure_logging
+
+    result = load_settings(environ)
+    if result.errors:
+        print(result.report(), file=sys.stderr)
+        return EXIT_USAGE
+    settings = result.settings
+    configure_logging(settings.log_level, settings.log_format)
+    for finding in result.findings:
+        print(finding, file=sys.stderr)
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    )
+    return EXIT_OK
+
+
+def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    import uvicorn
+
+    from adapter.esuite_sim import SimulatorConfig, create_simulator
+
+    client_id = environ.get("ESUITE_CLIENT_ID") or ""
+    secret = environ.get("ESUITE_CLIENT_SECRET") or ""
+    if not client_id or not secret:
+        client_id, secret = "esuite-sim-client", secrets.token_urlsafe(36)
+        print(f"ESUITE_CLIENT_ID={client_id}\nESUITE_CLIENT_SECRET={secret}", flush=True)
+    base_path = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
+    config = SimulatorConfig(
+        client_id=client_id,
+        client_secret=secret,
+        base_url=f"http://{args.host}:{args.port}{base_path}",
+        seed=not args.no_seed,
+    )
+    app = create_simulator(config)
+    if args.faults:
+        _load_faults(app, args.faults)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
+    return EXIT_OK
+
+
+def _load_faults(app, path: str) -> None:
+    import json
+
+    from starlette.testclient import TestClient
+
+    with open(path, encoding="utf-8") as handle:
+        faults = json.load(handle)
+    with TestClient(app) as client:
+        client.put("/_sim/faults", json=faults).raise_for_status()
+
+
+def demo_environment(port: int, sim_port: int) -> dict[str, str]:
+    """The demo's own configuration (operations.md §1): it ignores the environment."""
+    return {
+        "ESUITE_BASE_URL": f"http://127.0.0.1:{sim_port}/esuite",
+        "ESUITE_CLIENT_ID": "demo-adapter",
+        "ESUITE_CLIENT_SECRET": secrets.token_urlsafe(36),
+        "CLIENTS__0__ID": "demo-kiss",
+        "CLIENTS__0__SECRET": secrets.token_urlsafe(36),
+        "CONTACTVERZOEK_TYPES__0": "Terugbelverzoek",
+        "CONTACTVERZOEK_TYPES__1": "Contactverzoek",
+        "INTERNE_TAAK_OBJECT_TYPE_URL": DEMO_INTERNE_TAAK_TYPE,
+        "ADAPTER_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
+def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    import uvicorn
+
+    from adapter.app import create_app
+    from adapter.esuite_sim import SimulatorConfig, create_simulator
+    from adapter.kiss_api.auth import mint_token
+    from adapter.logging import configure_logging
+
+    env = demo_environment(args.port, args.sim_port)
+    for name in ("LOG_LEVEL", "LOG_FORMAT"):
+        if environ.get(name):
+            env[name] = environ[name]
+    settings = load_settings(env).settings
+    configure_logging(settings.log_level, settings.log_format)
+    simulator = create_simulator(
+        SimulatorConfig(
+            client_id=env["ESUITE_CLIENT_ID"],
+            client_secret=env["ESUITE_CLIENT_SECRET"],
+            base_url=env["ESUITE_BASE_URL"],
+        )
+    )
+    adapter_url = env["ADAPTER_BASE_URL"]
+    token = mint_token("demo-kiss", env["CLIENTS__0__SECRET"], time.time(), DEMO_TOKEN_TTL, "jjansen", "Jan Jansen")
+    objects_url = (
+        f"{adapter_url}/api/v2/objects?type={quote(DEMO_INTERNE_TAAK_TYPE, safe='')}"
+        "&data_attr=betrokkene__digitaleAdressen__icontains__0612345678"
+    )
+    print(
+        f"kiss-esuite-adapter demo {__version__}\n"
+        f"adapter:    {adapter_url}\n"
+        f"simulator:  {env['ESUITE_BASE_URL']}\n"
+        f"client id:  demo-kiss\n"
+        f"token:      {token}\n"
+        f"interne-taak type: {DEMO_INTERNE_TAAK_TYPE}\n\n"
+        "Try:\n"
+        f'curl -H "Authorization: Bearer {token}" "{objects_url}"\n',
+        flush=True,
+    )
+
+    class _QuietServer(uvicorn.Server):
+        """The simulator leaves signal handling to the adapter's server, which stops both."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):
+            yield
+
+    adapter_server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=args.port, log_config=None, access_log=False)
+    )
+    sim_server = _QuietServer(
+        uvicorn.Config(simulator, host="127.0.0.1", port=args.sim_port, log_level="warning", access_log=False)
+    )
+
+    async def run_both() -> None:
+        sim_task = asyncio.create_task(sim_server.serve())
+        try:
+            await adapter_server.serve()
+        finally:
+            sim_server.should_exit = True
+            await sim_task
+
+    asyncio.run(run_both())
+    return EXIT_OK

@@ -1,0 +1,293 @@
+"""Configuration from the environment, validated once at start-up (operations.md §2).
+
+Variable names are podiumd-adapter's, matched case-insensitively, so existing deployments
+switch without renaming anything. Every problem is collected; nothing fails lazily later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+import attrs
+
+MIN_SECRET_LENGTH = 32
+OBSOLETE_VARIABLES = (
+    "AFDELINGEN_BASE_URL",
+    "AFDELINGEN_TOKEN",
+    "AFDELINGEN_OBJECT_TYPE_URL",
+    "GROEPEN_BASE_URL",
+    "GROEPEN_TOKEN",
+    "GROEPEN_OBJECT_TYPE_URL",
+)
+_CLIENT_VAR = re.compile(r"^CLIENTS__(\d+)__(ID|SECRET)$")
+_INDEXED_VAR = re.compile(r"^(CONTACTVERZOEK_TYPES|OBJECTS_TOKENS)__(\d+)$")
+
+
+@attrs.frozen
+class Client:
+    id: str
+    secret: str
+
+
+@attrs.frozen
+class ObjectsToken:
+    index: int
+    token: str = attrs.field(repr=False)
+
+
+@attrs.frozen
+class Smoelenboek:
+    object_type_url: str
+    base_url: str
+    token: str
+
+
+@attrs.frozen
+class Settings:
+    esuite_base_url: str
+    esuite_client_id: str
+    esuite_client_secret: str = attrs.field(repr=False)
+    clients: tuple[Client, ...] = attrs.field(repr=False)
+    contactverzoek_types: tuple[str, ...]
+    interne_taak_object_type_url: str
+    smoelenboek: Smoelenboek | None = attrs.field(default=None, repr=False)
+    adapter_base_url: str | None = None
+    objects_tokens: tuple[ObjectsToken, ...] = attrs.field(default=(), repr=False)
+    esuite_timeout_seconds: float = 30.0
+    esuite_max_connections: int = 100
+    log_level: str = "INFO"
+    log_format: str = "json"
+    idempotency_redis_url: str | None = attrs.field(default=None, repr=False)
+    shutdown_grace_seconds: int = 25
+
+
+@attrs.frozen
+class Finding:
+    level: str  # "ERROR" or "WARNING"
+    variable: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.level} {self.variable}: {self.message}"
+
+
+@attrs.frozen
+class ConfigResult:
+    settings: Settings | None
+    findings: tuple[Finding, ...]
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.level == "ERROR")
+
+    def report(self) -> str:
+        lines = [str(f) for f in self.findings]
+        errors = len(self.errors)
+        lines.append(f"configuration invalid: {errors} error(s)" if errors else "configuration valid")
+        return "\n".join(lines)
+
+
+class _Reader:
+    """Collects findings while reading variables; never prints a secret, only its length."""
+
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.env = {name.upper(): value for name, value in environ.items()}
+        self.findings: list[Finding] = []
+
+    def error(self, variable: str, message: str) -> None:
+        self.findings.append(Finding("ERROR", variable, message))
+
+    def warning(self, variable: str, message: str) -> None:
+        self.findings.append(Finding("WARNING", variable, message))
+
+    def get(self, name: str) -> str | None:
+        value = self.env.get(name)
+        return None if value is None or value.strip() == "" else value.strip()
+
+    def required(self, name: str) -> str | None:
+        value = self.get(name)
+        if value is None:
+            self.error(name, "required but not set")
+        return value
+
+    def secret(self, name: str, value: str | None) -> str | None:
+        if value is not None and len(value) < MIN_SECRET_LENGTH:
+            self.error(name, f"must be at least {MIN_SECRET_LENGTH} characters (has {len(value)})")
+            return None
+        return value
+
+    def http_url(self, name: str, value: str | None, *, origin_only: bool = False) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.error(name, "must be an absolute http or https URL")
+            return None
+        if parts.query or parts.fragment or value.endswith(("?", "#")):
+            self.error(name, "must not have a query or fragment")
+            return None
+        if origin_only and parts.path not in ("", "/"):
+            self.error(name, "must be an origin without a path (scheme://host[:port])")
+            return None
+        return value.rstrip("/")
+
+    def number(self, name: str, default: float, low: float, high: float, integer: bool) -> float:
+        raw = self.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw) if integer else float(raw)
+        except ValueError:
+            self.error(name, f"must be {'an integer' if integer else 'a number'} from {low:g} to {high:g}")
+            return default
+        if not low <= value <= high:
+            self.error(name, f"must be from {low:g} to {high:g}")
+            return default
+        return value
+
+    def indexed(self, prefix: str) -> list[tuple[int, str, str]]:
+        """`PREFIX__{n}` entries ordered by numeric n: (n, variable name, value)."""
+        entries = []
+        for name, value in self.env.items():
+            match = _INDEXED_VAR.match(name)
+            if match and match.group(1) == prefix:
+                entries.append((int(match.group(2)), name, value.strip()))
+        return sorted(entries)
+
+
+def load_settings(environ: Mapping[str, str]) -> ConfigResult:
+    r = _Reader(environ)
+
+    esuite_base_url = r.http_url("ESUITE_BASE_URL", r.required("ESUITE_BASE_URL"))
+    esuite_client_id = r.required("ESUITE_CLIENT_ID")
+    esuite_client_secret = r.secret("ESUITE_CLIENT_SECRET", r.required("ESUITE_CLIENT_SECRET"))
+    clients = _clients(r)
+    types = _contactverzoek_types(r)
+
+    interne_taak_type = r.required("INTERNE_TAAK_OBJECT_TYPE_URL")
+    if interne_taak_type is not None and urlsplit(interne_taak_type).scheme not in ("http", "https"):
+        r.warning("INTERNE_TAAK_OBJECT_TYPE_URL", "is not an absolute URL; KISS must use the same value")
+    smoelenboek = _smoelenboek(r, interne_taak_type)
+
+    adapter_base_url = r.http_url("ADAPTER_BASE_URL", r.get("ADAPTER_BASE_URL"), origin_only=True)
+    if r.get("ADAPTER_BASE_URL") is None:
+        r.warning("ADAPTER_BASE_URL", "not set; emitted URLs will follow the request's Host header")
+
+    objects_tokens = _objects_tokens(r)
+    timeout = r.number("ESUITE_TIMEOUT_SECONDS", 30.0, 1, 300, integer=False)
+    max_connections = int(r.number("ESUITE_MAX_CONNECTIONS", 100, 1, 10000, integer=True))
+    grace = int(r.number("SHUTDOWN_GRACE_SECONDS", 25, 0, 300, integer=True))
+
+    log_level = (r.get("LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        r.error("LOG_LEVEL", "must be DEBUG, INFO, WARNING or ERROR")
+    log_format = (r.get("LOG_FORMAT") or "json").lower()
+    if log_format not in ("json", "console"):
+        r.error("LOG_FORMAT", "must be json or console")
+
+    redis_url = r.get("IDEMPOTENCY_REDIS_URL")
+    if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss"):
+        r.error("IDEMPOTENCY_REDIS_URL", "must be a redis:// or rediss:// URL")
+
+    for name in OBSOLETE_VARIABLES:
+        if name in r.env:
+            r.warning(name, "obsolete and ignored: KISS reads afdelingen and groepen from the Objects API itself")
+
+    if any(f.level == "ERROR" for f in r.findings):
+        return ConfigResult(None, tuple(r.findings))
+    settings = Settings(
+        esuite_base_url=esuite_base_url,
+        esuite_client_id=esuite_client_id,
+        esuite_client_secret=esuite_client_secret,
+        clients=clients,
+        contactverzoek_types=types,
+        interne_taak_object_type_url=interne_taak_type,
+        smoelenboek=smoelenboek,
+        adapter_base_url=adapter_base_url,
+        objects_tokens=objects_tokens,
+        esuite_timeout_seconds=float(timeout),
+        esuite_max_connections=max_connections,
+        log_level=log_level,
+        log_format=log_format,
+        idempotency_redis_url=redis_url,
+        shutdown_grace_seconds=grace,
+    )
+    return ConfigResult(settings, tuple(r.findings))
+
+
+def _clients(r: _Reader) -> tuple[Client, ...]:
+    by_index: dict[int, dict[str, str]] = {}
+    for name, value in r.env.items():
+        match = _CLIENT_VAR.match(name)
+        if match:
+            by_index.setdefault(int(match.group(1)), {})[match.group(2)] = value.strip()
+    clients: list[Client] = []
+    seen: set[str] = set()
+    for index in sorted(by_index):
+        entry = by_index[index]
+        client_id, secret = entry.get("ID") or None, entry.get("SECRET") or None
+        if client_id is None:
+            r.error(f"CLIENTS__{index}__ID", f"missing for CLIENTS__{index}__SECRET")
+            continue
+        if secret is None:
+            r.error(f"CLIENTS__{index}__SECRET", f"missing for CLIENTS__{index}__ID")
+            continue
+        if client_id in seen:
+            r.error(f"CLIENTS__{index}__ID", "duplicate client id")
+            continue
+        seen.add(client_id)
+        if r.secret(f"CLIENTS__{index}__SECRET", secret) is not None:
+            clients.append(Client(client_id, secret))
+    if not by_index:
+        r.error("CLIENTS__0__ID", "at least one client (CLIENTS__{n}__ID and CLIENTS__{n}__SECRET) is required")
+    return tuple(clients)
+
+
+def _contactverzoek_types(r: _Reader) -> tuple[str, ...]:
+    types: list[str] = []
+    for _, name, value in r.indexed("CONTACTVERZOEK_TYPES"):
+        if value == "":
+            r.error(name, "must not be blank")
+        elif len(value) > 255:
+            r.error(name, "must be at most 255 characters")
+        elif value in types:
+            r.warning(name, "duplicate contactverzoek type")
+        else:
+            types.append(value)
+    if not r.indexed("CONTACTVERZOEK_TYPES"):
+        r.error("CONTACTVERZOEK_TYPES__0", "at least one contactverzoek type is required")
+    return tuple(types)
+
+
+def _smoelenboek(r: _Reader, interne_taak_type: str | None) -> Smoelenboek | None:
+    names = ("SMOELENBOEK_OBJECT_TYPE_URL", "SMOELENBOEK_BASE_URL", "SMOELENBOEK_TOKEN")
+    values = {name: r.get(name) for name in names}
+    present = [name for name in names if values[name] is not None]
+    if not present:
+        return None
+    missing = [name for name in names if values[name] is None]
+    for name in missing:
+        r.error(name, f"SMOELENBOEK_* must be set all three or none (missing: {name})")
+    if missing:
+        return None
+    object_type = values["SMOELENBOEK_OBJECT_TYPE_URL"]
+    if object_type == interne_taak_type:
+        r.error("SMOELENBOEK_OBJECT_TYPE_URL", "must differ from INTERNE_TAAK_OBJECT_TYPE_URL")
+    base_url = r.http_url("SMOELENBOEK_BASE_URL", values["SMOELENBOEK_BASE_URL"])
+    if base_url is None:
+        return None
+    return Smoelenboek(object_type, base_url, values["SMOELENBOEK_TOKEN"])
+
+
+def _objects_tokens(r: _Reader) -> tuple[ObjectsToken, ...]:
+    tokens: list[ObjectsToken] = []
+    for index, name, value in r.indexed("OBJECTS_TOKENS"):
+        if r.secret(name, value) is None:
+            continue
+        if any(t.token == value for t in tokens):
+            r.error(name, "duplicate token")
+            continue
+        tokens.append(ObjectsToken(index, value))
+    return tuple(tokens)

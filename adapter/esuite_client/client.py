@@ -1,0 +1,293 @@
+"""The one outbound client toward the e-Suite (esuite.md §2, operations.md §5.1–5.2, SEC-3).
+
+One pooled `httpx.AsyncClient`; an `httpx.Auth` per inbound request adds the e-Suite JWT and
+the end user's `X-Esuite-Request-User-Id`; tenacity retries idempotent calls only; every
+logical call has one time budget. Failures become `Problem`s (502/504), never a 500.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import re
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import attrs
+import httpx
+import jwt
+import orjson
+import structlog
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    retry_if_result,
+    stop_after_attempt,
+)
+
+from adapter import __version__
+from adapter.esuite_client.urls import UrlMap
+from adapter.mapping.errors import translate_upstream_error
+from adapter.mapping.query import encode_query
+from adapter.metrics import Metrics
+from adapter.problems import Problem, upstream_invalid_response, upstream_invalid_url
+
+log = structlog.get_logger("adapter.upstream")
+
+TOKEN_REUSE_SECONDS = 300
+MAX_ATTEMPTS = 3
+RETRY_STATUSES = frozenset({502, 503, 504})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
+USER_HEADER = "X-Esuite-Request-User-Id"
+_UUID_IN_PATH = re.compile(r"/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+class RefusedUrl(Exception):
+    """SEC-3: e-Suite credentials would go to a URL outside the five e-Suite roots."""
+
+
+@attrs.define
+class CallContext:
+    """What the client needs to know about the inbound request, and what it reports back."""
+
+    request_id: str
+    urls: UrlMap
+    user_id: str | None = attrs.field(default=None, repr=False)
+    upstream_calls: int = 0
+    upstream_seconds: float = 0.0
+
+
+class EsuiteTokenSource:
+    """Mints the e-Suite JWT (esuite.md §2) and reuses it for up to five minutes."""
+
+    def __init__(self, client_id: str, secret: str, clock: Callable[[], float] = time.time) -> None:
+        self._client_id = client_id
+        self._secret = secret
+        self._clock = clock
+        self._token: str | None = None
+        self._minted_at = 0.0
+
+    def bearer(self) -> str:
+        now = self._clock()
+        if self._token is None or now - self._minted_at >= TOKEN_REUSE_SECONDS:
+            issued = int(now) - 60
+            claims = {
+                "iss": self._client_id,
+                "client_id": self._client_id,
+                "iat": issued,
+                "nbf": issued,
+                "exp": int(now) + 3600,
+            }
+            self._token = "Bearer " + jwt.encode(claims, self._secret, algorithm="HS256")
+            self._minted_at = now
+        return self._token
+
+
+class EsuiteAuth(httpx.Auth):
+    """Credentials for one inbound request; refuses to send them outside the e-Suite roots."""
+
+    def __init__(self, tokens: EsuiteTokenSource, urls: UrlMap, user_id: str | None) -> None:
+        self._tokens = tokens
+        self._urls = urls
+        self._user_id = user_id
+
+    def auth_flow(self, request: httpx.Request):
+        if not self._urls.is_esuite_url(str(request.url)):
+            raise RefusedUrl()
+        request.headers["Authorization"] = self._tokens.bearer()
+        if USER_HEADER in request.headers:
+            del request.headers[USER_HEADER]
+        if self._user_id:
+            request.headers[USER_HEADER] = self._user_id
+        yield request
+
+
+@attrs.frozen
+class JsonAnswer:
+    status: int
+    body: Any  # parsed JSON, or None when the answer was not JSON
+    headers: httpx.Headers
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+def is_json_media_type(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+def _retryable_exception(idempotent: bool, error: BaseException) -> bool:
+    if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
+        return True  # nothing was sent yet: safe for every method
+    # A reset after sending may have been processed: only idempotent calls go again.
+    return idempotent and isinstance(error, (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError))
+
+
+def _problem_for(error: BaseException) -> Problem:
+    if isinstance(error, RefusedUrl):
+        return upstream_invalid_url()
+    if isinstance(error, (httpx.TimeoutException, TimeoutError)):
+        return Problem(504, "upstream-timeout")
+    return Problem(502, "upstream-unavailable")
+
+
+class EsuiteClient:
+    def __init__(
+        self,
+        tokens: EsuiteTokenSource,
+        metrics: Metrics,
+        *,
+        timeout_seconds: float,
+        max_connections: int,
+        transport: httpx.AsyncBaseTransport | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._tokens = tokens
+        self._metrics = metrics
+        self._timeout = timeout_seconds
+        self._monotonic = monotonic
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
+            follow_redirects=False,
+            headers={
+                "Accept": "application/json",
+                "User-Agent": f"kiss-esuite-adapter/{__version__}",
+                "Accept-Encoding": "gzip",
+            },
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(
+        self,
+        call: CallContext,
+        method: str,
+        url: str,
+        *,
+        target: str,
+        params: list[tuple[str, str]] | None = None,
+        content: bytes | AsyncIterator[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
+        timeout: float | None = None,
+    ) -> httpx.Response:
+        """One logical call: retries and the time budget included. Raises `Problem` on failure.
+
+        With `stream=True` the caller must close the response; the budget then ends when the
+        headers arrive and each later read has the full budget of inactivity (§5.1).
+        """
+        if params:
+            # Q-5 encoding (a space is %20), not httpx's form encoding.
+            url = f"{url}{'&' if '?' in url else '?'}{encode_query(params)}"
+        deadline = self._monotonic() + (timeout or self._timeout)
+        idempotent = method in IDEMPOTENT_METHODS
+        auth = EsuiteAuth(self._tokens, call.urls, call.user_id)
+        all_headers = {"X-Request-ID": call.request_id, **(headers or {})}
+        started = self._monotonic()
+
+        async def attempt() -> httpx.Response:
+            remaining = deadline - self._monotonic()
+            if remaining <= 0:
+                raise httpx.TimeoutException("budget exhausted")
+            request = self._http.build_request(
+                method,
+                url,
+                content=content,
+                headers=all_headers,
+                timeout=httpx.Timeout(remaining, connect=min(5.0, remaining)),
+            )
+            async with asyncio.timeout(remaining):
+                response = await self._http.send(request, auth=auth, stream=True)
+                if not stream or (idempotent and response.status_code in RETRY_STATUSES):
+                    try:
+                        await response.aread()
+                    finally:
+                        await response.aclose()
+            return response
+
+        def wait(state: RetryCallState) -> float:
+            backoff = min(2.0, 0.2 * 2 ** (state.attempt_number - 1)) * random.uniform(0.8, 1.2)
+            return max(0.0, min(backoff, deadline - self._monotonic()))
+
+        def before_sleep(state: RetryCallState) -> None:
+            self._metrics.upstream_retries.labels(target=target).inc()
+            outcome = state.outcome
+            reason = type(outcome.exception()).__name__ if outcome.failed else str(outcome.result().status_code)
+            log.warning("retry", target=target, method=method, attempt=state.attempt_number, reason=reason)
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(MAX_ATTEMPTS),
+            wait=wait,
+            retry=retry_if_exception(lambda e: _retryable_exception(idempotent, e))
+            | retry_if_result(lambda r: idempotent and r.status_code in RETRY_STATUSES),
+            before_sleep=before_sleep,
+            retry_error_callback=lambda state: state.outcome.result(),
+        )
+        status_label = "error"
+        try:
+            response = await retrying(attempt)
+            status_label = str(response.status_code)
+            return response
+        except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
+            status_label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
+            raise _problem_for(error) from None
+        finally:
+            elapsed = self._monotonic() - started
+            call.upstream_calls += 1
+            call.upstream_seconds += elapsed
+            self._metrics.upstream_requests.labels(target=target, method=method, status=status_label).inc()
+            self._metrics.upstream_duration.labels(target=target, method=method).observe(elapsed)
+            log.debug(
+                "upstream",
+                target=target,
+                method=method,
+                path=_UUID_IN_PATH.sub("/{uuid}", httpx.URL(url).path),
+                status=status_label,
+                duration_ms=round(elapsed * 1000, 2),
+            )
+
+    async def fetch_json(
+        self,
+        call: CallContext,
+        method: str,
+        url: str,
+        *,
+        target: str = "contactmomenten",
+        params: list[tuple[str, str]] | None = None,
+        json_body: Any = None,
+    ) -> JsonAnswer:
+        """A call on a mapped route: the answer parsed, whatever its status."""
+        content = None
+        headers = None
+        if json_body is not None:
+            content = orjson.dumps(json_body)
+            headers = {"Content-Type": "application/json"}
+        response = await self.send(call, method, url, target=target, params=params, content=content, headers=headers)
+        body = None
+        if response.content:
+            try:
+                body = orjson.loads(response.content)
+            except orjson.JSONDecodeError:
+                body = None
+        return JsonAnswer(response.status_code, body, response.headers)
+
+    @staticmethod
+    def expect_success(call: CallContext, answer: JsonAnswer) -> Any:
+        """The body of a 2xx JSON answer; any other answer as the problem the client gets."""
+        if answer.ok:
+            if answer.body is None:
+                raise upstream_invalid_response()
+            return answer.body
+        if 300 <= answer.status < 400:
+            raise upstream_invalid_response()
+        raise translate_upstream_error(answer.status, answer.body, call.urls.json_to_adapter)
+
+    async def get_json(self, call: CallContext, url: str, params: list[tuple[str, str]] | None = None) -> Any:
+        return self.expect_success(call, await self.fetch_json(call, "GET", url, params=params))

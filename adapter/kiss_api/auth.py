@@ -1,0 +1,149 @@
+"""Inbound authentication (kiss-front.md §2, operations.md SEC-1/SEC-2).
+
+401 only for a missing or unusable header (KISS shows its login screen on any 401); a present
+but invalid credential gets 403. Checks run in the spec's order; the first failure decides.
+"""
+
+from __future__ import annotations
+
+import hmac
+import numbers
+
+import attrs
+import jwt
+
+from adapter.config import Settings
+from adapter.problems import Problem
+
+LEEWAY_SECONDS = 60
+IAT_ONLY_LIFETIME_SECONDS = 3600
+OBJECTS_PATH = "/api/v2/objects"
+
+
+@attrs.frozen
+class Identity:
+    client_id: str
+    user_id: str | None = attrs.field(default=None, repr=False)
+    user_representation: str | None = attrs.field(default=None, repr=False)
+
+
+def _unauthenticated(detail: str) -> Problem:
+    return Problem(401, "not_authenticated", detail=detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def _forbidden(code: str, detail: str) -> Problem:
+    return Problem(403, code, detail=detail)
+
+
+class Authenticator:
+    def __init__(self, settings: Settings) -> None:
+        self._secrets = {client.id: client.secret.encode() for client in settings.clients}
+        self._objects_tokens = tuple((t.index, t.token.encode()) for t in settings.objects_tokens)
+
+    def authenticate(self, authorization: str | None, path: str, now: float) -> Identity:
+        if authorization is None:
+            raise _unauthenticated("Geen Authorization-header met een Bearer-token.")
+        parts = authorization.split(" ")
+        if len(parts) != 2 or not parts[0] or not parts[1]:
+            raise _unauthenticated("De Authorization-header is onbruikbaar.")
+        scheme, credential = parts[0].lower(), parts[1]
+        if scheme == "bearer":
+            return self._jwt(credential, now)
+        if scheme == "token" and (path == OBJECTS_PATH or path.startswith(OBJECTS_PATH + "/")):
+            return self._static_token(credential)
+        raise _unauthenticated("Geen Authorization-header met een Bearer-token.")
+
+    def _static_token(self, credential: str) -> Identity:
+        given = credential.encode()
+        match = None
+        for index, token in self._objects_tokens:
+            # Compare against every token so timing does not reveal which one was close.
+            if hmac.compare_digest(given, token) and match is None:
+                match = index
+        if match is None:
+            raise _forbidden("invalid-token", "Het token is onbekend.")
+        return Identity(client_id=f"objects-token-{match}")
+
+    def _jwt(self, token: str, now: float) -> Identity:
+        try:
+            header = jwt.get_unverified_header(token)
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise _forbidden("jwt-decode-error", "Het token kan niet worden gelezen.") from None
+        if not isinstance(claims, dict):
+            raise _forbidden("jwt-decode-error", "Het token kan niet worden gelezen.")
+        if header.get("alg") != "HS256":
+            raise _forbidden("invalid-jwt-algorithm", "Alleen HS256-tokens worden geaccepteerd.")
+        client_id = claims.get("client_id")
+        if not isinstance(client_id, str):
+            client_id = claims.get("iss")
+        if not isinstance(client_id, str) or client_id == "":
+            raise _forbidden("missing-client-identifier", "Het token noemt geen client_id of iss.")
+        secret = self._secrets.get(client_id)
+        if secret is None:
+            raise _forbidden("invalid-client-identifier", "De client is niet bekend.")
+        try:
+            jwt.decode(
+                token,
+                secret,
+                algorithms=["HS256"],
+                options={"verify_exp": False, "verify_nbf": False, "verify_iat": False, "verify_aud": False},
+            )
+        except jwt.InvalidSignatureError:
+            raise _forbidden("invalid-jwt-signature", "De handtekening van het token klopt niet.") from None
+        except jwt.PyJWTError:
+            raise _forbidden("jwt-decode-error", "Het token kan niet worden gelezen.") from None
+        _check_times(claims, now)
+        user_id = claims.get("user_id")
+        representation = claims.get("user_representation")
+        return Identity(
+            client_id=client_id,
+            user_id=user_id if isinstance(user_id, str) and user_id != "" else None,
+            user_representation=representation if isinstance(representation, str) else None,
+        )
+
+
+def _time_claim(claims: dict, name: str) -> float | None:
+    value = claims.get(name)
+    if value is None and name not in claims:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise _forbidden("jwt-decode-error", "Een tijdclaim van het token is geen getal.")
+    return float(value)
+
+
+def _check_times(claims: dict, now: float) -> None:
+    exp, nbf, iat = (_time_claim(claims, name) for name in ("exp", "nbf", "iat"))
+    if exp is not None and now > exp + LEEWAY_SECONDS:
+        raise _forbidden("jwt-expired", "Het token is verlopen.")
+    if nbf is not None and now < nbf - LEEWAY_SECONDS:
+        raise _forbidden("jwt-not-yet-valid", "Het token is nog niet geldig.")
+    if iat is not None and now < iat - LEEWAY_SECONDS:
+        raise _forbidden("jwt-not-yet-valid", "Het token is nog niet geldig.")
+    if exp is None:
+        if iat is None:
+            raise _forbidden("jwt-expired", "Het token heeft geen exp en geen iat.")
+        if now > iat + IAT_ONLY_LIFETIME_SECONDS + LEEWAY_SECONDS:
+            raise _forbidden("jwt-expired", "Het token is verlopen.")
+
+
+def mint_token(
+    client_id: str,
+    secret: str,
+    now: float,
+    ttl: int = 3600,
+    user_id: str = "",
+    user_representation: str = "",
+) -> str:
+    """A ZGW JWT as `token` prints it (operations.md §1) and as KISS sends it."""
+    issued = int(now) - 60
+    claims = {
+        "iss": client_id,
+        "client_id": client_id,
+        "user_id": user_id,
+        "user_representation": user_representation,
+        "iat": issued,
+        "nbf": issued,
+        "exp": int(now) + ttl,
+    }
+    return jwt.encode(claims, secret, algorithm="HS256")

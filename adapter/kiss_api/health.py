@@ -1,0 +1,61 @@
+"""Anonymous operational endpoints: liveness, readiness, metrics (operations.md §3)."""
+
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from adapter.esuite_client.client import CallContext
+from adapter.kiss_api.responses import JsonResponse
+from adapter.problems import Problem
+
+READINESS_CACHE_SECONDS = 10.0
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("Healthy")
+
+
+class Readiness:
+    """The e-Suite probe, cached for 10 s so probes cost the e-Suite almost nothing."""
+
+    def __init__(self) -> None:
+        self._checked_at = float("-inf")
+        self._esuite = "ok"
+        self.shutting_down = False
+
+    async def esuite_state(self, request: Request) -> str:
+        now = time.monotonic()
+        if now - self._checked_at < READINESS_CACHE_SECONDS:
+            return self._esuite
+        call: CallContext = request.state.call
+        client = request.app.state.esuite
+        settings = request.app.state.settings
+        try:
+            response = await client.send(
+                call,
+                "GET",
+                call.urls.esuite_root("contactmomenten") + "/schema/openapi.yaml",
+                target="contactmomenten",
+                timeout=min(5.0, settings.esuite_timeout_seconds),
+            )
+            self._esuite = "error-5xx" if response.status_code >= 500 else "ok"
+        except Problem as problem:
+            self._esuite = "timeout" if problem.status == 504 else "unreachable"
+        self._checked_at = time.monotonic()
+        return self._esuite
+
+
+async def readyz(request: Request) -> Response:
+    readiness: Readiness = request.app.state.readiness
+    esuite_state = "shutting-down" if readiness.shutting_down else await readiness.esuite_state(request)
+    ready = esuite_state == "ok"
+    body = {"status": "ready" if ready else "not ready", "checks": {"esuite": esuite_state}}
+    return JsonResponse(body, status_code=200 if ready else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,128 @@
+"""The request pipeline around the router: request id, authentication, problems, log line, metrics.
+
+A pure ASGI middleware, so streamed bodies pass through untouched. Authentication runs before
+routing (kiss-front.md §1): an unauthenticated request to an unknown path gets 401, not 404.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from collections.abc import Callable
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adapter.esuite_client.client import CallContext
+from adapter.esuite_client.urls import UrlMap
+from adapter.kiss_api.auth import Authenticator
+from adapter.kiss_api.responses import problem_response
+from adapter.metrics import Metrics
+from adapter.problems import Problem
+
+log = structlog.get_logger("adapter.request")
+
+ANONYMOUS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/schema"})
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def request_id_from(value: str | None) -> str:
+    return value if value is not None and _REQUEST_ID.match(value) else str(uuid.uuid4())
+
+
+class RequestPipeline:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        authenticator: Authenticator,
+        urls: UrlMap,
+        adapter_base_configured: bool,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.app = app
+        self.authenticator = authenticator
+        self.urls = urls
+        self.configured = adapter_base_configured
+        self.metrics = metrics
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        request_id = request_id_from(headers.get("x-request-id"))
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        origin = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}"
+        call = CallContext(request_id, self.urls.for_request(origin, self.configured))
+        state = scope.setdefault("state", {})
+        state["call"] = call
+        response_status = 500
+        response_started = False
+
+        async def send_with_request_id(message: Message) -> None:
+            nonlocal response_status, response_started
+            if message["type"] == "http.response.start":
+                response_status = message["status"]
+                response_started = True
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        self.metrics.in_flight.inc()
+        try:
+            if scope["path"] not in ANONYMOUS_PATHS:
+                try:
+                    identity = self.authenticator.authenticate(headers.get("authorization"), scope["path"], self.clock())
+                except Problem as problem:
+                    self.metrics.auth_failures.labels(code=problem.code).inc()
+                    await problem_response(problem, state)(scope, receive, send_with_request_id)
+                    return
+                state["identity"] = identity
+                call.user_id = identity.user_id
+                structlog.contextvars.bind_contextvars(client_id=identity.client_id)
+            try:
+                await self.app(scope, receive, send_with_request_id)
+            except Problem as problem:
+                if response_started:
+                    raise
+                await problem_response(problem, state)(scope, receive, send_with_request_id)
+            except Exception:
+                log.error("unhandled_error", exc_info=True)
+                if response_started:
+                    raise
+                await problem_response(Problem(500, "internal"), state)(scope, receive, send_with_request_id)
+        finally:
+            self.metrics.in_flight.dec()
+            self._record(scope, state, call, response_status, time.perf_counter() - started)
+
+    def _record(self, scope: Scope, state: dict, call: CallContext, status: int, elapsed: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        method = scope["method"]
+        self.metrics.requests.labels(method=method, route=template, status=str(status)).inc()
+        self.metrics.request_duration.labels(method=method, route=template).observe(elapsed)
+        identity = state.get("identity")
+        fields = {
+            "method": method,
+            "route": template,
+            "status": status,
+            "duration_ms": round(elapsed * 1000, 2),
+            "client_id": identity.client_id if identity else None,
+            "upstream_calls": call.upstream_calls,
+            "upstream_ms": round(call.upstream_seconds * 1000, 2),
+        }
+        for key in ("replayed", "problem_code", "instance"):
+            if key in state:
+                fields[key] = state[key]
+        if status >= 500:
+            log.error("request", **fields)
+        elif status >= 400 and call.upstream_calls:
+            log.warning("request", **fields)
+        else:
+            log.info("request", **fields)

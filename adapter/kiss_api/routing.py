@@ -1,0 +1,70 @@
+"""Route classes for the spec's routing rules (kiss-front.md §1)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from starlette.convertors import Convertor, register_url_convertor
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match, Route, request_response
+from starlette.types import Receive, Scope, Send
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class CanonicalUUIDConvertor(Convertor[str]):
+    """Only the 8-4-4-4-12 form: other segments fall through to the next route."""
+
+    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("canonical_uuid", CanonicalUUIDConvertor())
+
+
+class OwnPathRoute(Route):
+    """A route that owns its path for every method.
+
+    Methods it does not serve get 405 with `Allow` and never fall through to a later
+    pass-through route (kiss-front.md §4.4, SEC-9). No implicit HEAD either.
+    """
+
+    def __init__(self, path: str, handlers: dict[str, Endpoint]) -> None:
+        super().__init__(path, next(iter(handlers.values())), methods=list(handlers))
+        self.methods = set(handlers)
+        self.allow = ", ".join(handlers)
+        self.handlers = {method: request_response(endpoint) for method, endpoint in handlers.items()}
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        return (Match.FULL if match is Match.PARTIAL else match), child_scope
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = self.handlers.get(scope["method"])
+        if handler is None:
+            raise HTTPException(405, headers={"Allow": self.allow})
+        await handler(scope, receive, send)
+
+
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def root_routes(adapter_root: str, endpoint: Endpoint, methods: list[str]) -> list[Route]:
+    """`{root}` and `{root}/{path}`: an empty sub-path reaches the provider's root too."""
+    return [
+        Route(adapter_root, endpoint, methods=methods),
+        Route(adapter_root + "/{path:path}", endpoint, methods=methods),
+    ]
+
+
+def own_root_routes(adapter_root: str, handlers: dict[str, Endpoint]) -> list[Route]:
+    return [OwnPathRoute(adapter_root, handlers), OwnPathRoute(adapter_root + "/{path:path}", handlers)]
+
+

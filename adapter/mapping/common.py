@@ -1,0 +1,91 @@
+"""Small helpers shared by every rule set (mapping.md §1)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+_WHITESPACE = " \t\r\n"
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# ISO 8601 date-time: date T time, optional fraction, optional Z/offset (V-5).
+_ISO_DATETIME_RE = re.compile(
+    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def is_blank(value: Any) -> bool:
+    """Absent (None), null, or a string that is empty after trimming space/tab/CR/LF."""
+    return value is None or (isinstance(value, str) and value.strip(_WHITESPACE) == "")
+
+
+def non_blank_str(value: Any) -> bool:
+    return isinstance(value, str) and value.strip(_WHITESPACE) != ""
+
+
+def trim(value: str) -> str:
+    return value.strip(_WHITESPACE)
+
+
+def is_uuid(segment: str) -> bool:
+    return UUID_RE.fullmatch(segment) is not None
+
+
+def last_path_segment(url: str) -> str:
+    """The last non-empty segment of a URL's path (never its host), ignoring query and fragment."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return ""
+    for segment in reversed(path.split("/")):
+        if segment:
+            return segment
+    return ""
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An ISO 8601 date-time as an aware instant; no offset means Europe/Amsterdam (C-5, I-5)."""
+    if not isinstance(value, str) or not _ISO_DATETIME_RE.match(value.strip()):
+        return None
+    text = value.strip()
+    if text[-1] in "Zz":
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=AMSTERDAM)
+    return parsed
+
+
+def is_iso_datetime(value: str) -> bool:
+    return parse_datetime(value) is not None
+
+
+def amsterdam_date(value: Any, now: datetime) -> str:
+    """`YYYY-MM-DD` of a date-time in Europe/Amsterdam; `now`'s date when it does not parse."""
+    parsed = parse_datetime(value) or now.astimezone(timezone.utc)
+    return parsed.astimezone(AMSTERDAM).date().isoformat()
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """V-1 / T-1: the body parsed as JSON whatever its Content-Type (a UTF-8 BOM is tolerated)."""
+    import orjson
+
+    from adapter.problems import InvalidParam, Problem
+
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise Problem(
+            400,
+            "parse_error",
+            detail="De inhoud van het verzoek is geen geldige JSON.",
+            invalid_params=[InvalidParam("nonFieldErrors", "parse_error", "De inhoud is geen geldige JSON.")],
+        ) from None

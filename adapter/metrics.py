@@ -1,0 +1,47 @@
+"""Prometheus metrics (operations.md §3). One registry per app, so tests and apps don't share."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from adapter import __version__
+
+_LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "kiss_adapter_http_requests", "Inbound requests", ["method", "route", "status"], registry=r
+        )
+        self.request_duration = Histogram(
+            "kiss_adapter_http_request_duration_seconds",
+            "Inbound request duration",
+            ["method", "route"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.in_flight = Gauge("kiss_adapter_http_requests_in_flight", "Requests being served", registry=r)
+        self.upstream_requests = Counter(
+            "kiss_adapter_upstream_requests", "Upstream calls", ["target", "method", "status"], registry=r
+        )
+        self.upstream_duration = Histogram(
+            "kiss_adapter_upstream_request_duration_seconds",
+            "Upstream call duration",
+            ["target", "method"],
+            buckets=_LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.upstream_retries = Counter("kiss_adapter_upstream_retries", "Upstream retries", ["target"], registry=r)
+        self.circuit_open = Gauge("kiss_adapter_circuit_open", "Circuit breaker open (1) or not (0)", ["target"], registry=r)
+        self.duplicate_replays = Counter(
+            "kiss_adapter_duplicate_replays", "Contactmoment POSTs answered from the duplicate store", registry=r
+        )
+        self.uncertain_creates = Counter(
+            "kiss_adapter_uncertain_creates", "Repeats of uncertain creates, by outcome", ["resolved"], registry=r
+        )
+        self.auth_failures = Counter("kiss_adapter_auth_failures", "Refused credentials", ["code"], registry=r)
+        build_info = Gauge("kiss_adapter_build_info", "Build information", ["version"], registry=r)
+        build_info.labels(version=__version__).set(1)

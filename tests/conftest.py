@@ -1,0 +1,96 @@
+"""Shared test helpers: the fixture configuration, tokens, the app with a chosen upstream."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from adapter.app import create_app
+from adapter.config import Settings, load_settings
+from adapter.kiss_api.auth import mint_token
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+ADAPTER = "https://kiss-adapter.example.org"
+ESUITE = "https://esuite.example.org"
+KISS_CLIENT = "kiss"
+KISS_SECRET = "kiss-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+ESUITE_CLIENT = "kiss-adapter"
+ESUITE_SECRET = "esuite-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+OBJECTS_TOKEN = "objects-token-0123456789abcdefghijklmnopqrstuvwxyz"
+INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/30ee8e89-2761-4e35-8eb4-b79980bdc7a9"
+SMOELENBOEK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/cadf96e6-63aa-4641-807f-867106fc2566"
+SMOELENBOEK_TOKEN = "smoelenboek-token-0123456789abcdefghijklmnop"
+
+
+def fixture_env(**overrides: str) -> dict[str, str]:
+    """The configuration the fixtures' expected results assume (fixtures/README.md)."""
+    env = {
+        "ADAPTER_BASE_URL": ADAPTER,
+        "ESUITE_BASE_URL": ESUITE,
+        "ESUITE_CLIENT_ID": ESUITE_CLIENT,
+        "ESUITE_CLIENT_SECRET": ESUITE_SECRET,
+        "CLIENTS__0__ID": KISS_CLIENT,
+        "CLIENTS__0__SECRET": KISS_SECRET,
+        "CONTACTVERZOEK_TYPES__0": "Terugbelverzoek",
+        "CONTACTVERZOEK_TYPES__1": "Contactverzoek",
+        "INTERNE_TAAK_OBJECT_TYPE_URL": INTERNE_TAAK_TYPE,
+        "SMOELENBOEK_OBJECT_TYPE_URL": SMOELENBOEK_TYPE,
+        "SMOELENBOEK_BASE_URL": "https://objecten.example.org",
+        "SMOELENBOEK_TOKEN": SMOELENBOEK_TOKEN,
+        "OBJECTS_TOKENS__0": OBJECTS_TOKEN,
+        "ESUITE_TIMEOUT_SECONDS": "5",
+    }
+    env.update(overrides)
+    return {name: value for name, value in env.items() if value != ""}
+
+
+def fixture_settings(**overrides: str) -> Settings:
+    result = load_settings(fixture_env(**overrides))
+    assert result.settings is not None, result.report()
+    return result.settings
+
+
+def kiss_token(user_id: str = "jjansen", **claims: Any) -> str:
+    token = mint_token(KISS_CLIENT, KISS_SECRET, time.time(), user_id=user_id, user_representation="J. Jansen")
+    if claims:
+        import jwt
+
+        payload = jwt.decode(token, options={"verify_signature": False})
+        payload.update(claims)
+        token = jwt.encode({k: v for k, v in payload.items() if v is not None}, KISS_SECRET, algorithm="HS256")
+    return token
+
+
+def kiss_headers(user_id: str = "jjansen") -> dict[str, str]:
+    return {"Authorization": f"Bearer {kiss_token(user_id)}"}
+
+
+def load_fixture(relative: str) -> Any:
+    return json.loads((FIXTURES / relative).read_text(encoding="utf-8"))
+
+
+def ordered(value: Any) -> Any:
+    """JSON with key order made visible, so `==` also compares the order of keys."""
+    if isinstance(value, dict):
+        return [(key, ordered(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [ordered(item) for item in value]
+    return value
+
+
+def app_client(transport: httpx.AsyncBaseTransport | None = None, settings: Settings | None = None, **kwargs) -> httpx.AsyncClient:
+    """An inbound client for the real app; upstream goes to `transport` (or pytest-httpx)."""
+    app = create_app(settings or fixture_settings(), esuite_transport=transport, **kwargs)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

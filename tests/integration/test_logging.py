@@ -1,0 +1,83 @@
+"""One JSON log line per request, and never personal data, tokens, bodies or query values (operations.md §6)."""
+
+import io
+import json
+
+import httpx
+import pytest
+
+from adapter.logging import configure_logging
+from tests.conftest import app_client, kiss_headers
+
+pytestmark = pytest.mark.anyio
+
+PERSONAL = ["999993653", "Anna van Dijk", "anna.vandijk@example.org", "0612345678", "kcm@example.org", "69599084"]
+
+
+@pytest.fixture
+def log_stream():
+    stream = io.StringIO()
+    configure_logging("DEBUG", "json", stream)
+    yield stream
+    configure_logging("INFO", "json")
+
+
+def lines(stream: io.StringIO) -> list[dict]:
+    return [json.loads(line) for line in stream.getvalue().splitlines() if line.strip()]
+
+
+async def test_request_line_fields_and_no_personal_data(log_stream):
+    def upstream(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            return httpx.Response(400, json={"code": "VALIDATION", "title": "Fout", "status": 400, "detail": "Anna van Dijk 0612345678 bestaat al"})
+        return httpx.Response(200, json={"count": 1, "results": [{"emailadres": "anna.vandijk@example.org", "achternaam": "Anna van Dijk"}]})
+
+    headers = {**kiss_headers("kcm@example.org"), "X-Request-ID": "trace-42"}
+    async with app_client(httpx.MockTransport(upstream)) as client:
+        await client.get("/klanten/api/v1/klanten?subjectNatuurlijkPersoon__inpBsn=999993653", headers=headers)
+        await client.post(
+            "/klanten/api/v1/klanten",
+            json={"subjectIdentificatie": {"inpBsn": "999993653"}, "emailadres": "anna.vandijk@example.org", "telefoonnummer": "0612345678", "kvk": "69599084"},
+            headers=headers,
+        )
+        await client.post("/klanten/api/v1/klanten", content=b"{Anna van Dijk", headers={**headers, "Content-Type": "application/json"})
+    text = log_stream.getvalue()
+    for value in PERSONAL + [headers["Authorization"].split(" ")[1]]:
+        assert value not in text
+    requests = [line for line in lines(log_stream) if line["event"] == "request"]
+    assert len(requests) == 3
+    first = requests[0]
+    assert {k: first[k] for k in ("method", "route", "status", "request_id", "client_id", "upstream_calls", "level")} == {
+        "method": "GET",
+        "route": "/klanten/api/v1/{path:path}",
+        "status": 200,
+        "request_id": "trace-42",
+        "client_id": "kiss",
+        "upstream_calls": 1,
+        "level": "info",
+    }
+    assert isinstance(first["duration_ms"], float) and isinstance(first["upstream_ms"], float)
+    assert first["timestamp"].endswith("Z")
+    assert requests[1]["level"] == "warning" and requests[1]["problem_code"] == "invalid"
+    assert requests[2]["problem_code"] == "parse_error" and requests[2]["instance"].startswith("urn:uuid:")
+
+
+async def test_unexpected_errors_are_500_internal_and_logged_without_the_message(log_stream, monkeypatch):
+    from adapter.kiss_api import passthrough
+
+    bsn = "".join(["9999", "93653"])  # built at run time: a traceback shows source lines, not values
+
+    def broken(*args, **kwargs):
+        raise ValueError(f"secret detail {bsn}")
+
+    monkeypatch.setattr(passthrough, "inbound_query", broken)
+    async with app_client(httpx.MockTransport(lambda r: httpx.Response(200, json={}))) as client:
+        response = await client.get("/zaken/api/v1/x", headers=kiss_headers())
+    assert response.status_code == 500
+    assert response.json()["code"] == "internal"
+    assert "999993653" not in response.text
+    text = log_stream.getvalue()
+    assert "999993653" not in text
+    error = next(line for line in lines(log_stream) if line["event"] == "unhandled_error")
+    assert error["exception_type"] == "ValueError"
+    assert "traceback" in error

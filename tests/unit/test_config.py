@@ -1,0 +1,107 @@
+from adapter.cli import main
+from adapter.config import load_settings
+from tests.conftest import fixture_env
+
+
+def test_fixture_configuration_is_valid_and_typed():
+    result = load_settings(fixture_env())
+    assert result.errors == ()
+    settings = result.settings
+    assert settings.esuite_base_url == "https://esuite.example.org"
+    assert settings.contactverzoek_types == ("Terugbelverzoek", "Contactverzoek")
+    assert [c.id for c in settings.clients] == ["kiss"]
+    assert settings.smoelenboek.base_url == "https://objecten.example.org"
+    assert settings.esuite_timeout_seconds == 5.0
+
+
+def test_names_are_case_insensitive_and_indexes_ordered_numerically_with_gaps():
+    env = fixture_env(CONTACTVERZOEK_TYPES__0="", CONTACTVERZOEK_TYPES__1="")
+    env.pop("CONTACTVERZOEK_TYPES__0", None)
+    env["contactverzoek_types__10"] = "Later"
+    env["CONTACTVERZOEK_TYPES__2"] = "Eerst"
+    settings = load_settings(env).settings
+    assert settings.contactverzoek_types == ("Eerst", "Later")
+
+
+def test_every_problem_is_listed_at_once():
+    env = fixture_env(
+        ESUITE_CLIENT_SECRET="twenty-characters-xx",
+        CLIENTS__1__ID="second",
+        ADAPTER_BASE_URL="https://adapter.example.org/kiss",
+        ESUITE_BASE_URL="ftp://esuite.example.org",
+        SMOELENBOEK_TOKEN="",
+        ESUITE_TIMEOUT_SECONDS="0",
+        ESUITE_MAX_CONNECTIONS="many",
+    )
+    result = load_settings(env)
+    assert result.settings is None
+    assert [str(f) for f in result.errors] == [
+        "ERROR ESUITE_BASE_URL: must be an absolute http or https URL",
+        "ERROR ESUITE_CLIENT_SECRET: must be at least 32 characters (has 20)",
+        "ERROR CLIENTS__1__SECRET: missing for CLIENTS__1__ID",
+        "ERROR SMOELENBOEK_TOKEN: SMOELENBOEK_* must be set all three or none (missing: SMOELENBOEK_TOKEN)",
+        "ERROR ADAPTER_BASE_URL: must be an origin without a path (scheme://host[:port])",
+        "ERROR ESUITE_TIMEOUT_SECONDS: must be from 1 to 300",
+        "ERROR ESUITE_MAX_CONNECTIONS: must be an integer from 1 to 10000",
+    ]
+    assert result.report().endswith("configuration invalid: 7 error(s)")
+
+
+def test_secrets_are_never_printed_only_their_length():
+    result = load_settings(fixture_env(CLIENTS__0__SECRET="geheim-kort"))
+    assert "geheim" not in result.report()
+    assert "(has 11)" in result.report()
+
+
+def test_warnings_for_unset_base_url_duplicates_and_obsolete_variables():
+    env = fixture_env(ADAPTER_BASE_URL="", CONTACTVERZOEK_TYPES__1="Terugbelverzoek", GROEPEN_TOKEN="x")
+    result = load_settings(env)
+    assert result.settings is not None
+    assert [f.variable for f in result.findings] == [
+        "CONTACTVERZOEK_TYPES__1",
+        "ADAPTER_BASE_URL",
+        "GROEPEN_TOKEN",
+    ]
+    assert all(f.level == "WARNING" for f in result.findings)
+
+
+def test_base_urls_lose_their_trailing_slash_and_keep_a_path_prefix():
+    settings = load_settings(
+        fixture_env(ESUITE_BASE_URL="https://gateway.example.org/esuite/", ADAPTER_BASE_URL="http://podiumd-adapter:8080/")
+    ).settings
+    assert settings.esuite_base_url == "https://gateway.example.org/esuite"
+    assert settings.adapter_base_url == "http://podiumd-adapter:8080"
+
+
+def test_duplicate_client_ids_and_short_objects_tokens_are_errors():
+    env = fixture_env(CLIENTS__1__ID="kiss", CLIENTS__1__SECRET="s" * 40, OBJECTS_TOKENS__3="short")
+    assert [f.variable for f in load_settings(env).errors] == ["CLIENTS__1__ID", "OBJECTS_TOKENS__3"]
+
+
+def test_check_config_exits_2_and_lists_findings(capsys):
+    assert main(["check-config"], environ={"ESUITE_BASE_URL": "https://e.example.org"}) == 2
+    out = capsys.readouterr().out
+    assert "ERROR ESUITE_CLIENT_ID: required but not set" in out
+    assert out.rstrip().endswith("error(s)")
+
+
+def test_check_config_exits_0_when_valid(capsys):
+    assert main(["check-config"], environ=fixture_env()) == 0
+    assert capsys.readouterr().out.strip() == "configuration valid"
+
+
+def test_serve_refuses_invalid_configuration_with_exit_2(capsys):
+    assert main(["serve", "--port", "0"], environ={}) == 2
+    assert "configuration invalid" in capsys.readouterr().err
+
+
+def test_token_command_prints_a_verifiable_jwt(capsys):
+    import jwt
+
+    secret = "t" * 32
+    assert main(["token", "--client-id", "kiss", "--secret", secret, "--user-id", "jjansen", "--ttl", "60"]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), secret, algorithms=["HS256"])
+    assert claims["iss"] == claims["client_id"] == "kiss"
+    assert claims["user_id"] == "jjansen"
+    assert claims["exp"] - claims["iat"] == 120
+    assert claims["nbf"] == claims["iat"]

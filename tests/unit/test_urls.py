@@ -1,0 +1,67 @@
+from adapter.esuite_client.urls import UrlMap
+
+A = "https://kiss-adapter.example.org"
+E = "https://gateway.example.org/esuite"
+urls = UrlMap(A, E)
+
+
+def test_RW1_every_root_pair_both_ways_with_a_base_path_prefix():
+    pairs = [
+        ("/contactmomenten/api/v1", "/contactmomenten-api-provider/api/v1"),
+        ("/klanten/api/v1", "/klanten-api-provider/api/v1"),
+        ("/zaken/api/v1", "/zgw-apis-provider/zrc/api/v1"),
+        ("/catalogi/api/v1", "/zgw-apis-provider/ztc/api/v1"),
+        ("/documenten/api/v1", "/zgw-apis-provider/drc/api/v1"),
+    ]
+    for adapter_root, esuite_root in pairs:
+        assert urls.to_esuite(f"{A}{adapter_root}/x/1") == f"{E}{esuite_root}/x/1"
+        assert urls.to_adapter(f"{E}{esuite_root}/x/1") == f"{A}{adapter_root}/x/1"
+
+
+def test_RW3_root_matches_exactly_or_before_slash_query_or_fragment():
+    root = f"{E}/klanten-api-provider/api/v1"
+    assert urls.to_adapter(root) == f"{A}/klanten/api/v1"
+    assert urls.to_adapter(root + "?page=2") == f"{A}/klanten/api/v1?page=2"
+    assert urls.to_adapter(root + "#x") == f"{A}/klanten/api/v1#x"
+    assert urls.to_adapter(f"{E}/klanten-api-provider/api/v10/x") == f"{E}/klanten-api-provider/api/v10/x"
+    assert urls.to_adapter(root.upper()) == root.upper()
+
+
+def test_RW11_urls_outside_the_roots_are_left_alone():
+    for value in ("https://www.example.org/x", f"{E}/other", "", "geen url", f"{A}/klanten/api/v1/k"):
+        assert urls.to_adapter(value) == value
+
+
+def test_RW2_request_origin_is_recognised_inbound_but_only_the_configured_base_is_emitted():
+    per_request = urls.for_request("http://podiumd-adapter:8080", configured=True)
+    assert per_request.to_esuite("http://podiumd-adapter:8080/zaken/api/v1/zaken/1") == f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1"
+    assert per_request.to_esuite(f"{A}/zaken/api/v1/zaken/1") == f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1"
+    assert per_request.to_adapter(f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1") == f"{A}/zaken/api/v1/zaken/1"
+
+
+def test_RW2_without_a_configured_base_the_request_origin_is_emitted():
+    per_request = urls.for_request("http://localhost:8080", configured=False)
+    assert per_request.to_adapter(f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1") == "http://localhost:8080/zaken/api/v1/zaken/1"
+
+
+def test_RW4_json_strings_at_any_depth_keys_untouched_order_kept():
+    body = {
+        f"{E}/klanten-api-provider/api/v1": 1,
+        "results": [{"url": f"{E}/contactmomenten-api-provider/api/v1/contactmomenten/1", "n": 3}, f"{E}/x"],
+        "nested": {"deep": [[f"{E}/zgw-apis-provider/drc/api/v1/d"]]},
+        "none": None,
+    }
+    assert urls.json_to_adapter(body) == {
+        f"{E}/klanten-api-provider/api/v1": 1,
+        "results": [{"url": f"{A}/contactmomenten/api/v1/contactmomenten/1", "n": 3}, f"{E}/x"],
+        "nested": {"deep": [[f"{A}/documenten/api/v1/d"]]},
+        "none": None,
+    }
+    assert list(urls.json_to_adapter(body)) == list(body)
+
+
+def test_SEC3_only_urls_under_the_five_roots_are_esuite_urls():
+    assert urls.is_esuite_url(f"{E}/contactmomenten-api-provider/api/v1/contactmomenten")
+    assert not urls.is_esuite_url(f"{E}/elders")
+    assert not urls.is_esuite_url("https://evil.example.org/contactmomenten-api-provider/api/v1")
+    assert not urls.is_esuite_url(f"{E}/contactmomenten-api-provider/api/v1.evil.example.org/x")
