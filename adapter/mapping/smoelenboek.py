@@ -1,0 +1,72 @@
+"""Smoelenboek: the medewerker objects of a real Objects API, proxied (mapping.md §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from adapter.mapping.common import non_blank_str
+from adapter.mapping.query import Params, encode_query
+from adapter.problems import upstream_invalid_response
+
+OBJECTS_PATH = "/api/v2/objects"
+_API_SUFFIX = "/api/v2"
+
+
+def smoelenboek_objects_url(base_url: str) -> str:
+    """S-1: `SMOELENBOEK_BASE_URL` without trailing `/`, `/api/v2` or `/api/v2/`, plus
+    `/api/v2/objects`. A path prefix is kept."""
+    return base_url.rstrip("/").removesuffix(_API_SUFFIX).rstrip("/") + OBJECTS_PATH
+
+
+def smoelenboek_upstream_url(base_url: str, pairs: Params) -> str:
+    """S-1: the objects URL with the inbound query (Q-1 applied by the parser, Q-5 here)."""
+    query = encode_query(pairs)
+    objects_url = smoelenboek_objects_url(base_url)
+    return f"{objects_url}?{query}" if query else objects_url
+
+
+# Objects-API clients send these; the smoelenboek gets them only when the client sent them.
+_FORWARDED_CRS_HEADERS = ("Accept-Crs", "Content-Crs")
+
+
+def smoelenboek_headers(token: str, inbound: Mapping[str, str], request_id: str) -> dict[str, str]:
+    """S-2: the smoelenboek's own token; never the e-Suite JWT or `X-Esuite-Request-User-Id`.
+    `inbound` header names are matched case-insensitively."""
+    by_name = {name.lower(): value for name, value in inbound.items()}
+    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
+    for name in _FORWARDED_CRS_HEADERS:
+        if name.lower() in by_name:
+            headers[name] = by_name[name.lower()]
+    headers["X-Request-ID"] = request_id
+    return headers
+
+
+def smoelenboek_page(body: Any, objects_url: str, adapter_base: str) -> dict:
+    """S-3 … S-5 on a 2xx answer. `objects_url` is `smoelenboek_objects_url(...)`."""
+    if not isinstance(body, dict):
+        raise upstream_invalid_response("Het smoelenboek gaf geen JSON-object.")
+    page = dict(body)
+    for link in ("next", "previous"):
+        if link in page:
+            page[link] = _link_to_adapter(page[link], objects_url, adapter_base)
+    if isinstance(page.get("results"), list):
+        page["results"] = [_with_achternaam(item) for item in page["results"]]
+    return page
+
+
+def _link_to_adapter(link: Any, objects_url: str, adapter_base: str) -> Any:
+    """S-4: a client following `next` stays on the adapter (and its credentials)."""
+    if isinstance(link, str) and link.startswith(objects_url):
+        return adapter_base + OBJECTS_PATH + link[len(objects_url):]
+    return link
+
+
+def _with_achternaam(item: Any) -> Any:
+    """S-3: e-Suite-fed records often hold only `volledigeNaam`; KISS searches `achternaam`."""
+    record = item.get("record") if isinstance(item, dict) else None
+    data = record.get("data") if isinstance(record, dict) else None
+    if not isinstance(data, dict) or not non_blank_str(data.get("volledigeNaam")):
+        return item
+    # `{**d, key: v}` keeps an existing key in its position and appends a new one.
+    return {**item, "record": {**record, "data": {**data, "achternaam": data["volledigeNaam"]}}}
