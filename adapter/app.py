@@ -17,12 +17,13 @@ from adapter import __version__
 from adapter.config import Settings
 from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
 from adapter.esuite_client.urls import UrlMap
-from adapter.kiss_api import health
+from adapter.idempotency import DuplicateStore, InProcessStore
+from adapter.kiss_api import contactmomenten, health
 from adapter.kiss_api.auth import Authenticator
 from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
-from adapter.kiss_api.routing import ANY_METHOD, own_root_routes, root_routes
+from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes
 from adapter.metrics import Metrics
 
 log = structlog.get_logger("adapter")
@@ -33,6 +34,7 @@ def create_app(
     *,
     esuite_transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
+    duplicates: DuplicateStore | None = None,
 ) -> Starlette:
     metrics = Metrics()
     urls = UrlMap(settings.adapter_base_url or "http://localhost", settings.esuite_base_url)
@@ -49,6 +51,16 @@ def create_app(
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
+        OwnPathRoute(
+            "/contactmomenten/api/v1/contactmomenten",
+            {"GET": contactmomenten.list_contactmomenten, "POST": contactmomenten.create},
+        ),
+        OwnPathRoute("/contactmomenten/api/v1/contactmomenten/{id}", {"GET": contactmomenten.detail}),
+        OwnPathRoute("/contactmomenten/api/v1/klantcontactmomenten", {"GET": cm_passthrough, "POST": cm_passthrough}),
+        OwnPathRoute(
+            "/contactmomenten/api/v1/objectcontactmomenten",
+            {"GET": contactmomenten.objectcontactmomenten_list, "POST": cm_passthrough},
+        ),
         *own_root_routes("/contactmomenten/api/v1", {"GET": cm_passthrough, "HEAD": cm_passthrough, "POST": cm_passthrough}),
         *root_routes("/klanten/api/v1", make_passthrough("klanten"), ANY_METHOD),
         *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
@@ -91,4 +103,5 @@ def create_app(
     app.state.esuite = esuite
     app.state.metrics = metrics
     app.state.readiness = health.Readiness()
+    app.state.duplicates = duplicates or InProcessStore()
     return app

@@ -1,0 +1,191 @@
+"""The Contactmomenten API in the Open Klant 1 dialect (kiss-front.md §4).
+
+The POST turns KISS's extended body into exactly one e-Suite contact; the reads emulate the
+OK1 extensions the e-Suite lacks (`object`, `expand`, `ordering`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapter.esuite_client.client import CallContext, EsuiteClient
+from adapter.idempotency import InFlightTimeout, StoredAnswer, duplicate_key
+from adapter.kiss_api.fanout import bounded_gather
+from adapter.kiss_api.passthrough import call_of, esuite, inbound_query, make_passthrough, read_json_body
+from adapter.kiss_api.responses import JsonResponse
+from adapter.mapping import contactmoment as cm
+from adapter.mapping.common import is_uuid
+from adapter.problems import Problem
+
+LIST_PATH = "/contactmomenten/api/v1/contactmomenten"
+EMPTY_PAGE = {"count": 0, "next": None, "previous": None, "results": []}
+# C-4, kiss-front.md §4.6: the e-Suite may not support the `contactmoment` filter at all.
+NO_LINKS_STATUSES = frozenset({400, 403, 404})
+
+
+async def create(request: Request) -> Response:
+    """kiss-front.md §4.1: validate, protect against duplicates, one e-Suite POST, 201."""
+    call = call_of(request)
+    settings = request.app.state.settings
+    body = await read_json_body(request)
+    contact = cm.build_esuite_contact(body, settings.contactverzoek_types)
+    store = request.app.state.duplicates
+    key = duplicate_key(request.state.identity.client_id, body)
+    request.state.replayed = False
+    try:
+        stored = await store.begin(key, settings.esuite_timeout_seconds)
+    except InFlightTimeout:
+        raise Problem(504, "upstream-timeout") from None
+    if stored is not None:
+        request.state.replayed = True
+        request.app.state.metrics.duplicate_replays.inc()
+        return _stored_response(stored, replayed=True)
+    answer: StoredAnswer | None = None
+    try:
+        created = esuite(request).expect_success(
+            call,
+            await esuite(request).fetch_json(
+                call, "POST", call.urls.esuite_root("contactmomenten") + "/contactmomenten", json_body=contact
+            ),
+        )
+        result = cm.created_contactmoment(created, call.urls, body.get("gespreksId"))
+        answer = StoredAnswer(201, orjson.dumps(result), result["url"])
+    finally:
+        await store.finish(key, answer)
+    return _stored_response(answer, replayed=False)
+
+
+def _stored_response(answer: StoredAnswer, replayed: bool) -> Response:
+    headers = {"Location": answer.location} if answer.location else {}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(answer.body, status_code=answer.status, headers=headers, media_type="application/json")
+
+
+async def list_contactmomenten(request: Request) -> Response:
+    """kiss-front.md §4.2: default mode (C-2) or object mode (C-3), then expand and ordering."""
+    call = call_of(request)
+    client = esuite(request)
+    pairs = inbound_query(request)
+    query = cm.parse_contactmomenten_list_query(pairs, call.urls)
+    cm_root = call.urls.esuite_root("contactmomenten")
+    if query.mode == "object":
+        contact_urls = await _object_contact_urls(client, call, query.object_url)
+        page_urls = cm.object_mode_page(contact_urls, query.page)
+        contacts = [c for c in await bounded_gather([_detail_or_none(client, call, url) for url in page_urls]) if c is not None]
+        count = len(contact_urls)
+        links = cm.object_mode_links(call.urls.adapter_base, LIST_PATH, pairs, query.page, count)
+        next_link, previous_link = links.next, links.previous
+    else:
+        page = cm.esuite_page(await client.get_json(call, cm_root + "/contactmomenten", query.upstream))
+        contacts, count = page.results, page.count
+        next_link = cm.pagination_link(call.urls.adapter_base, LIST_PATH, pairs, page.next)
+        previous_link = cm.pagination_link(call.urls.adapter_base, LIST_PATH, pairs, page.previous)
+    items = await _mapped_and_expanded(client, call, contacts, query.expand)
+    return JsonResponse(
+        {"count": count, "next": next_link, "previous": previous_link, "results": cm.ordered(items, query.ordering)}
+    )
+
+
+async def detail(request: Request) -> Response:
+    """kiss-front.md §4.3: one contact; a segment that is not a UUID is 404 without a call."""
+    segment = request.path_params["id"]
+    if not is_uuid(segment):
+        raise Problem(404, "not_found")
+    call = call_of(request)
+    client = esuite(request)
+    expand = cm.parse_expand(inbound_query(request))
+    url = call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower()
+    contact = await client.get_json(call, url)
+    [item] = await _mapped_and_expanded(client, call, [contact], expand)
+    return JsonResponse(item)
+
+
+async def _object_contact_urls(client: EsuiteClient, call: CallContext, object_url: str) -> list[str]:
+    """C-3 steps 2–3: every page of the zaak's objectcontactmomenten, as contact URLs."""
+    prefix = call.urls.esuite_root("contactmomenten") + "/objectcontactmomenten"
+    links: list[Any] = []
+    url: str | None = prefix
+    params: list[tuple[str, str]] | None = [("object", object_url)]
+    pages_read = 0
+    while url is not None:
+        page = cm.esuite_page(await client.get_json(call, url, params))
+        links.extend(page.results)
+        pages_read += 1
+        url, params = cm.check_next_link(page.next, prefix, pages_read), None
+    return cm.object_mode_contact_urls(links, call.urls)
+
+
+def _detail_or_none(client: EsuiteClient, call: CallContext, url: str):
+    async def fetch() -> Any:
+        answer = await client.fetch_json(call, "GET", url)
+        if answer.status in (403, 404):  # the user may not see it, or it is gone (C-3 step 5)
+            return None
+        return client.expect_success(call, answer)
+
+    return fetch
+
+
+async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts: list[Any], expand: tuple[str, ...]) -> list[dict]:
+    """R-1 … R-3 for every contact, then C-4 with each distinct call made once, 8 at a time."""
+    items = [cm.contactmoment_from_esuite(contact, call.urls) for contact in contacts]
+    if not expand:
+        return items
+    esuite_urls = [contact["url"] for contact in contacts]
+    wanted: dict[tuple[str, str], None] = {}
+    for contact, esuite_url in zip(contacts, esuite_urls):
+        for name in expand:
+            if name == cm.EXPAND_OBJECTCONTACTMOMENTEN and cm.has_embedded_objectcontactmomenten(contact):
+                continue
+            wanted.setdefault((name, esuite_url))
+    keys = list(wanted)
+    fetched = dict(zip(keys, await bounded_gather([_links_of(client, call, name, url) for name, url in keys])))
+    expanded = []
+    for item, contact, esuite_url in zip(items, contacts, esuite_urls):
+        for name in expand:
+            if (name, esuite_url) in fetched:
+                item = cm.with_expansion(item, name, fetched[(name, esuite_url)], call.urls)
+        expanded.append(item)
+    return expanded
+
+
+def _links_of(client: EsuiteClient, call: CallContext, name: str, contact_url: str):
+    """The objectcontactmomenten (all pages) or klantcontactmomenten (one page) of one contact."""
+    root = call.urls.esuite_root("contactmomenten") + "/" + name
+
+    async def fetch() -> list:
+        results: list = []
+        url: str | None = root
+        params: list[tuple[str, str]] | None = [("contactmoment", contact_url)]
+        pages_read = 0
+        while url is not None:
+            answer = await client.fetch_json(call, "GET", url, params=params)
+            if answer.status in NO_LINKS_STATUSES:
+                return []
+            page = cm.esuite_page(client.expect_success(call, answer))
+            results.extend(page.results)
+            pages_read += 1
+            if name == cm.EXPAND_KLANTCONTACTMOMENTEN:
+                return cm.klantcontactmomenten_for(results, contact_url)
+            url, params = cm.check_next_link(page.next, root, pages_read), None
+        return results
+
+    return fetch
+
+
+_passthrough = make_passthrough("contactmomenten")
+
+
+async def objectcontactmomenten_list(request: Request) -> Response:
+    """kiss-front.md §4.6: KISS v1.0+ ignores the status and needs a pagination object."""
+    try:
+        return await _passthrough(request)
+    except Problem as problem:
+        asks_for_contact = any(name == "contactmoment" for name, _ in inbound_query(request))
+        if asks_for_contact and problem.status in NO_LINKS_STATUSES:
+            return JsonResponse(EMPTY_PAGE)
+        raise
