@@ -18,7 +18,7 @@ from adapter.config import Settings
 from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
 from adapter.esuite_client.urls import UrlMap
 from adapter.idempotency import DuplicateStore, InProcessStore
-from adapter.kiss_api import contactmomenten, health
+from adapter.kiss_api import contactmomenten, health, objects, zaken_klanten
 from adapter.kiss_api.auth import Authenticator
 from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.pipeline import RequestPipeline
@@ -55,14 +55,21 @@ def create_app(
             "/contactmomenten/api/v1/contactmomenten",
             {"GET": contactmomenten.list_contactmomenten, "POST": contactmomenten.create},
         ),
-        OwnPathRoute("/contactmomenten/api/v1/contactmomenten/{id}", {"GET": contactmomenten.detail}),
+        OwnPathRoute("/contactmomenten/api/v1/contactmomenten/{uuid}", {"GET": contactmomenten.detail}),
         OwnPathRoute("/contactmomenten/api/v1/klantcontactmomenten", {"GET": cm_passthrough, "POST": cm_passthrough}),
         OwnPathRoute(
             "/contactmomenten/api/v1/objectcontactmomenten",
             {"GET": contactmomenten.objectcontactmomenten_list, "POST": cm_passthrough},
         ),
         *own_root_routes("/contactmomenten/api/v1", {"GET": cm_passthrough, "HEAD": cm_passthrough, "POST": cm_passthrough}),
+        OwnPathRoute("/api/v2/objects", {"GET": objects.list_objects, "POST": objects.create}),
+        OwnPathRoute("/api/v2/objects/{uuid}", {"GET": objects.detail}),
+        Route("/klanten/api/v1/klanten", zaken_klanten.klanten_list, methods=["GET"]),
+        Route("/klanten/api/v1/klanten/{uuid:canonical_uuid}", zaken_klanten.klant_put, methods=["PUT"]),
         *root_routes("/klanten/api/v1", make_passthrough("klanten"), ANY_METHOD),
+        Route("/zaken/api/v1/zaakcontactmomenten", zaken_klanten.zaakcontactmomenten, methods=["POST"]),
+        Route("/zaken/api/v1/zaken", zaken_klanten.zaken_list, methods=["GET"]),
+        Route("/zaken/api/v1/zaken/{uuid:canonical_uuid}", zaken_klanten.zaak_detail, methods=["GET"]),
         *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
         *root_routes("/catalogi/api/v1", make_passthrough("catalogi"), ANY_METHOD),
         *root_routes("/documenten/api/v1", make_passthrough("documenten"), ANY_METHOD),
@@ -100,6 +107,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.clock = clock
     app.state.esuite = esuite
     app.state.metrics = metrics
     app.state.readiness = health.Readiness()

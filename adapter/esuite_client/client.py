@@ -85,6 +85,22 @@ class EsuiteTokenSource:
         return self._token
 
 
+class TokenAuth(httpx.Auth):
+    """The smoelenboek's static `Token`, sent only to its objects URL (S-2, SEC-3)."""
+
+    def __init__(self, token: str, objects_url: str) -> None:
+        self._header = f"Token {token}"
+        self._objects_url = objects_url
+
+    def auth_flow(self, request: httpx.Request):
+        url = str(request.url)
+        rest = url[len(self._objects_url):]
+        if not url.startswith(self._objects_url) or rest[:1] not in ("", "?"):
+            raise RefusedUrl()
+        request.headers["Authorization"] = self._header
+        yield request
+
+
 class EsuiteAuth(httpx.Auth):
     """Credentials for one inbound request; refuses to send them outside the e-Suite roots."""
 
@@ -177,6 +193,7 @@ class EsuiteClient:
         headers: dict[str, str] | None = None,
         stream: bool = False,
         timeout: float | None = None,
+        auth: httpx.Auth | None = None,
     ) -> httpx.Response:
         """One logical call: retries and the time budget included. Raises `Problem` on failure.
 
@@ -188,7 +205,7 @@ class EsuiteClient:
             url = f"{url}{'&' if '?' in url else '?'}{encode_query(params)}"
         deadline = self._monotonic() + (timeout or self._timeout)
         idempotent = method in IDEMPOTENT_METHODS
-        auth = EsuiteAuth(self._tokens, call.urls, call.user_id)
+        auth = auth or EsuiteAuth(self._tokens, call.urls, call.user_id)
         all_headers = {"X-Request-ID": call.request_id, **(headers or {})}
         started = self._monotonic()
 
@@ -262,14 +279,18 @@ class EsuiteClient:
         target: str = "contactmomenten",
         params: list[tuple[str, str]] | None = None,
         json_body: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: httpx.Auth | None = None,
     ) -> JsonAnswer:
         """A call on a mapped route: the answer parsed, whatever its status."""
         content = None
-        headers = None
+        headers = dict(headers or {})
         if json_body is not None:
             content = orjson.dumps(json_body)
-            headers = {"Content-Type": "application/json"}
-        response = await self.send(call, method, url, target=target, params=params, content=content, headers=headers)
+            headers["Content-Type"] = "application/json"
+        response = await self.send(
+            call, method, url, target=target, params=params, content=content, headers=headers, auth=auth
+        )
         body = None
         if response.content:
             try:

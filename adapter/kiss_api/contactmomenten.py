@@ -93,7 +93,7 @@ async def list_contactmomenten(request: Request) -> Response:
 
 async def detail(request: Request) -> Response:
     """kiss-front.md §4.3: one contact; a segment that is not a UUID is 404 without a call."""
-    segment = request.path_params["id"]
+    segment = request.path_params["uuid"]
     if not is_uuid(segment):
         raise Problem(404, "not_found")
     call = call_of(request)

@@ -47,8 +47,10 @@ FORWARDED_RESPONSE_HEADERS = (
 STREAM_RESPONSE_HEADERS = ("content-type", "content-length", "content-encoding")
 REWRITTEN_RESPONSE_HEADERS = ("location", "content-location")
 
-# Rewrites a parsed JSON answer before it is returned (mapped variants of a pass-through route).
-AnswerHook = Callable[[Request, Any], Any]
+# Mapped variants of a pass-through route: the forwarded query, and the JSON answer (already
+# rewritten to the adapter) before it is returned.
+QueryHook = Callable[[Params, CallContext], Params]
+AnswerHook = Callable[[Any], Any]
 
 
 def call_of(request: Request) -> CallContext:
@@ -95,7 +97,14 @@ def _response_headers(upstream: httpx.Response, call: CallContext, names: tuple[
     return headers
 
 
-def make_passthrough(root_name: str, answer_hook: AnswerHook | None = None) -> Callable[[Request], Awaitable[Response]]:
+def rewritten_query(pairs: Params, call: CallContext) -> Params:
+    """RW-5: values rewritten adapter → e-Suite, names untouched."""
+    return [(name, call.urls.to_esuite(value)) for name, value in pairs]
+
+
+def make_passthrough(
+    root_name: str, query_hook: QueryHook = rewritten_query, answer_hook: AnswerHook | None = None
+) -> Callable[[Request], Awaitable[Response]]:
     """An endpoint forwarding everything under adapter root `root_name` to its e-Suite root."""
     adapter_root = next(adapter for name, adapter, _ in ROOTS if name == root_name)
 
@@ -103,7 +112,7 @@ def make_passthrough(root_name: str, answer_hook: AnswerHook | None = None) -> C
         call = call_of(request)
         sub_path = request.url.path[len(adapter_root):]
         url = call.urls.esuite_root(root_name) + sub_path
-        params = [(name, call.urls.to_esuite(value)) for name, value in inbound_query(request)]
+        params = query_hook(inbound_query(request), call)
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
         content: Any = None
         if _has_body(request):
@@ -144,7 +153,7 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
             raise upstream_invalid_response()
         body = call.urls.json_to_adapter(body)
         if answer_hook is not None:
-            body = answer_hook(request, body)
+            body = answer_hook(body)
         return JsonResponse(body, status_code=upstream.status_code, headers=headers)
     headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS + STREAM_RESPONSE_HEADERS)
     return StreamingResponse(_stream(upstream), status_code=upstream.status_code, headers=headers)

@@ -26,6 +26,7 @@ log = structlog.get_logger("adapter.request")
 
 ANONYMOUS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/schema"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_CONVERTOR = re.compile(r"\{(\w+):\w+\}")
 
 
 def request_id_from(value: str | None) -> str:
@@ -103,7 +104,8 @@ class RequestPipeline:
 
     def _record(self, scope: Scope, state: dict, call: CallContext, status: int, elapsed: float) -> None:
         route = scope.get("route")
-        template = getattr(route, "path", None) or "unmatched"
+        # The route template, never a client-supplied value (metric labels, log lines).
+        template = _CONVERTOR.sub(r"{\1}", getattr(route, "path", None) or "unmatched")
         method = scope["method"]
         self.metrics.requests.labels(method=method, route=template, status=str(status)).inc()
         self.metrics.request_duration.labels(method=method, route=template).observe(elapsed)

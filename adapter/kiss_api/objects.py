@@ -1,0 +1,177 @@
+"""The Objects API facade: interne taken from e-Suite contacts, and the smoelenboek proxy (kiss-front.md §5)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import structlog
+from starlette.requests import Request
+from starlette.responses import Response
+
+from adapter.esuite_client.client import CallContext, EsuiteClient, TokenAuth
+from adapter.kiss_api.fanout import bounded_gather
+from adapter.kiss_api.passthrough import MAX_MAPPED_BODY, call_of, esuite, inbound_query, read_body
+from adapter.kiss_api.responses import JsonResponse
+from adapter.mapping import interne_taak as it
+from adapter.mapping import smoelenboek
+from adapter.mapping.contactmoment import esuite_page, pagination_link, sort_by_registratiedatum
+from adapter.mapping.common import is_uuid
+from adapter.mapping.errors import translate_upstream_error
+from adapter.problems import Problem
+
+log = structlog.get_logger("adapter.objects")
+
+CONTENT_CRS = {"Content-Crs": "EPSG:4326"}
+KLANT_LOOKUP_WARNING_INTERVAL = 60.0
+_SMOELENBOEK_CODES = {"upstream-unavailable": "smoelenboek-unavailable"}
+
+
+def objects_api(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
+    """Every answer on these routes carries `Content-Crs`, as an Objects API's does (§5.1)."""
+
+    @functools.wraps(endpoint)
+    async def wrapped(request: Request) -> Response:
+        try:
+            response = await endpoint(request)
+        except Problem as problem:
+            problem.headers.update(CONTENT_CRS)
+            raise
+        response.headers.update(CONTENT_CRS)
+        return response
+
+    return wrapped
+
+
+def _now(request: Request) -> datetime:
+    return datetime.fromtimestamp(request.app.state.clock(), tz=timezone.utc)
+
+
+def _request_origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
+
+
+@objects_api
+async def create(request: Request) -> Response:
+    """§5.2: answered locally. Nothing is stored and nothing is sent anywhere (T-1 … T-5)."""
+    call = call_of(request)
+    settings = request.app.state.settings
+    answer = it.interne_taak_post_answer(
+        await read_body(request, MAX_MAPPED_BODY),
+        settings.interne_taak_object_type_url,
+        (call.urls.adapter_base, _request_origin(request)),
+        call.urls.esuite_root("contactmomenten"),
+        call.urls.adapter_base,
+    )
+    return JsonResponse(answer.body, status_code=201, headers={"Location": answer.url})
+
+
+@objects_api
+async def list_objects(request: Request) -> Response:
+    settings = request.app.state.settings
+    pairs = inbound_query(request)
+    smoelenboek_type = settings.smoelenboek.object_type_url if settings.smoelenboek else None
+    route = it.dispatch_object_type(pairs, settings.interne_taak_object_type_url, smoelenboek_type)
+    if route is it.ObjectTypeRoute.SMOELENBOEK:
+        return await _smoelenboek(request, pairs)
+    return await _interne_taken(request, pairs)
+
+
+async def _interne_taken(request: Request, pairs: list[tuple[str, str]]) -> Response:
+    """§5.3: the contacts of the contactverzoek types, each as an interne-taak object."""
+    call = call_of(request)
+    client = esuite(request)
+    settings = request.app.state.settings
+    query = it.parse_interne_taken_query(pairs, settings.contactverzoek_types, call.urls)
+    cm_root = call.urls.esuite_root("contactmomenten")
+    page = esuite_page(await client.get_json(call, cm_root + "/contactmomenten", query.upstream))
+    klanten = await _klanten(request, page.results, query.klant_filter)
+    rows = it.interne_taken_from_esuite(
+        page.results, settings.interne_taak_object_type_url, query.klant_filter, klanten, call.urls, _now(request)
+    )
+    if query.descending is not None:
+        rows = sort_by_registratiedatum(rows, query.descending, get=lambda row: row["record"]["data"]["registratiedatum"])
+    base = call.urls.adapter_base
+    return JsonResponse(
+        {
+            "count": page.count,
+            "next": pagination_link(base, it.OBJECTS_PATH, pairs, page.next),
+            "previous": pagination_link(base, it.OBJECTS_PATH, pairs, page.previous),
+            "results": rows,
+        }
+    )
+
+
+@objects_api
+async def detail(request: Request) -> Response:
+    """§5.4: one interne taak; a contact that is not a contactverzoek is 404."""
+    segment = request.path_params["uuid"]
+    if not is_uuid(segment):
+        raise Problem(404, "not_found")
+    call = call_of(request)
+    settings = request.app.state.settings
+    contact = await esuite(request).get_json(call, call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower())
+    if not it.is_contactverzoek(contact, settings.contactverzoek_types):
+        raise Problem(404, "not_found")
+    klanten = await _klanten(request, [contact], None)
+    [row] = it.interne_taken_from_esuite(
+        [contact], settings.interne_taak_object_type_url, None, klanten, call.urls, _now(request)
+    )
+    return JsonResponse(row)
+
+
+async def _klanten(request: Request, contacts: list[Any], klant_filter: str | None) -> dict[str, str | None]:
+    """I-8: one look-up per distinct contact, 8 at a time; a 4xx other than 401 means no klant."""
+    call = call_of(request)
+    client = esuite(request)
+    contact_urls = it.klant_lookup_urls(contacts, klant_filter)
+    root = call.urls.esuite_root("contactmomenten") + "/klantcontactmomenten"
+
+    def look_up(contact_url: str):
+        async def fetch() -> str | None:
+            answer = await client.fetch_json(call, "GET", root, params=[("contactmoment", contact_url)])
+            if 400 <= answer.status < 500 and answer.status != 401:
+                _warn_klant_lookup_rejected(request, answer.status)
+                return None
+            return it.klant_from_lookup(client.expect_success(call, answer), contact_url, call.urls)
+
+        return fetch
+
+    klanten = await bounded_gather([look_up(url) for url in contact_urls])
+    return dict(zip(contact_urls, klanten))
+
+
+def _warn_klant_lookup_rejected(request: Request, status: int) -> None:
+    """At most once a minute: the e-Suite may not support the filter at all (esuite.md N-1)."""
+    state = request.app.state
+    now = time.monotonic()
+    if now - getattr(state, "klant_lookup_warned_at", float("-inf")) >= KLANT_LOOKUP_WARNING_INTERVAL:
+        state.klant_lookup_warned_at = now
+        log.warning("klant_lookup_rejected", status=status)
+
+
+async def _smoelenboek(request: Request, pairs: list[tuple[str, str]]) -> Response:
+    """§5.5, S-1 … S-5: proxied to the real Objects API with its own token."""
+    call: CallContext = call_of(request)
+    settings = request.app.state.settings.smoelenboek
+    client: EsuiteClient = esuite(request)
+    objects_url = smoelenboek.smoelenboek_objects_url(settings.base_url)
+    headers = {name: request.headers[name] for name in ("accept-crs", "content-crs") if name in request.headers}
+    try:
+        answer = await client.fetch_json(
+            call,
+            "GET",
+            smoelenboek.smoelenboek_upstream_url(settings.base_url, pairs),
+            target="smoelenboek",
+            auth=TokenAuth(settings.token, objects_url),
+            headers=headers,
+        )
+    except Problem as problem:
+        problem.code = _SMOELENBOEK_CODES.get(problem.code, problem.code)
+        raise
+    if not answer.ok:
+        raise translate_upstream_error(answer.status, answer.body, lambda value: value, source="smoelenboek")
+    return JsonResponse(smoelenboek.smoelenboek_page(answer.body, objects_url, call.urls.adapter_base))
