@@ -94,3 +94,38 @@ def app_client(transport: httpx.AsyncBaseTransport | None = None, settings: Sett
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+class Stack:
+    """The real app in front of the in-process e-Suite simulator, as KISS would see them."""
+
+    def __init__(self, settings: Settings | None = None, **sim_overrides: Any) -> None:
+        from adapter.esuite_sim import SimulatorConfig, create_simulator
+
+        self.settings = settings or fixture_settings()
+        sim_config = {"base_url": self.settings.esuite_base_url, "id_seed": 1234, **sim_overrides}
+        self.sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, **sim_config))
+        self.app = create_app(self.settings, esuite_transport=httpx.ASGITransport(self.sim))
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(self.app), base_url=ADAPTER)
+
+    @property
+    def store(self):
+        return self.sim.state.store
+
+    def upstream_requests(self, method: str | None = None, path_suffix: str | None = None) -> list[dict]:
+        """The simulator's request log (method, path, query, body, user_id, claims, …)."""
+        return [
+            entry
+            for entry in self.store.requests
+            if (method is None or entry["method"] == method) and (path_suffix is None or entry["path"].endswith(path_suffix))
+        ]
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+@pytest.fixture
+async def stack():
+    stack = Stack()
+    yield stack
+    await stack.aclose()

@@ -81,3 +81,22 @@ async def test_unexpected_errors_are_500_internal_and_logged_without_the_message
     error = next(line for line in lines(log_stream) if line["event"] == "unhandled_error")
     assert error["exception_type"] == "ValueError"
     assert "traceback" in error
+
+
+async def test_contactverzoek_flow_through_the_simulator_logs_no_personal_data(log_stream):
+    from tests.conftest import FIXTURES, Stack
+
+    stack = Stack()
+    body = (FIXTURES / "kiss/post-contactverzoek-afdeling-anonymous-v0.6.json").read_bytes()
+    personal = ["Fatima", "Bakker", "f.bakker@example.org", "0612345678", "Dorpsstraat", "jjansen"]
+    await stack.client.post("/contactmomenten/api/v1/contactmomenten", content=body, headers=kiss_headers("jjansen"))
+    await stack.client.get(
+        "/api/v2/objects?data_attr=betrokkene__digitaleAdressen__icontains__0612345678"
+        "&type=https%3A%2F%2Fobjecttypen.example.org%2Fapi%2Fv2%2Fobjecttypes%2F30ee8e89-2761-4e35-8eb4-b79980bdc7a9",
+        headers=kiss_headers("jjansen"),
+    )
+    await stack.aclose()
+    text = log_stream.getvalue()
+    assert [line["status"] for line in lines(log_stream) if line["event"] == "request"] == [201, 200]
+    for value in personal:
+        assert value not in text

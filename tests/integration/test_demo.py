@@ -1,0 +1,57 @@
+"""The README's demo command: it starts, prints a token and a curl that works, and stops on Ctrl-C."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_prints_a_working_curl_and_stops_on_ctrl_c():
+    port, sim_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapter", "demo", "--port", str(port), "--sim-port", str(sim_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "LOG_LEVEL": "WARNING"},
+    )
+    try:
+        lines = []
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            lines.append(line)
+            if line.startswith("curl "):
+                break
+        curl = lines[-1]
+        match = re.match(r'curl -H "Authorization: Bearer ([^"]+)" "([^"]+)"', curl)
+        assert match, "".join(lines)
+        token, url = match.groups()
+        assert url.startswith(f"http://127.0.0.1:{port}/api/v2/objects?type=")
+        assert f"http://127.0.0.1:{sim_port}/esuite" in "".join(lines)
+        response = None
+        while time.monotonic() < deadline:
+            try:
+                response = httpx.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+                break
+            except httpx.ConnectError:
+                time.sleep(0.1)
+        assert response is not None and response.status_code == 200, response and response.text
+        body = response.json()
+        assert body["count"] == 4
+        assert all(row["url"].startswith(f"http://127.0.0.1:{port}/api/v2/objects/") for row in body["results"])
+    finally:
+        process.send_signal(signal.SIGINT)
+        exit_code = process.wait(timeout=20)
+    assert exit_code == 0
