@@ -32,18 +32,36 @@ class StoredAnswer:
     location: str | None
 
 
-class DuplicateStore(Protocol):
-    async def begin(self, key: str, wait_seconds: float) -> StoredAnswer | None:
-        """The stored answer for `key`, or None once the caller holds the in-flight lock."""
+@attrs.frozen
+class UncertainAttempt:
+    """A create that was sent and got no answer (§5.4): the e-Suite may hold the contact."""
 
-    async def finish(self, key: str, answer: StoredAnswer | None) -> None:
-        """Store a successful answer under `key`, or (None) release the lock for a retry."""
+    esuite_body: dict
+    sent_at: float  # wall-clock seconds
+
+
+@attrs.frozen
+class Claim:
+    """What `begin` found: a stored answer to replay, or the lock (perhaps after an uncertain attempt)."""
+
+    answer: StoredAnswer | None = None
+    uncertain: UncertainAttempt | None = None
+
+
+class DuplicateStore(Protocol):
+    async def begin(self, key: str, wait_seconds: float) -> Claim:
+        """The stored answer for `key`, or the in-flight lock (waiting while another holds it)."""
+
+    async def finish(self, key: str, answer: StoredAnswer | None, uncertain: UncertainAttempt | None = None) -> None:
+        """Store a successful answer; or release the lock, remembering an uncertain attempt."""
 
 
 @attrs.define
 class _Entry:
     done: asyncio.Event = attrs.field(factory=asyncio.Event)
     answer: StoredAnswer | None = None
+    uncertain: UncertainAttempt | None = None
+    in_flight: bool = True
     expires_at: float = float("inf")
 
 
@@ -55,31 +73,40 @@ class InProcessStore:
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
 
-    async def begin(self, key: str, wait_seconds: float) -> StoredAnswer | None:
+    async def begin(self, key: str, wait_seconds: float) -> Claim:
         deadline = self._clock() + wait_seconds
         while True:
             self._expire()
             entry = self._entries.get(key)
             if entry is None:
                 self._entries[key] = _Entry()
-                return None
+                return Claim()
             if entry.answer is not None:
-                return entry.answer
+                return Claim(answer=entry.answer)
+            if not entry.in_flight:  # only an uncertain attempt is remembered: take the lock
+                entry.in_flight, entry.done = True, asyncio.Event()
+                return Claim(uncertain=entry.uncertain)
             # Another request with this body is in flight: its outcome decides.
             try:
                 await asyncio.wait_for(entry.done.wait(), max(0.0, deadline - self._clock()))
             except TimeoutError:
                 raise InFlightTimeout() from None
 
-    async def finish(self, key: str, answer: StoredAnswer | None) -> None:
+    async def finish(self, key: str, answer: StoredAnswer | None, uncertain: UncertainAttempt | None = None) -> None:
         entry = self._entries.get(key)
         if entry is None:
             return
-        if answer is None:
-            del self._entries[key]
-        else:
-            entry.answer = answer
+        if answer is not None:
+            entry.answer, entry.uncertain = answer, None
             entry.expires_at = self._clock() + self._window
+        elif uncertain is not None or entry.uncertain is not None:
+            # Keep the first uncertain attempt: it is the one whose contact may exist.
+            entry.uncertain = entry.uncertain or uncertain
+            if uncertain is not None and entry.expires_at == float("inf"):
+                entry.expires_at = self._clock() + self._window
+            entry.in_flight = False
+        else:
+            del self._entries[key]
         entry.done.set()
 
     def _expire(self) -> None:

@@ -28,7 +28,8 @@ from tenacity import (
 )
 
 from adapter import __version__
-from adapter.esuite_client.urls import UrlMap
+from adapter.esuite_client.breaker import CircuitBreaker
+from adapter.esuite_client.urls import ROOTS, UrlMap
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
@@ -41,6 +42,7 @@ MAX_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 USER_HEADER = "X-Esuite-Request-User-Id"
+ESUITE_TARGETS = tuple(name for name, _, _ in ROOTS)
 _UUID_IN_PATH = re.compile(r"/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
@@ -143,6 +145,14 @@ def _retryable_exception(idempotent: bool, error: BaseException) -> bool:
     return idempotent and isinstance(error, (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError))
 
 
+# The request left and no answer came: the e-Suite may have processed it (operations.md §5.4).
+_SENT_WITHOUT_ANSWER = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, TimeoutError)
+
+
+def sent_without_answer(problem: Problem) -> bool:
+    return isinstance(problem.__cause__, _SENT_WITHOUT_ANSWER)
+
+
 def _problem_for(error: BaseException) -> Problem:
     if isinstance(error, RefusedUrl):
         return upstream_invalid_url()
@@ -166,6 +176,8 @@ class EsuiteClient:
         self._metrics = metrics
         self._timeout = timeout_seconds
         self._monotonic = monotonic
+        self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
+        self.smoelenboek_breaker = CircuitBreaker("smoelenboek", lambda is_open: self._circuit_gauge(("smoelenboek",), is_open))
         self._http = httpx.AsyncClient(
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
@@ -180,6 +192,14 @@ class EsuiteClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+
+    def _circuit_gauge(self, targets: tuple[str, ...], is_open: bool) -> None:
+        for target in targets:
+            self._metrics.circuit_open.labels(target=target).set(1 if is_open else 0)
+
+    def breaker_for(self, target: str) -> CircuitBreaker:
+        """One breaker per upstream origin: the e-Suite (five roots) and the smoelenboek."""
+        return self.smoelenboek_breaker if target == "smoelenboek" else self.esuite_breaker
 
     async def send(
         self,
@@ -208,8 +228,22 @@ class EsuiteClient:
         auth = auth or EsuiteAuth(self._tokens, call.urls, call.user_id)
         all_headers = {"X-Request-ID": call.request_id, **(headers or {})}
         started = self._monotonic()
+        breaker = self.breaker_for(target)
 
         async def attempt() -> httpx.Response:
+            breaker.before_call()
+            try:
+                response = await exchange()
+            except (httpx.TransportError, TimeoutError):
+                breaker.record(False)
+                raise
+            except BaseException:
+                breaker.abandon()
+                raise
+            breaker.record(response.status_code < 500)
+            return response
+
+        async def exchange() -> httpx.Response:
             remaining = deadline - self._monotonic()
             if remaining <= 0:
                 raise httpx.TimeoutException("budget exhausted")
@@ -254,7 +288,8 @@ class EsuiteClient:
             return response
         except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
             status_label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
-            raise _problem_for(error) from None
+            # The cause stays attached: `sent_without_answer` reads it (never rendered or logged).
+            raise _problem_for(error) from error
         finally:
             elapsed = self._monotonic() - started
             call.upstream_calls += 1

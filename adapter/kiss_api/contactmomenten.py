@@ -12,16 +12,22 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapter.esuite_client.client import CallContext, EsuiteClient
-from adapter.idempotency import InFlightTimeout, StoredAnswer, duplicate_key
+import structlog
+
+from adapter.esuite_client.client import CallContext, EsuiteClient, sent_without_answer
+from adapter.idempotency import InFlightTimeout, StoredAnswer, UncertainAttempt, duplicate_key
 from adapter.kiss_api.fanout import bounded_gather
 from adapter.kiss_api.passthrough import call_of, esuite, inbound_query, make_passthrough, read_json_body
 from adapter.kiss_api.responses import JsonResponse
 from adapter.mapping import contactmoment as cm
+from adapter.mapping import uncertain
 from adapter.mapping.common import is_uuid
 from adapter.problems import Problem
 
+log = structlog.get_logger("adapter.contactmomenten")
+
 LIST_PATH = "/contactmomenten/api/v1/contactmomenten"
+GATEWAY_STATUSES = frozenset({502, 504})
 EMPTY_PAGE = {"count": 0, "next": None, "previous": None, "results": []}
 # C-4, kiss-front.md §4.6: the e-Suite may not support the `contactmoment` filter at all.
 NO_LINKS_STATUSES = frozenset({400, 403, 404})
@@ -37,26 +43,78 @@ async def create(request: Request) -> Response:
     key = duplicate_key(request.state.identity.client_id, body)
     request.state.replayed = False
     try:
-        stored = await store.begin(key, settings.esuite_timeout_seconds)
+        claim = await store.begin(key, settings.esuite_timeout_seconds)
     except InFlightTimeout:
         raise Problem(504, "upstream-timeout") from None
-    if stored is not None:
+    if claim.answer is not None:
         request.state.replayed = True
         request.app.state.metrics.duplicate_replays.inc()
-        return _stored_response(stored, replayed=True)
+        return _stored_response(claim.answer, replayed=True)
     answer: StoredAnswer | None = None
+    uncertain: UncertainAttempt | None = None
     try:
-        created = esuite(request).expect_success(
-            call,
-            await esuite(request).fetch_json(
-                call, "POST", call.urls.esuite_root("contactmomenten") + "/contactmomenten", json_body=contact
-            ),
-        )
+        created = None
+        if claim.uncertain is not None:
+            created = await _find_uncertain_contact(request, claim.uncertain)
+        if created is None:
+            created = await _create_contact(request, contact)
         result = cm.created_contactmoment(created, call.urls, body.get("gespreksId"))
         answer = StoredAnswer(201, orjson.dumps(result), result["url"])
+    except UncertainCreate as failure:
+        uncertain = UncertainAttempt(contact, request.app.state.clock())
+        log.warning("uncertain_outcome", problem_code=failure.problem.code)
+        raise failure.problem from None
     finally:
-        await store.finish(key, answer)
+        await store.finish(key, answer, uncertain)
     return _stored_response(answer, replayed=False)
+
+
+class UncertainCreate(Exception):
+    """The create was sent and no usable answer came back (operations.md §5.4)."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+
+
+async def _create_contact(request: Request, contact: dict) -> Any:
+    call = call_of(request)
+    client = esuite(request)
+    url = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
+    try:
+        answer = await client.fetch_json(call, "POST", url, json_body=contact)
+    except Problem as problem:
+        if sent_without_answer(problem):
+            raise UncertainCreate(problem) from None
+        raise
+    if answer.status in GATEWAY_STATUSES:  # a proxy in front of the e-Suite gave up waiting
+        try:
+            client.expect_success(call, answer)
+        except Problem as problem:
+            raise UncertainCreate(problem) from None
+    return client.expect_success(call, answer)
+
+
+async def _find_uncertain_contact(request: Request, attempt: UncertainAttempt) -> Any:
+    """§5.4: the contact an earlier, unanswered attempt may have created, else None."""
+    call = call_of(request)
+    client = esuite(request)
+    outcomes = request.app.state.metrics.uncertain_creates
+    query = uncertain.search_query(attempt.esuite_body)
+    if query is None:
+        outcomes.labels(resolved="undetectable").inc()
+        return None
+    contacts: list[Any] = []
+    url: str | None = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
+    params: list[tuple[str, str]] | None = query
+    for _ in range(uncertain.SEARCH_PAGES):
+        page = cm.esuite_page(await client.get_json(call, url, params))
+        contacts.extend(page.results)
+        if not isinstance(page.next, str) or not call.urls.is_esuite_url(page.next):
+            break
+        url, params = page.next, None
+    found = uncertain.newest_match(contacts, attempt.esuite_body)
+    outcomes.labels(resolved="found" if found is not None else "created").inc()
+    return found
 
 
 def _stored_response(answer: StoredAnswer, replayed: bool) -> Response:

@@ -13,6 +13,7 @@ from adapter.kiss_api.responses import JsonResponse
 from adapter.problems import Problem
 
 READINESS_CACHE_SECONDS = 10.0
+_PROBLEM_REASONS = {"upstream-timeout": "timeout", "upstream-circuit-open": "circuit-open", "upstream-error": "error-5xx"}
 
 
 async def healthz(request: Request) -> Response:
@@ -44,7 +45,9 @@ class Readiness:
             )
             self._esuite = "error-5xx" if response.status_code >= 500 else "ok"
         except Problem as problem:
-            self._esuite = "timeout" if problem.status == 504 else "unreachable"
+            # The probe is also the breaker's trial call once it half-opens, so an unready pod
+            # that gets no traffic still notices when the e-Suite is back.
+            self._esuite = _PROBLEM_REASONS.get(problem.code, "unreachable")
         self._checked_at = time.monotonic()
         return self._esuite
 
