@@ -7,10 +7,13 @@ import asyncio
 import contextlib
 import os
 import secrets
+import signal
 import sys
 import time
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
+
+import uvicorn
 
 from adapter import __version__
 from adapter.config import MIN_SECRET_LENGTH, load_settings
@@ -90,8 +93,6 @@ def _token(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 
 
 def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    import uvicorn
-
     from adapter.app import create_app
     from adapter.logging import configure_logging
 
@@ -103,8 +104,9 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     configure_logging(settings.log_level, settings.log_format)
     for finding in result.findings:
         print(finding, file=sys.stderr)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=args.host,
         port=args.port,
         log_config=None,
@@ -112,12 +114,30 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         server_header=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
+    # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM
+    # ends in exit code 0 instead of a kill by the default action (operations.md §5.7).
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    GracefulServer(config, app.state.readiness).run()
     return EXIT_OK
 
 
-def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    import uvicorn
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, which first reports `shutting-down` on /readyz when told to stop.
 
+    uvicorn then stops accepting, lets in-flight requests finish within the grace period and
+    runs the lifespan shutdown, which closes the client pools.
+    """
+
+    def __init__(self, config: uvicorn.Config, readiness) -> None:
+        super().__init__(config)
+        self.readiness = readiness
+
+    def handle_exit(self, sig, frame) -> None:
+        self.readiness.shutting_down = True
+        super().handle_exit(sig, frame)
+
+
+def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from adapter.esuite_sim import SimulatorConfig, create_simulator
 
     client_id = environ.get("ESUITE_CLIENT_ID") or ""
@@ -166,8 +186,6 @@ def demo_environment(port: int, sim_port: int) -> dict[str, str]:
 
 
 def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
-    import uvicorn
-
     from adapter.app import create_app
     from adapter.esuite_sim import SimulatorConfig, create_simulator
     from adapter.kiss_api.auth import mint_token
