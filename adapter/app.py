@@ -17,7 +17,7 @@ from adapter import __version__
 from adapter.config import Settings
 from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
 from adapter.esuite_client.urls import UrlMap
-from adapter.idempotency import DuplicateStore, InProcessStore
+from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
 from adapter.kiss_api import contactmomenten, health, objects, zaken_klanten
 from adapter.kiss_api.auth import Authenticator
 from adapter.kiss_api.passthrough import make_passthrough
@@ -45,6 +45,11 @@ def create_app(
         max_connections=settings.esuite_max_connections,
         transport=esuite_transport,
     )
+    store = duplicates or (
+        RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)
+        if settings.idempotency_redis_url
+        else InProcessStore()
+    )
     cm_passthrough = make_passthrough("contactmomenten")
 
     routes = [
@@ -62,8 +67,18 @@ def create_app(
             {"GET": contactmomenten.objectcontactmomenten_list, "POST": cm_passthrough},
         ),
         *own_root_routes("/contactmomenten/api/v1", {"GET": cm_passthrough, "HEAD": cm_passthrough, "POST": cm_passthrough}),
-        OwnPathRoute("/api/v2/objects", {"GET": objects.list_objects, "POST": objects.create}),
-        OwnPathRoute("/api/v2/objects/{uuid}", {"GET": objects.detail}),
+        OwnPathRoute(
+            "/api/v2/objects",
+            {"GET": objects.list_objects, "POST": objects.create},
+            refused=frozenset(),
+            problem_headers=objects.CONTENT_CRS,
+        ),
+        OwnPathRoute(
+            "/api/v2/objects/{uuid}",
+            {"GET": objects.detail},
+            refused=frozenset({"PUT", "PATCH", "DELETE"}),
+            problem_headers=objects.CONTENT_CRS,
+        ),
         Route("/klanten/api/v1/klanten", zaken_klanten.klanten_list, methods=["GET"]),
         Route("/klanten/api/v1/klanten/{uuid:canonical_uuid}", zaken_klanten.klant_put, methods=["PUT"]),
         *root_routes("/klanten/api/v1", make_passthrough("klanten"), ANY_METHOD),
@@ -89,6 +104,7 @@ def create_app(
             yield
         finally:
             await esuite.aclose()
+            await store.aclose()
             log.info("shutdown")
 
     app = Starlette(
@@ -106,10 +122,12 @@ def create_app(
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )
+    # A trailing-slash redirect would send KISS somewhere the spec has no route for (404).
+    app.router.redirect_slashes = False
     app.state.settings = settings
     app.state.clock = clock
     app.state.esuite = esuite
     app.state.metrics = metrics
     app.state.readiness = health.Readiness()
-    app.state.duplicates = duplicates or InProcessStore()
+    app.state.duplicates = store
     return app

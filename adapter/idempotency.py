@@ -55,6 +55,11 @@ class DuplicateStore(Protocol):
     async def finish(self, key: str, answer: StoredAnswer | None, uncertain: UncertainAttempt | None = None) -> None:
         """Store a successful answer; or release the lock, remembering an uncertain attempt."""
 
+    async def ping(self) -> bool:
+        """Whether the store can be used (readiness)."""
+
+    async def aclose(self) -> None: ...
+
 
 @attrs.define
 class _Entry:
@@ -109,6 +114,12 @@ class InProcessStore:
             del self._entries[key]
         entry.done.set()
 
+    async def ping(self) -> bool:
+        return True
+
+    async def aclose(self) -> None:
+        pass
+
     def _expire(self) -> None:
         now = self._clock()
         expired = [key for key, entry in self._entries.items() if entry.expires_at <= now]
@@ -118,3 +129,114 @@ class InProcessStore:
 
 class InFlightTimeout(Exception):
     """The first request with this body did not finish within the waiting request's budget."""
+
+
+class StoreUnavailable(Exception):
+    """The shared store cannot be reached: creating now could create a duplicate."""
+
+
+# Atomic claim: replay a done answer, wait for a live lock, or take the lock (keeping an
+# uncertain record, and taking over a lock whose holder died). Redis's own clock decides.
+_BEGIN = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local state = redis.call('HGET', KEYS[1], 'state')
+if state == 'done' then return {'done', redis.call('HGET', KEYS[1], 'answer')} end
+if state == 'inflight' and tonumber(redis.call('HGET', KEYS[1], 'lock_until')) > now then return {'inflight', ''} end
+redis.call('HSET', KEYS[1], 'state', 'inflight', 'lock_until', now + tonumber(ARGV[1]))
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {'acquired', redis.call('HGET', KEYS[1], 'uncertain') or ''}
+"""
+_FINISH = """
+if ARGV[1] == 'done' then
+  redis.call('HSET', KEYS[1], 'state', 'done', 'answer', ARGV[2])
+  redis.call('HDEL', KEYS[1], 'uncertain', 'lock_until')
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  return 1
+end
+if ARGV[2] ~= '' and redis.call('HSETNX', KEYS[1], 'uncertain', ARGV[2]) == 1 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+if redis.call('HEXISTS', KEYS[1], 'uncertain') == 1 then
+  redis.call('HSET', KEYS[1], 'state', 'uncertain')
+  redis.call('HDEL', KEYS[1], 'lock_until')
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1
+"""
+
+
+class RedisStore:
+    """The store shared by several replicas (IDEMPOTENCY_REDIS_URL, operations.md §5.3).
+
+    A retry that lands on another replica finds the first replica's lock, answer or
+    uncertain record, so it creates no second e-Suite contact.
+    """
+
+    KEY_PREFIX = "kiss-esuite-adapter:duplicates:"
+    POLL_SECONDS = 0.05
+
+    def __init__(self, url: str, lock_seconds: float, window_seconds: float = WINDOW_SECONDS) -> None:
+        import redis.asyncio
+
+        self._redis = redis.asyncio.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+        self._lock_ms = int(lock_seconds * 1000)
+        self._window_ms = int(window_seconds * 1000)
+        self._begin = self._redis.register_script(_BEGIN)
+        self._finish = self._redis.register_script(_FINISH)
+
+    async def begin(self, key: str, wait_seconds: float) -> Claim:
+        import redis.exceptions
+
+        deadline = time.monotonic() + wait_seconds
+        try:
+            while True:
+                state, payload = await self._begin(keys=[self.KEY_PREFIX + key], args=[self._lock_ms])
+                if state == b"done":
+                    return Claim(answer=_answer_from_json(payload))
+                if state == b"acquired":
+                    return Claim(uncertain=_uncertain_from_json(payload) if payload else None)
+                if time.monotonic() >= deadline:
+                    raise InFlightTimeout()
+                await asyncio.sleep(self.POLL_SECONDS)
+        except redis.exceptions.RedisError:
+            raise StoreUnavailable() from None
+
+    async def finish(self, key: str, answer: StoredAnswer | None, uncertain: UncertainAttempt | None = None) -> None:
+        import redis.exceptions
+
+        if answer is not None:
+            args = ["done", orjson.dumps(attrs.asdict(answer, value_serializer=_bytes_as_text)), self._window_ms]
+        else:
+            args = ["release", orjson.dumps(attrs.asdict(uncertain)) if uncertain else "", self._window_ms]
+        try:
+            await self._finish(keys=[self.KEY_PREFIX + key], args=args)
+        except redis.exceptions.RedisError:
+            # The contact exists either way; the lock expires by itself after lock_seconds.
+            raise StoreUnavailable() from None
+
+    async def ping(self) -> bool:
+        import redis.exceptions
+
+        try:
+            return bool(await self._redis.ping())
+        except redis.exceptions.RedisError:
+            return False
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
+
+
+def _bytes_as_text(instance: Any, field: Any, value: Any) -> Any:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _answer_from_json(raw: bytes) -> StoredAnswer:
+    data = orjson.loads(raw)
+    return StoredAnswer(data["status"], data["body"].encode(), data["location"])
+
+
+def _uncertain_from_json(raw: bytes) -> UncertainAttempt:
+    data = orjson.loads(raw)
+    return UncertainAttempt(data["esuite_body"], data["sent_at"])

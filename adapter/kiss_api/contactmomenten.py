@@ -15,7 +15,7 @@ from starlette.responses import Response
 import structlog
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, sent_without_answer
-from adapter.idempotency import InFlightTimeout, StoredAnswer, UncertainAttempt, duplicate_key
+from adapter.idempotency import InFlightTimeout, StoredAnswer, StoreUnavailable, UncertainAttempt, duplicate_key
 from adapter.kiss_api.fanout import bounded_gather
 from adapter.kiss_api.passthrough import call_of, esuite, inbound_query, make_passthrough, read_json_body
 from adapter.kiss_api.responses import JsonResponse
@@ -46,6 +46,9 @@ async def create(request: Request) -> Response:
         claim = await store.begin(key, settings.esuite_timeout_seconds)
     except InFlightTimeout:
         raise Problem(504, "upstream-timeout") from None
+    except StoreUnavailable:
+        # Without duplicate protection a retry could create a second call-back request.
+        raise Problem(503, "idempotency-store-unavailable", headers={"Retry-After": "5"}) from None
     if claim.answer is not None:
         request.state.replayed = True
         request.app.state.metrics.duplicate_replays.inc()
@@ -65,7 +68,11 @@ async def create(request: Request) -> Response:
         log.warning("uncertain_outcome", problem_code=failure.problem.code)
         raise failure.problem from None
     finally:
-        await store.finish(key, answer, uncertain)
+        try:
+            await store.finish(key, answer, uncertain)
+        except StoreUnavailable:
+            # The outcome stands; the lock expires by itself. A later repeat may not be recognised.
+            log.warning("idempotency_store_unavailable", stored=answer is not None)
     return _stored_response(answer, replayed=False)
 
 

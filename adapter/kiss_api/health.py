@@ -26,7 +26,17 @@ class Readiness:
     def __init__(self) -> None:
         self._checked_at = float("-inf")
         self._esuite = "ok"
+        self._store_checked_at = float("-inf")
+        self._store = "ok"
         self.shutting_down = False
+
+    async def store_state(self, request: Request) -> str:
+        """The shared duplicate store (Redis): a PING, cached like the e-Suite probe."""
+        now = time.monotonic()
+        if now - self._store_checked_at >= READINESS_CACHE_SECONDS:
+            self._store = "ok" if await request.app.state.duplicates.ping() else "unreachable"
+            self._store_checked_at = time.monotonic()
+        return self._store
 
     async def esuite_state(self, request: Request) -> str:
         now = time.monotonic()
@@ -54,9 +64,11 @@ class Readiness:
 
 async def readyz(request: Request) -> Response:
     readiness: Readiness = request.app.state.readiness
-    esuite_state = "shutting-down" if readiness.shutting_down else await readiness.esuite_state(request)
-    ready = esuite_state == "ok"
-    body = {"status": "ready" if ready else "not ready", "checks": {"esuite": esuite_state}}
+    checks = {"esuite": "shutting-down" if readiness.shutting_down else await readiness.esuite_state(request)}
+    if request.app.state.settings.idempotency_redis_url:
+        checks["idempotencyStore"] = await readiness.store_state(request)
+    ready = all(state == "ok" for state in checks.values())
+    body = {"status": "ready" if ready else "not ready", "checks": checks}
     return JsonResponse(body, status_code=200 if ready else 503)
 
 

@@ -21,7 +21,7 @@ from adapter.mapping import smoelenboek
 from adapter.mapping.contactmoment import esuite_page, pagination_link, sort_by_registratiedatum
 from adapter.mapping.common import is_uuid
 from adapter.mapping.errors import translate_upstream_error
-from adapter.problems import Problem
+from adapter.problems import Problem, upstream_invalid_response
 
 log = structlog.get_logger("adapter.objects")
 
@@ -172,6 +172,9 @@ async def _smoelenboek(request: Request, pairs: list[tuple[str, str]]) -> Respon
     except Problem as problem:
         problem.code = _SMOELENBOEK_CODES.get(problem.code, problem.code)
         raise
+    if 300 <= answer.status < 400:
+        # Redirects are not followed (SEC-3); a 3xx is no answer to pass on (operations.md §4.3).
+        raise upstream_invalid_response("Het smoelenboek gaf een doorverwijzing; die wordt niet gevolgd.")
     if not answer.ok:
         raise translate_upstream_error(answer.status, answer.body, lambda value: value, source="smoelenboek")
     return JsonResponse(smoelenboek.smoelenboek_page(answer.body, objects_url, call.urls.adapter_base))

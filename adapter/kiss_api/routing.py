@@ -29,17 +29,30 @@ class CanonicalUUIDConvertor(Convertor[str]):
 register_url_convertor("canonical_uuid", CanonicalUUIDConvertor())
 
 
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
+
+
 class OwnPathRoute(Route):
     """A route that owns its path for every method.
 
-    Methods it does not serve get 405 with `Allow` and never fall through to a later
-    pass-through route (kiss-front.md §4.4, SEC-9). No implicit HEAD either.
+    Methods it does not serve never fall through to a later pass-through route (kiss-front.md
+    §4.4, SEC-9). They get 405 with `Allow`, except, when `refused` names the methods that
+    get 405, the other methods of kiss-front.md §1's "any", which get route 24's 404. No
+    implicit HEAD either. `problem_headers` go on those answers too (e.g. `Content-Crs`).
     """
 
-    def __init__(self, path: str, handlers: dict[str, Endpoint]) -> None:
+    def __init__(
+        self,
+        path: str,
+        handlers: dict[str, Endpoint],
+        refused: frozenset[str] | None = None,
+        problem_headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(path, next(iter(handlers.values())), methods=list(handlers))
         self.methods = set(handlers)
         self.allow = ", ".join(handlers)
+        self.refused = refused
+        self.problem_headers = problem_headers or {}
         self.handlers = {method: request_response(endpoint) for method, endpoint in handlers.items()}
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
@@ -47,13 +60,13 @@ class OwnPathRoute(Route):
         return (Match.FULL if match is Match.PARTIAL else match), child_scope
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        handler = self.handlers.get(scope["method"])
+        method = scope["method"]
+        handler = self.handlers.get(method)
         if handler is None:
-            raise HTTPException(405, headers={"Allow": self.allow})
+            if self.refused is not None and method not in self.refused and method in ANY_METHOD:
+                raise HTTPException(404, headers=self.problem_headers)
+            raise HTTPException(405, headers={"Allow": self.allow, **self.problem_headers})
         await handler(scope, receive, send)
-
-
-ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 
 def root_routes(adapter_root: str, endpoint: Endpoint, methods: list[str]) -> list[Route]:

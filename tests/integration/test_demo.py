@@ -3,18 +3,13 @@
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import httpx
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests.servers import free_port
 
 
 def test_demo_prints_a_working_curl_and_stops_on_ctrl_c():

@@ -3,7 +3,6 @@
 import concurrent.futures
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +11,9 @@ import httpx
 
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers
-from tests.servers import running_server
+from tests.servers import free_port, running_server
 
 DETAIL = "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until_serving(url: str, deadline: float) -> None:
@@ -35,8 +28,9 @@ def wait_until_serving(url: str, deadline: float) -> None:
 
 def test_sigterm_during_load_loses_no_in_flight_request():
     slow = {"hang_seconds": 1.0, "routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten/{uuid}": {"hang": 1.0}}}
-    sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url="http://127.0.0.1:0", faults=slow))
-    with running_server(sim) as sim_url:
+    sim_port = free_port()
+    sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=f"http://127.0.0.1:{sim_port}", faults=slow))
+    with running_server(sim, port=sim_port) as sim_url:
         port = free_port()
         env = {**os.environ, **fixture_env(ESUITE_BASE_URL=sim_url, ADAPTER_BASE_URL=f"http://127.0.0.1:{port}", SHUTDOWN_GRACE_SECONDS="10", LOG_LEVEL="WARNING")}
         process = subprocess.Popen([sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)

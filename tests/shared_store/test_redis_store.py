@@ -1,0 +1,84 @@
+"""The Redis duplicate store: same contract as the in-process one, shared by replicas (operations.md §5.3–5.4)."""
+
+import asyncio
+
+import pytest
+
+from adapter.idempotency import Claim, InFlightTimeout, RedisStore, StoredAnswer, StoreUnavailable, UncertainAttempt
+
+ANSWER = StoredAnswer(201, '{"url":"u","naam":"Jansen-Ünal"}'.encode(), "u")
+UNCERTAIN = UncertainAttempt({"tekst": "x", "contactgegevens": {"telefoonnummer": "0612345678"}}, 1000.5)
+
+
+@pytest.fixture
+async def stores(redis_server):
+    first, second = RedisStore(redis_server.url, lock_seconds=5), RedisStore(redis_server.url, lock_seconds=5)
+    yield first, second
+    await first.aclose()
+    await second.aclose()
+
+
+async def test_the_answer_stored_by_one_replica_is_replayed_by_another(stores):
+    first, second = stores
+    assert await first.begin("k", 1) == Claim()
+    await first.finish("k", ANSWER)
+    assert await second.begin("k", 1) == Claim(answer=ANSWER)
+
+
+async def test_a_second_replica_waits_for_the_lock_of_the_first(stores):
+    first, second = stores
+    await first.begin("k", 1)
+    waiter = asyncio.create_task(second.begin("k", 2))
+    await asyncio.sleep(0.1)
+    assert not waiter.done()
+    await first.finish("k", ANSWER)
+    assert await waiter == Claim(answer=ANSWER)
+
+
+async def test_release_and_uncertain_records_are_shared(stores):
+    first, second = stores
+    await first.begin("k", 1)
+    await first.finish("k", None)
+    assert await second.begin("k", 1) == Claim()
+    await second.finish("k", None, UNCERTAIN)
+    assert await first.begin("k", 1) == Claim(uncertain=UNCERTAIN)
+    await first.finish("k", None)  # the search failed too: the record stays
+    assert await second.begin("k", 1) == Claim(uncertain=UNCERTAIN)
+    await second.finish("k", ANSWER)
+    assert await first.begin("k", 1) == Claim(answer=ANSWER)
+
+
+async def test_waiting_is_bounded(stores):
+    first, second = stores
+    await first.begin("k", 1)
+    with pytest.raises(InFlightTimeout):
+        await second.begin("k", 0.1)
+
+
+async def test_the_lock_of_a_replica_that_died_is_taken_over(redis_server):
+    dead, alive = RedisStore(redis_server.url, lock_seconds=0.2), RedisStore(redis_server.url, lock_seconds=5)
+    await dead.begin("k", 1)
+    assert await alive.begin("k", 1) == Claim()
+    await dead.aclose()
+    await alive.aclose()
+
+
+async def test_records_expire_with_the_window(redis_server):
+    store = RedisStore(redis_server.url, lock_seconds=5, window_seconds=0.2)
+    await store.begin("k", 1)
+    await store.finish("k", ANSWER)
+    await asyncio.sleep(0.3)
+    assert await store.begin("k", 1) == Claim()
+    await store.aclose()
+
+
+async def test_unreachable_redis_is_reported_not_hidden(redis_server):
+    store = RedisStore(redis_server.url, lock_seconds=5)
+    assert await store.ping()
+    redis_server.stop()
+    assert not await store.ping()
+    with pytest.raises(StoreUnavailable):
+        await store.begin("k", 1)
+    with pytest.raises(StoreUnavailable):
+        await store.finish("k", ANSWER)
+    await store.aclose()

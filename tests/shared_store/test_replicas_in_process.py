@@ -1,0 +1,75 @@
+"""Two app replicas sharing one Redis and one e-Suite, in process (operations.md §5.3, §4.2, §3)."""
+
+import asyncio
+
+import httpx
+import pytest
+
+from adapter.app import create_app
+from adapter.esuite_sim import SimulatorConfig, create_simulator
+from tests.conftest import ADAPTER, ESUITE_CLIENT, ESUITE_SECRET, FIXTURES, fixture_settings, kiss_headers
+
+CM_PATH = "/contactmomenten-api-provider/api/v1/contactmomenten"
+BODY = (FIXTURES / "kiss/post-contactverzoek-groep-known-klant-v1.json").read_bytes()
+
+
+class Replicas:
+    def __init__(self, redis_url: str) -> None:
+        settings = fixture_settings(IDEMPOTENCY_REDIS_URL=redis_url)
+        self.sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=settings.esuite_base_url))
+        self.apps = [create_app(settings, esuite_transport=httpx.ASGITransport(self.sim)) for _ in range(2)]
+        self.clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) for app in self.apps]
+
+    def creates(self) -> list:
+        return [e for e in self.sim.state.store.requests if e["method"] == "POST" and e["path"].endswith(CM_PATH)]
+
+    async def post(self, replica: int):
+        return await self.clients[replica].post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
+
+    async def aclose(self) -> None:
+        for client in self.clients:
+            await client.aclose()
+        for app in self.apps:
+            await app.state.duplicates.aclose()
+
+
+@pytest.fixture
+async def replicas(redis_server):
+    replicas = Replicas(redis_server.url)
+    yield replicas
+    await replicas.aclose()
+
+
+async def test_the_same_post_to_both_replicas_at_once_creates_one_contact(replicas):
+    answers = await asyncio.gather(*(replicas.post(replica) for replica in (0, 1, 0, 1)))
+    assert [answer.status_code for answer in answers] == [201] * 4
+    assert len({answer.content for answer in answers}) == 1
+    assert len(replicas.creates()) == 1
+
+
+async def test_a_lost_response_on_one_replica_is_found_by_the_other(replicas):
+    faults = replicas.sim.state.faults
+    faults.configure({"routes": {"POST /contactmomenten-api-provider/api/v1/contactmomenten": {"lost_response": 1.0}}})
+    assert (await replicas.post(0)).status_code == 502
+    faults.configure({"routes": {}})
+    second = await replicas.post(1)
+    assert second.status_code == 201
+    assert len(replicas.creates()) == 1
+    assert (await replicas.post(0)).headers["idempotent-replayed"] == "true"
+
+
+async def test_redis_down_refuses_creates_before_the_esuite_and_reports_unready(replicas, redis_server):
+    assert (await replicas.clients[0].get("/readyz")).json() == {"status": "ready", "checks": {"esuite": "ok", "idempotencyStore": "ok"}}
+    redis_server.stop()
+    replicas.apps[1].state.readiness = type(replicas.apps[1].state.readiness)()  # a fresh probe, not the cached one
+    ready = await replicas.clients[1].get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "not ready", "checks": {"esuite": "ok", "idempotencyStore": "unreachable"}}
+    refused = await replicas.post(1)
+    assert refused.status_code == 503
+    assert refused.headers["retry-after"] == "5"
+    assert refused.json()["code"] == "idempotency-store-unavailable"
+    assert refused.json()["title"] == "Dubbele registraties kunnen nu niet worden uitgesloten."
+    assert replicas.creates() == []
+    detail = await replicas.clients[1].get("/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers())
+    assert detail.status_code == 200  # every other route keeps working
