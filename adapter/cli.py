@@ -101,7 +101,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         print(result.report(), file=sys.stderr)
         return EXIT_USAGE
     settings = result.settings
-    configure_logging(settings.log_level, settings.log_format)
+    configure_logging(settings.log_level, settings.log_format, cache=True)
     for finding in result.findings:
         print(finding, file=sys.stderr)
     app = create_app(settings)

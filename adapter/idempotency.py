@@ -8,6 +8,7 @@ interface so a shared store (Redis, several replicas) can replace the in-process
 from __future__ import annotations
 
 import asyncio
+import collections
 import hashlib
 import time
 from collections.abc import Callable
@@ -77,6 +78,9 @@ class InProcessStore:
         self._window = window_seconds
         self._clock = clock
         self._entries: dict[str, _Entry] = {}
+        # Expiry times in the order they were set; the window is fixed, so they are sorted and
+        # expiring is popping from the front rather than scanning every entry on each POST.
+        self._expiries: collections.deque[tuple[float, str]] = collections.deque()
 
     async def begin(self, key: str, wait_seconds: float) -> Claim:
         deadline = self._clock() + wait_seconds
@@ -103,12 +107,12 @@ class InProcessStore:
             return
         if answer is not None:
             entry.answer, entry.uncertain = answer, None
-            entry.expires_at = self._clock() + self._window
+            self._expire_at(key, entry)
         elif uncertain is not None or entry.uncertain is not None:
             # Keep the first uncertain attempt: it is the one whose contact may exist.
             entry.uncertain = entry.uncertain or uncertain
             if uncertain is not None and entry.expires_at == float("inf"):
-                entry.expires_at = self._clock() + self._window
+                self._expire_at(key, entry)
             entry.in_flight = False
         else:
             del self._entries[key]
@@ -120,11 +124,17 @@ class InProcessStore:
     async def aclose(self) -> None:
         pass
 
+    def _expire_at(self, key: str, entry: _Entry) -> None:
+        entry.expires_at = self._clock() + self._window
+        self._expiries.append((entry.expires_at, key))
+
     def _expire(self) -> None:
         now = self._clock()
-        expired = [key for key, entry in self._entries.items() if entry.expires_at <= now]
-        for key in expired:
-            del self._entries[key]
+        while self._expiries and self._expiries[0][0] <= now:
+            expires_at, key = self._expiries.popleft()
+            entry = self._entries.get(key)
+            if entry is not None and entry.expires_at == expires_at:
+                del self._entries[key]
 
 
 class InFlightTimeout(Exception):

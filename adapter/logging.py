@@ -30,7 +30,8 @@ def _json(event: dict[str, Any], **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json", stream: IO[str] | None = None) -> None:
+def configure_logging(level: str = "INFO", fmt: str = "json", stream: IO[str] | None = None, cache: bool = False) -> None:
+    """`cache` binds each logger once (the server's hot path); tests reconfigure, so they don't."""
     renderer = structlog.processors.JSONRenderer(serializer=_json) if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
@@ -42,5 +43,5 @@ def configure_logging(level: str = "INFO", fmt: str = "json", stream: IO[str] | 
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.upper(), logging.INFO)),
         logger_factory=structlog.WriteLoggerFactory(file=stream or sys.stdout),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=cache,
     )

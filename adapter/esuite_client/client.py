@@ -8,6 +8,7 @@ logical call has one time budget. Failures become `Problem`s (502/504), never a 
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import re
 import time
@@ -296,14 +297,15 @@ class EsuiteClient:
             call.upstream_seconds += elapsed
             self._metrics.upstream_requests.labels(target=target, method=method, status=status_label).inc()
             self._metrics.upstream_duration.labels(target=target, method=method).observe(elapsed)
-            log.debug(
-                "upstream",
-                target=target,
-                method=method,
-                path=_UUID_IN_PATH.sub("/{uuid}", httpx.URL(url).path),
-                status=status_label,
-                duration_ms=round(elapsed * 1000, 2),
-            )
+            if log.is_enabled_for(logging.DEBUG):  # the path template costs a URL parse
+                log.debug(
+                    "upstream",
+                    target=target,
+                    method=method,
+                    path=_UUID_IN_PATH.sub("/{uuid}", httpx.URL(url).path),
+                    status=status_label,
+                    duration_ms=round(elapsed * 1000, 2),
+                )
 
     async def fetch_json(
         self,

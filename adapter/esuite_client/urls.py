@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import attrs
+import orjson
 
 # (name, adapter root path, e-Suite root path under ESUITE_BASE_URL) — RW-1.
 ROOTS: tuple[tuple[str, str, str], ...] = (
@@ -41,6 +43,9 @@ class UrlMap:
     request_origins: tuple[str, ...] = ()
     _to_adapter: tuple[tuple[str, str], ...] = attrs.field(init=False)
     _to_esuite: tuple[tuple[str, str], ...] = attrs.field(init=False)
+    _adapter_strings: re.Pattern[bytes] = attrs.field(init=False)
+    _adapter_roots: dict[bytes, bytes] = attrs.field(init=False)
+    _escaped_base: bytes = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         origins = (self.adapter_base, *(o for o in self.request_origins if o != self.adapter_base))
@@ -51,6 +56,15 @@ class UrlMap:
             self,
             "_to_esuite",
             tuple((origin + a, self.esuite_base + e) for origin in origins for _, a, e in ROOTS),
+        )
+        # A whole JSON string value (not a key: no `:` after it) that starts with an e-Suite
+        # root, in orjson's compact text. `re` caches the compiled pattern per base.
+        roots = b"|".join(re.escape(e.encode()) for _, _, e in ROOTS)
+        pattern = b'"' + re.escape(self.esuite_base.encode()) + b"(" + roots + rb')((?=[/?#"])(?:[^"\\]|\\.)*)"(?!:)'
+        object.__setattr__(self, "_adapter_strings", re.compile(pattern))
+        object.__setattr__(self, "_escaped_base", b'\\"' + self.esuite_base.encode())
+        object.__setattr__(
+            self, "_adapter_roots", {e.encode(): (self.adapter_base + a).encode() for _, a, e in ROOTS}
         )
 
     def for_request(self, origin: str, configured: bool) -> "UrlMap":
@@ -88,7 +102,21 @@ class UrlMap:
         return value if replaced is None else replaced
 
     def json_to_adapter(self, value: Any) -> Any:
-        return _walk(value, self.to_adapter)
+        """RW-4 toward KISS. On the hot path (every mapped page), so it runs on the compact JSON
+        text with one regular expression instead of visiting every value in Python; text with
+        escapes (rare in e-Suite answers) takes the exact walk."""
+        if isinstance(value, str):
+            return self.to_adapter(value)
+        if not isinstance(value, (dict, list)):
+            return value
+        text = orjson.dumps(value)
+        if self._escaped_base in text:
+            # The base right after an escaped quote: a match could start inside a string.
+            return _walk(value, self.to_adapter)
+        roots = self._adapter_roots
+        return orjson.loads(
+            self._adapter_strings.sub(lambda m: b'"' + roots[m.group(1)] + m.group(2) + b'"', text)
+        )
 
     def json_to_esuite(self, value: Any) -> Any:
         return _walk(value, self.to_esuite)

@@ -6,6 +6,7 @@ but invalid credential gets 403. Checks run in the spec's order; the first failu
 
 from __future__ import annotations
 
+import collections
 import hmac
 import numbers
 
@@ -35,10 +36,16 @@ def _forbidden(code: str, detail: str) -> Problem:
     return Problem(403, code, detail=detail)
 
 
+VERIFIED_CACHE_SIZE = 4096
+
+
 class Authenticator:
     def __init__(self, settings: Settings) -> None:
         self._secrets = {client.id: client.secret.encode() for client in settings.clients}
         self._objects_tokens = tuple((t.index, t.token.encode()) for t in settings.objects_tokens)
+        # Token → claims of tokens whose signature verified. KISS sends the same token on every
+        # call of a session, so decoding and HMAC run once; time claims are checked every time.
+        self._verified: collections.OrderedDict[str, tuple[str, dict]] = collections.OrderedDict()
 
     def authenticate(self, authorization: str | None, path: str, now: float) -> Identity:
         if authorization is None:
@@ -65,6 +72,26 @@ class Authenticator:
         return Identity(client_id=f"objects-token-{match}")
 
     def _jwt(self, token: str, now: float) -> Identity:
+        verified = self._verified.get(token)
+        if verified is None:
+            verified = self._verify(token)
+            self._verified[token] = verified
+            if len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        else:
+            self._verified.move_to_end(token)
+        client_id, claims = verified
+        _check_times(claims, now)
+        user_id = claims.get("user_id")
+        representation = claims.get("user_representation")
+        return Identity(
+            client_id=client_id,
+            user_id=user_id if isinstance(user_id, str) and user_id != "" else None,
+            user_representation=representation if isinstance(representation, str) else None,
+        )
+
+    def _verify(self, token: str) -> tuple[str, dict]:
+        """Steps 1–4 of kiss-front.md §2.2: decodable, HS256, known client, valid signature."""
         try:
             header = jwt.get_unverified_header(token)
             claims = jwt.decode(token, options={"verify_signature": False})
@@ -93,14 +120,7 @@ class Authenticator:
             raise _forbidden("invalid-jwt-signature", "De handtekening van het token klopt niet.") from None
         except jwt.PyJWTError:
             raise _forbidden("jwt-decode-error", "Het token kan niet worden gelezen.") from None
-        _check_times(claims, now)
-        user_id = claims.get("user_id")
-        representation = claims.get("user_representation")
-        return Identity(
-            client_id=client_id,
-            user_id=user_id if isinstance(user_id, str) and user_id != "" else None,
-            user_representation=representation if isinstance(representation, str) else None,
-        )
+        return client_id, claims
 
 
 def _time_claim(claims: dict, name: str) -> float | None:

@@ -197,7 +197,7 @@ def _detail_or_none(client: EsuiteClient, call: CallContext, url: str):
 
 async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts: list[Any], expand: tuple[str, ...]) -> list[dict]:
     """R-1 … R-3 for every contact, then C-4 with each distinct call made once, 8 at a time."""
-    items = [cm.contactmoment_from_esuite(contact, call.urls) for contact in contacts]
+    items = cm.contactmomenten_from_esuite(contacts, call.urls)
     if not expand:
         return items
     esuite_urls = [contact["url"] for contact in contacts]

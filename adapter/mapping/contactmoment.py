@@ -390,12 +390,22 @@ def _without_none(pairs: Sequence[tuple[str, Any]]) -> dict:
 
 def contactmoment_from_esuite(contact: Any, urls: UrlMap) -> dict:
     """R-1 … R-3 and R-6 for every contact returned as a contactmoment."""
-    if not isinstance(contact, dict) or not isinstance(contact.get("url"), str):
-        raise upstream_invalid_response()
-    result = urls.json_to_adapter(contact)
+    return contactmomenten_from_esuite([contact], urls)[0]
+
+
+def contactmomenten_from_esuite(contacts: list[Any], urls: UrlMap) -> list[dict]:
+    """R-1 … R-3 and R-6 for a page of contacts; one of them unusable fails the whole page."""
+    for contact in contacts:
+        if not isinstance(contact, dict) or not isinstance(contact.get("url"), str):
+            raise upstream_invalid_response()
+    # One rewrite for the whole page: it runs on the JSON text (UrlMap.json_to_adapter).
+    return [_antwoord_after_tekst(item) for item in urls.json_to_adapter(contacts)]
+
+
+def _antwoord_after_tekst(result: dict) -> dict:
+    """R-2: KISS shows only `tekst`; the e-Suite keeps the question and the answer apart."""
     antwoord = result.get("antwoord")
     if isinstance(antwoord, str):
-        # KISS shows only `tekst`; the e-Suite keeps the question and the answer apart.
         tekst = result.get("tekst")
         result["tekst"] = (tekst if isinstance(tekst, str) else "") + "\n" + antwoord
     return result

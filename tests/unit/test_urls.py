@@ -65,3 +65,26 @@ def test_SEC3_only_urls_under_the_five_roots_are_esuite_urls():
     assert not urls.is_esuite_url(f"{E}/elders")
     assert not urls.is_esuite_url("https://evil.example.org/contactmomenten-api-provider/api/v1")
     assert not urls.is_esuite_url(f"{E}/contactmomenten-api-provider/api/v1.evil.example.org/x")
+
+
+def test_RW4_the_fast_text_rewrite_equals_the_exact_walk():
+    from adapter.esuite_client.urls import _walk
+
+    samples = [
+        {"url": f"{E}/contactmomenten-api-provider/api/v1/contactmomenten/1", "n": 1, "f": 1.5, "b": True, "z": None},
+        [f"{E}/klanten-api-provider/api/v1", f"{E}/klanten-api-provider/api/v1?x=1", f"{E}/klanten-api-provider/api/v1#f"],
+        {f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1": f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1"},  # keys stay
+        {"deep": [[{"x": [f"{E}/zgw-apis-provider/drc/api/v1/d/download?a=b&c=%20d"]}]]},
+        {"v10": f"{E}/klanten-api-provider/api/v10/x", "other": "https://elders.example.org/klanten-api-provider/api/v1"},
+        {"text": f"zie {E}/klanten-api-provider/api/v1/k/1", "naam": "Jansen-Ünal ✓"},
+        {"escaped": f'{E}/klanten-api-provider/api/v1/k/"1"', "ctrl": "a\nb"},
+        {"tekst": "a\\b", "url": f"{E}/klanten-api-provider/api/v1/k/1"},
+        {"url": f"{E}/klanten-api-provider/api/v1/k/1\nregel 2", "q": f'"{E}/klanten-api-provider/api/v1/k/2" stond er'},
+        {"tekst": f'zij zei \"{E}/klanten-api-provider/api/v1/k/1\"', "url": f"{E}/klanten-api-provider/api/v1/k/1"},
+        [],
+        {},
+    ]
+    for sample in samples:
+        fast = urls.json_to_adapter(sample)
+        assert fast == _walk(sample, urls.to_adapter)
+        assert list(map(type, fast)) == list(map(type, sample)) if isinstance(sample, list) else list(fast) == list(sample)
