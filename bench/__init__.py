@@ -1,0 +1,1 @@
+"""Benchmark harness for the adapter (issue 8): see bench/README.md."""

@@ -1,0 +1,59 @@
+"""What-if launcher: the adapter exactly as `python -m adapter serve`, with another e-Suite transport.
+
+Used only to estimate suggested changes before anyone makes them (no adapter code is edited):
+
+    BENCH_TRANSPORT=aiohttp  httpx with the `httpx-aiohttp` transport (aiohttp's pool and parser
+                             instead of httpcore + anyio + h11)
+
+`python -m bench --adapter-module bench.whatif_serve --adapter-env BENCH_TRANSPORT=aiohttp
+--adapter-env PYTHONPATH=<dir with aiohttp and httpx-aiohttp>` runs the bench against it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+import httpx
+import uvicorn
+
+from adapter.app import create_app
+from adapter.config import load_settings
+from adapter.logging import configure_logging
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command", choices=("serve",))
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8080)
+    args = parser.parse_args(argv)
+    result = load_settings(os.environ)
+    if result.errors:
+        print(result.report(), file=sys.stderr)
+        return 2
+    settings = result.settings
+    configure_logging(settings.log_level, settings.log_format)
+    transport = None
+    if os.environ.get("BENCH_TRANSPORT") == "aiohttp":
+        from httpx_aiohttp import AiohttpTransport
+
+        limits = httpx.Limits(
+            max_connections=settings.esuite_max_connections, max_keepalive_connections=settings.esuite_max_connections
+        )
+        transport = AiohttpTransport(limits=limits)
+    print(f"whatif: transport={type(transport).__name__ if transport else 'httpx default'}", file=sys.stderr)
+    uvicorn.run(
+        create_app(settings, esuite_transport=transport),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
