@@ -8,6 +8,7 @@ logical call has one time budget. Failures become `Problem`s (502/504), never a 
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 import logging
 import random
 import re
@@ -184,6 +185,9 @@ class EsuiteClient:
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
             follow_redirects=False,
+            # One client serves every user: it must never keep an e-Suite cookie and send it
+            # with another user's request (and Set-Cookie is never passed on, SEC-6).
+            cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
             headers={
                 "Accept": "application/json",
                 "User-Agent": f"kiss-esuite-adapter/{__version__}",

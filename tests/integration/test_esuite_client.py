@@ -194,3 +194,13 @@ async def test_credentials_are_never_sent_outside_the_esuite_roots():
         await client.send(call, "GET", "https://evil.example.org/contactmomenten-api-provider/api/v1/x", target="contactmomenten")
     assert refused.value.code == "upstream-invalid-url"
     assert seen == []
+
+
+async def test_esuite_cookies_are_never_kept_or_sent_to_the_next_request(httpx_mock):
+    httpx_mock.add_response(url=UPSTREAM_ZAAKTYPEN, json={}, headers={"Set-Cookie": "JSESSIONID=user-a; Path=/"})
+    httpx_mock.add_response(url=UPSTREAM_ZAAKTYPEN, json={})
+    async with app_client() as client:
+        first = await client.get(ZAAKTYPEN, headers=kiss_headers("user-a"))
+        await client.get(ZAAKTYPEN, headers=kiss_headers("user-b"))
+    assert "set-cookie" not in first.headers
+    assert "cookie" not in httpx_mock.get_requests()[1].headers
