@@ -13,6 +13,7 @@ import pytest
 from adapter.app import create_app
 from adapter.config import Settings, load_settings
 from adapter.kiss_api.auth import mint_token
+from tests.contract_validation import RequestValidatingTransport, ResponseValidatingTransport, ViolationLog
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO.parent / "shared" / "fixtures"
@@ -87,8 +88,13 @@ def ordered(value: Any) -> Any:
 
 def app_client(transport: httpx.AsyncBaseTransport | None = None, settings: Settings | None = None, **kwargs) -> httpx.AsyncClient:
     """An inbound client for the real app; upstream goes to `transport` (or pytest-httpx)."""
-    app = create_app(settings or fixture_settings(), esuite_transport=transport, **kwargs)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER)
+    # httpx's own transport unless one is given, so pytest-httpx can answer for the e-Suite;
+    # the production transport (aiohttp) is tested on real sockets in test_transport.py.
+    app = create_app(settings or fixture_settings(), esuite_transport=transport or httpx.AsyncHTTPTransport(), **kwargs)
+    # --- contract validation (issue 6): every answer is checked against contracts/kiss-front.openapi.yaml
+    inbound = ResponseValidatingTransport(httpx.ASGITransport(app))
+    # --- end contract validation
+    return httpx.AsyncClient(transport=inbound, base_url=ADAPTER)
 
 
 @pytest.fixture
@@ -105,8 +111,15 @@ class Stack:
         self.settings = settings or fixture_settings()
         sim_config = {"base_url": self.settings.esuite_base_url, "id_seed": 1234, **sim_overrides}
         self.sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, **sim_config))
-        self.app = create_app(self.settings, esuite_transport=httpx.ASGITransport(self.sim))
-        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(self.app), base_url=ADAPTER)
+        # --- contract validation (issue 6): requests the simulator receives are checked against
+        # contracts/esuite.openapi.yaml, answers to KISS against contracts/kiss-front.openapi.yaml;
+        # upstream violations are raised with the answer of the request that caused them.
+        self.contract_violations = ViolationLog()
+        upstream = RequestValidatingTransport(httpx.ASGITransport(self.sim), self.settings.esuite_base_url, self.contract_violations)
+        self.app = create_app(self.settings, esuite_transport=upstream)
+        inbound = ResponseValidatingTransport(httpx.ASGITransport(self.app), upstream_log=self.contract_violations)
+        # --- end contract validation
+        self.client = httpx.AsyncClient(transport=inbound, base_url=ADAPTER)
 
     @property
     def store(self):

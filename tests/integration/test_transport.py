@@ -1,0 +1,167 @@
+"""The production transport (aiohttp behind httpx) on real loopback sockets.
+
+What matters for exactly-once creation is that every failure is classified by whether the
+request may have reached the e-Suite (operations.md §5.2, §5.4).
+"""
+
+import asyncio
+import gzip
+import json
+
+import httpx
+import pytest
+
+from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource, sent_without_answer
+from adapter.esuite_client.transport import EsuiteTransport
+from adapter.esuite_client.urls import UrlMap
+from adapter.metrics import Metrics
+from adapter.problems import Problem
+from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET
+from tests.servers import free_port
+
+
+class RawServer:
+    """A loopback HTTP/1.1 server whose behaviour per request the test chooses."""
+
+    def __init__(self, behaviour) -> None:
+        self.behaviour = behaviour
+        self.connections = 0
+        self.requests: list[bytes] = []
+
+    async def __aenter__(self):
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.base = f"http://127.0.0.1:{self.server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
+                self.requests.append(head + (await reader.readexactly(length) if length else b""))
+                if not await self.behaviour(writer):
+                    break
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+
+def answer(status: int, body: bytes, *headers: str) -> bytes:
+    lines = [f"HTTP/1.1 {status} X", f"Content-Length: {len(body)}", *headers]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def client(timeout: float = 2.0) -> tuple[EsuiteClient, CallContext]:
+    esuite = EsuiteClient(
+        EsuiteTokenSource(ESUITE_CLIENT, ESUITE_SECRET), Metrics(), timeout_seconds=timeout, max_connections=10,
+        transport=EsuiteTransport(10),
+    )
+    return esuite
+
+
+def call_for(base: str) -> CallContext:
+    return CallContext("request-1", UrlMap("https://kiss-adapter.example.org", base))
+
+
+async def test_json_answers_are_decoded_and_connections_reused():
+    body = gzip.compress(json.dumps({"count": 1, "results": ["é"]}).encode())
+
+    async def gzip_json(writer):
+        writer.write(answer(200, body, "Content-Type: application/json", "Content-Encoding: gzip"))
+        return True
+
+    async with RawServer(gzip_json) as server:
+        esuite = client()
+        call = call_for(server.base)
+        url = f"{server.base}/contactmomenten-api-provider/api/v1/contactmomenten"
+        first = await esuite.get_json(call, url, [("klant", "a b")])
+        second = await esuite.get_json(call, url)
+        await esuite.aclose()
+    assert first == second == {"count": 1, "results": ["é"]}
+    assert server.connections == 1
+    request = server.requests[0].decode()
+    assert request.startswith("GET /contactmomenten-api-provider/api/v1/contactmomenten?klant=a%20b HTTP/1.1")
+    assert "authorization: bearer " in request.lower()
+    assert "accept-encoding: gzip" in request.lower()
+
+
+async def test_refused_connection_is_a_connect_error_and_retried_for_a_post():
+    port = free_port()
+    esuite = client()
+    url = f"http://127.0.0.1:{port}/contactmomenten-api-provider/api/v1/contactmomenten"
+    with pytest.raises(Problem) as refused:
+        await esuite.send(call_for(f"http://127.0.0.1:{port}"), "POST", url, target="contactmomenten", content=b"{}")
+    await esuite.aclose()
+    assert refused.value.code == "upstream-unavailable"
+    assert isinstance(refused.value.__cause__, httpx.ConnectError)
+    assert not sent_without_answer(refused.value)
+
+
+async def test_a_connection_closed_after_the_post_is_maybe_processed_and_not_retried():
+    async def close_without_answer(writer):
+        return False
+
+    async with RawServer(close_without_answer) as server:
+        esuite = client()
+        url = f"{server.base}/contactmomenten-api-provider/api/v1/contactmomenten"
+        with pytest.raises(Problem) as lost:
+            await esuite.send(call_for(server.base), "POST", url, target="contactmomenten", content=b'{"a":1}')
+        await esuite.aclose()
+    assert lost.value.code == "upstream-unavailable"
+    assert sent_without_answer(lost.value)
+    assert len(server.requests) == 1
+
+
+async def test_a_get_closed_without_answer_is_retried():
+    attempts = []
+
+    async def close_twice_then_answer(writer):
+        attempts.append(1)
+        if len(attempts) < 3:
+            return False
+        writer.write(answer(200, b"{}", "Content-Type: application/json"))
+        return True
+
+    async with RawServer(close_twice_then_answer) as server:
+        esuite = client()
+        result = await esuite.get_json(call_for(server.base), f"{server.base}/contactmomenten-api-provider/api/v1/x")
+        await esuite.aclose()
+    assert result == {}
+    assert len(server.requests) == 3
+
+
+async def test_no_answer_within_the_budget_is_a_timeout_after_sending():
+    async def hang(writer):
+        await asyncio.sleep(5)
+        return False
+
+    async with RawServer(hang) as server:
+        esuite = client(timeout=1.0)
+        url = f"{server.base}/contactmomenten-api-provider/api/v1/contactmomenten"
+        with pytest.raises(Problem) as slow:
+            await esuite.send(call_for(server.base), "POST", url, target="contactmomenten", content=b"{}")
+        await esuite.aclose()
+    assert slow.value.code == "upstream-timeout"
+    assert sent_without_answer(slow.value)
+
+
+async def test_a_body_cut_off_midway_is_a_read_failure_not_a_connect_error():
+    async def truncated(writer):
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 1000)
+        await writer.drain()
+        return False
+
+    async with RawServer(truncated) as server:
+        esuite = client()
+        url = f"{server.base}/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/1/download"
+        response = await esuite.send(call_for(server.base), "GET", url, target="documenten", stream=True)
+        with pytest.raises(httpx.RemoteProtocolError):
+            async for _ in response.aiter_raw():
+                pass
+        await response.aclose()
+        await esuite.aclose()
