@@ -8,7 +8,6 @@ logical call has one time budget. Failures become `Problem`s (502/504), never a 
 from __future__ import annotations
 
 import asyncio
-import http.cookiejar
 import logging
 import random
 import re
@@ -163,6 +162,22 @@ def _problem_for(error: BaseException) -> Problem:
     return Problem(502, "upstream-unavailable")
 
 
+class _NoCookies(httpx.Cookies):
+    """Never stores a cookie: one pooled client serves every user, so an e-Suite cookie of one
+    user's answer must never ride along with another user's request (Set-Cookie is never
+    passed on either, SEC-6). Also skips httpx's per-response cookie parsing (bench: ~8%)."""
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        return None
+
+
+class _CookielessClient(httpx.AsyncClient):
+    cookies = property(lambda self: _NO_COOKIES, lambda self, value: None)
+
+
+_NO_COOKIES = _NoCookies()
+
+
 class EsuiteClient:
     def __init__(
         self,
@@ -180,14 +195,11 @@ class EsuiteClient:
         self._monotonic = monotonic
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
         self.smoelenboek_breaker = CircuitBreaker("smoelenboek", lambda is_open: self._circuit_gauge(("smoelenboek",), is_open))
-        self._http = httpx.AsyncClient(
+        self._http = _CookielessClient(
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
             follow_redirects=False,
-            # One client serves every user: it must never keep an e-Suite cookie and send it
-            # with another user's request (and Set-Cookie is never passed on, SEC-6).
-            cookies=http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[])),
             headers={
                 "Accept": "application/json",
                 "User-Agent": f"kiss-esuite-adapter/{__version__}",
