@@ -19,7 +19,7 @@ from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
 from adapter.esuite_client.transport import EsuiteTransport
 from adapter.esuite_client.urls import UrlMap
 from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
-from adapter.kiss_api import contactmomenten, health, objects, zaken_klanten
+from adapter.kiss_api import contactmomenten, health, objects, schema, zaken_klanten
 from adapter.kiss_api.auth import Authenticator
 from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.pipeline import RequestPipeline
@@ -57,6 +57,7 @@ def create_app(
         Route("/healthz", health.healthz, methods=["GET"]),
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
+        Route("/api/schema", schema.api_schema, methods=["GET"]),
         OwnPathRoute(
             "/contactmomenten/api/v1/contactmomenten",
             {"GET": contactmomenten.list_contactmomenten, "POST": contactmomenten.create},
