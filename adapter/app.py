@@ -24,7 +24,7 @@ from adapter.kiss_api.auth import Authenticator
 from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
-from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes
+from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_trailing_slash
 from adapter.metrics import Metrics
 
 log = structlog.get_logger("adapter")
@@ -58,13 +58,13 @@ def create_app(
         Route("/readyz", health.readyz, methods=["GET"]),
         Route("/metrics", health.metrics, methods=["GET"]),
         Route("/api/schema", schema.api_schema, methods=["GET"]),
-        OwnPathRoute(
+        *with_trailing_slash(
             "/contactmomenten/api/v1/contactmomenten",
             {"GET": contactmomenten.list_contactmomenten, "POST": contactmomenten.create},
         ),
-        OwnPathRoute("/contactmomenten/api/v1/contactmomenten/{uuid}", {"GET": contactmomenten.detail}),
-        OwnPathRoute("/contactmomenten/api/v1/klantcontactmomenten", {"GET": cm_passthrough, "POST": cm_passthrough}),
-        OwnPathRoute(
+        *with_trailing_slash("/contactmomenten/api/v1/contactmomenten/{uuid}", {"GET": contactmomenten.detail}),
+        *with_trailing_slash("/contactmomenten/api/v1/klantcontactmomenten", {"GET": cm_passthrough, "POST": cm_passthrough}),
+        *with_trailing_slash(
             "/contactmomenten/api/v1/objectcontactmomenten",
             {"GET": contactmomenten.objectcontactmomenten_list, "POST": cm_passthrough},
         ),

@@ -303,6 +303,9 @@ class EsuiteClient:
             response = await retrying(attempt)
             status_label = str(response.status_code)
             return response
+        except httpx.InvalidURL:
+            # Only client-supplied path or query parts can make it invalid.
+            raise Problem(400, "invalid", detail="Het adres van het verzoek is ongeldig.", invalid_params=[]) from None
         except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
             status_label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
             # The cause stays attached: `sent_without_answer` reads it (never rendered or logged).

@@ -110,7 +110,9 @@ def make_passthrough(
 
     async def passthrough(request: Request) -> Response:
         call = call_of(request)
-        sub_path = request.url.path[len(adapter_root):]
+        # RW-8: the sub-path as the client encoded it (raw), so `%2F` or a `%1B` stays encoded.
+        raw_path = request.scope.get("raw_path", b"").split(b"?", 1)[0].decode("latin-1")
+        sub_path = raw_path[len(adapter_root):] if raw_path.startswith(adapter_root) else request.url.path[len(adapter_root):]
         url = call.urls.esuite_root(root_name) + sub_path
         params = query_hook(inbound_query(request), call)
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}

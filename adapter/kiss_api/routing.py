@@ -81,3 +81,9 @@ def own_root_routes(adapter_root: str, handlers: dict[str, Endpoint]) -> list[Ro
     return [OwnPathRoute(adapter_root, handlers), OwnPathRoute(adapter_root + "/{path:path}", handlers)]
 
 
+
+
+def with_trailing_slash(path: str, handlers: dict[str, Endpoint]) -> list[Route]:
+    """The path owned with and without a trailing `/`: `POST …/contactmomenten/` must never
+    reach the e-Suite through the catch-all pass-through, unvalidated and unmapped."""
+    return [OwnPathRoute(path, handlers), OwnPathRoute(path + "/", handlers)]

@@ -472,7 +472,9 @@ def parse_contactmomenten_list_query(pairs: Params, urls: UrlMap) -> Contactmome
     """Q-6, then `object` combinations, then every invalid value at once (Q-4, C-4, C-5)."""
     unknown_parameters(pairs, _LIST_PARAMETERS)
     object_url = _object_filter(pairs, urls)
-    page, failures = _checked(page_number, pairs)
+    failures = _blank_filters(pairs)
+    page, page_failures = _checked(page_number, pairs)
+    failures += page_failures
     expand, expand_failures = _checked_expand(pairs)
     ordering, ordering_failures = _checked_ordering(pairs)
     failures += expand_failures + ordering_failures
@@ -507,6 +509,13 @@ def _object_filter(pairs: Params, urls: UrlMap) -> str | None:
             ],
         )
     return urls.to_esuite(objects[0])
+
+
+def _blank_filters(pairs: Params) -> list[InvalidParam]:
+    """A blank filter is refused, never forwarded empty or dropped: without it the e-Suite
+    would answer with everyone's contactmomenten (as Q-12 for interne taken)."""
+    reason = "Een filter zonder waarde wordt niet ondersteund."
+    return [InvalidParam(name, "invalid", reason) for name, value in pairs if name in _FORWARDED_FILTERS and is_blank(value)]
 
 
 def _forwarded_filters(pairs: Params, page: int | None, urls: UrlMap) -> Params:

@@ -23,6 +23,14 @@ def klant_put_to_patch(body: Any) -> dict:
             invalid_params=[InvalidParam("nonFieldErrors", "invalid", "De inhoud moet een JSON-object zijn.")],
         )
     patch = {field: body[field] for field in CONTACTGEGEVENS_FIELDS if field in body}
+    wrong = [field for field, value in patch.items() if value is not None and not isinstance(value, str)]
+    if wrong:  # the e-Suite declares these string or null
+        raise Problem(
+            400,
+            "invalid",
+            detail="De contactgegevens van de klant zijn niet geldig.",
+            invalid_params=[InvalidParam(field, "invalid", "Dit veld moet een tekst of leeg zijn.") for field in wrong],
+        )
     if not patch:
         raise Problem(
             400,

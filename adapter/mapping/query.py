@@ -64,7 +64,8 @@ def unknown_parameters(pairs: Params, allowed: frozenset[str]) -> None:
             "unknown-parameters",
             detail="Onbekende query-parameters.",
             invalid_params=[
-                InvalidParam(name, "unknown-parameters", "Deze parameter wordt niet ondersteund.")
+                # A parameter without a name (`?=x`) is reported on the query as a whole.
+                InvalidParam(name or "nonFieldErrors", "unknown-parameters", "Deze parameter wordt niet ondersteund.")
                 for name in unknown
             ],
         )

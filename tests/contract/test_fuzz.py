@@ -136,21 +136,7 @@ def _has_control_character(path: str) -> bool:
 # Adapter bugs this run found, reported and pinned by strict xfail tests in
 # tests/contract/test_known_adapter_bugs.py. A failure that matches one is counted, not failed,
 # so the run keeps guarding everything else. Delete the entry when the bug is fixed.
-KNOWN_BUGS = {
-    "control-character-in-pass-through-path": lambda request, response, problems: (
-        response.status_code == 500 and _has_control_character(request.url.path)
-    ),
-    "klant-put-forwards-non-string-values": lambda request, response, problems: request.method == "PUT"
-    and "/klanten/api/v1/klanten/" in request.url.path
-    and any(p.startswith("Upstream request breaks esuite.openapi.yaml: PATCH ") for p in problems)
-    and any("InvalidRequestBody" in p for p in problems)
-    and not any(p.startswith("Response ") or p.startswith("status ") for p in problems),
-    "empty-parameter-name-in-invalidParams": lambda request, response, problems: response.status_code == 400
-    and any("invalidParams/" in p and "/name: '' should be non-empty" in p for p in problems),
-    "blank-list-filter-forwarded": lambda request, response, problems: bool(problems)
-    and request.url.path.endswith("/contactmomenten/api/v1/contactmomenten")
-    and all("EmptyQueryParameterValue" in p or "Query parameter error" in p or "Upstream request" in p for p in problems),
-}
+KNOWN_BUGS: dict = {}  # the bugs earlier runs found are fixed; tests/contract/test_known_adapter_bugs.py keeps them fixed
 
 
 def _known_bug(request: httpx.Request, response: httpx.Response, problems: list[str]) -> str | None:

@@ -1,8 +1,7 @@
-"""Adapter bugs the contract checks found, pinned until they are fixed (issue 6 closing note).
+"""Regression tests for the adapter bugs the contract checks and the fuzz run found.
 
-Each test states the correct behaviour and is a strict xfail: it fails today. When the adapter is
-fixed it passes, strict xfail turns that into a failure, and the marker (and, where there is one,
-the matching entry of KNOWN_BUGS in tests/contract/test_fuzz.py) must be removed.
+A new finding is first pinned here as a strict xfail (and, for the fuzz run, an entry in
+KNOWN_BUGS in tests/contract/test_fuzz.py); the fix removes both.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ async def stack():
     await stack.aclose()
 
 
-@pytest.mark.xfail(strict=True, reason="passthrough.py: a control character in the path makes httpx.InvalidURL, answered 500 internal")
 @pytest.mark.parametrize("path", ["/zaken/api/v1/%1B", "/klanten/api/v1/klanten/%06x", "/contactmomenten/api/v1/%0F"])
 async def test_control_character_in_a_pass_through_path_is_a_4xx_not_500(path):
     upstream = httpx.MockTransport(lambda request: httpx.Response(404, json={}))
@@ -33,7 +31,6 @@ async def test_control_character_in_a_pass_through_path_is_a_4xx_not_500(path):
     assert 400 <= response.status_code < 500
 
 
-@pytest.mark.xfail(strict=True, reason="K-1 (mapping/klanten.py): non-string values are forwarded in the PATCH; the e-Suite contract allows string or null")
 async def test_put_klant_with_a_non_string_contact_field_is_refused_before_the_esuite(stack):
     response = await stack.client.put(
         f"/klanten/api/v1/klanten/{uuid.uuid4()}", json={"emailadres": 5, "telefoonnummer": {"x": 1}}, headers=kiss_headers()
@@ -42,21 +39,19 @@ async def test_put_klant_with_a_non_string_contact_field_is_refused_before_the_e
     assert stack.upstream_requests("PATCH") == []
 
 
-@pytest.mark.xfail(strict=True, reason="C-1: a blank identificatie / telefoonnummerOfEmailadres is forwarded as an empty e-Suite filter")
 @pytest.mark.parametrize("query", ["identificatie=", "telefoonnummerOfEmailadres="])
 async def test_blank_list_filter_is_not_sent_to_the_esuite_empty(stack, query):
-    # Either refused (400, as Q-12 does for interne taken) or treated as absent (as Q-4 does for page).
-    await stack.client.get(f"/contactmomenten/api/v1/contactmomenten?{query}", headers=kiss_headers())
+    response = await stack.client.get(f"/contactmomenten/api/v1/contactmomenten?{query}", headers=kiss_headers())
+    assert response.status_code == 400  # refused like Q-12: dropping it would list everyone's contacts
+    assert stack.store.requests == []
 
 
-@pytest.mark.xfail(strict=True, reason="Q-6: an unknown parameter with an empty name is reported as invalidParams name '' (OK1 requires minLength 1)")
 async def test_unknown_parameter_with_an_empty_name_has_a_non_empty_invalid_params_name():
     async with app_client(httpx.MockTransport(lambda request: httpx.Response(200, json={"count": 0, "results": []}))) as client:
         response = await client.get("/contactmomenten/api/v1/contactmomenten?=x", headers=kiss_headers())
     assert response.status_code == 400
 
 
-@pytest.mark.xfail(strict=True, reason="route 11 (app.py own_root_routes): POST …/contactmomenten/ with a trailing slash is passed through unmapped, bypassing V-, P-rules and duplicate protection")
 async def test_post_contactmomenten_with_a_trailing_slash_is_not_passed_through_unmapped(stack):
     content = (FIXTURES / "kiss" / "post-contactverzoek-afdeling-anonymous-v0.6.json").read_bytes()
     await stack.client.post(
