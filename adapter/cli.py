@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -146,28 +147,19 @@ def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         client_id, secret = "esuite-sim-client", secrets.token_urlsafe(36)
         print(f"ESUITE_CLIENT_ID={client_id}\nESUITE_CLIENT_SECRET={secret}", flush=True)
     base_path = "/" + args.base_path.strip("/") if args.base_path.strip("/") else ""
+    faults = None
+    if args.faults:
+        with open(args.faults, encoding="utf-8") as handle:
+            faults = json.load(handle)
     config = SimulatorConfig(
         client_id=client_id,
         client_secret=secret,
         base_url=f"http://{args.host}:{args.port}{base_path}",
         seed=not args.no_seed,
+        faults=faults,
     )
-    app = create_simulator(config)
-    if args.faults:
-        _load_faults(app, args.faults)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", server_header=False)
+    uvicorn.run(create_simulator(config), host=args.host, port=args.port, log_level="warning", server_header=False)
     return EXIT_OK
-
-
-def _load_faults(app, path: str) -> None:
-    import json
-
-    from starlette.testclient import TestClient
-
-    with open(path, encoding="utf-8") as handle:
-        faults = json.load(handle)
-    with TestClient(app) as client:
-        client.put("/_sim/faults", json=faults).raise_for_status()
 
 
 def demo_environment(port: int, sim_port: int) -> dict[str, str]:

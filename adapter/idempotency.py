@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import attrs
 import orjson
+import redis.asyncio
+import redis.exceptions
 
 WINDOW_SECONDS = 600.0
 
@@ -196,8 +198,6 @@ class RedisStore:
     POLL_SECONDS = 0.05
 
     def __init__(self, url: str, lock_seconds: float, window_seconds: float = WINDOW_SECONDS) -> None:
-        import redis.asyncio
-
         self._redis = redis.asyncio.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self._lock_ms = int(lock_seconds * 1000)
         self._window_ms = int(window_seconds * 1000)
@@ -205,8 +205,6 @@ class RedisStore:
         self._finish = self._redis.register_script(_FINISH)
 
     async def begin(self, key: str, wait_seconds: float) -> Claim:
-        import redis.exceptions
-
         deadline = time.monotonic() + wait_seconds
         try:
             while True:
@@ -222,8 +220,6 @@ class RedisStore:
             raise StoreUnavailable() from None
 
     async def finish(self, key: str, answer: StoredAnswer | None, uncertain: UncertainAttempt | None = None) -> None:
-        import redis.exceptions
-
         if answer is not None:
             args = ["done", orjson.dumps(attrs.asdict(answer, value_serializer=_bytes_as_text)), self._window_ms]
         else:
@@ -235,8 +231,6 @@ class RedisStore:
             raise StoreUnavailable() from None
 
     async def ping(self) -> bool:
-        import redis.exceptions
-
         try:
             return bool(await self._redis.ping())
         except redis.exceptions.RedisError:

@@ -9,15 +9,26 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
-import structlog
-
 from adapter.esuite_client.client import CallContext, EsuiteClient, sent_without_answer
-from adapter.idempotency import InFlightTimeout, StoredAnswer, StoreUnavailable, UncertainAttempt, duplicate_key
+from adapter.idempotency import (
+    InFlightTimeout,
+    StoredAnswer,
+    StoreUnavailable,
+    UncertainAttempt,
+    duplicate_key,
+)
 from adapter.kiss_api.fanout import bounded_gather
-from adapter.kiss_api.passthrough import call_of, esuite, inbound_query, make_passthrough, read_json_body
+from adapter.kiss_api.passthrough import (
+    call_of,
+    esuite,
+    inbound_query,
+    make_passthrough,
+    read_json_body,
+)
 from adapter.kiss_api.responses import JsonResponse
 from adapter.mapping import contactmoment as cm
 from adapter.mapping import uncertain

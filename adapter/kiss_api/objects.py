@@ -50,10 +50,6 @@ def _now(request: Request) -> datetime:
     return datetime.fromtimestamp(request.app.state.clock(), tz=timezone.utc)
 
 
-def _request_origin(request: Request) -> str:
-    return f"{request.url.scheme}://{request.headers.get('host', request.url.netloc)}"
-
-
 @objects_api
 async def create(request: Request) -> Response:
     """§5.2: answered locally. Nothing is stored and nothing is sent anywhere (T-1 … T-5)."""
@@ -62,7 +58,7 @@ async def create(request: Request) -> Response:
     answer = it.interne_taak_post_answer(
         await read_body(request, MAX_MAPPED_BODY),
         settings.interne_taak_object_type_url,
-        (call.urls.adapter_base, _request_origin(request)),
+        (call.urls.adapter_base, *call.urls.request_origins),  # {A} and the request's own origin
         call.urls.esuite_root("contactmomenten"),
         call.urls.adapter_base,
     )

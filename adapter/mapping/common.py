@@ -89,3 +89,20 @@ def parse_json_body(raw: bytes) -> Any:
             detail="De inhoud van het verzoek is geen geldige JSON.",
             invalid_params=[InvalidParam("nonFieldErrors", "parse_error", "De inhoud is geen geldige JSON.")],
         ) from None
+
+
+def json_object(body: Any) -> dict:
+    """V-2 / T-1 / K-1: the parsed body must be a JSON object (400 `invalid` otherwise)."""
+    from adapter.problems import InvalidParam, Problem
+
+    if not isinstance(body, dict):
+        raise Problem(
+            400,
+            "invalid",
+            detail="De inhoud van het verzoek is geen JSON-object.",
+            invalid_params=[InvalidParam("nonFieldErrors", "invalid", NOT_AN_OBJECT_REASON)],
+        )
+    return body
+
+
+NOT_AN_OBJECT_REASON = "De inhoud moet een JSON-object zijn."

@@ -13,6 +13,7 @@ import attrs
 
 from adapter.esuite_client.urls import UrlMap
 from adapter.mapping.common import (
+    NOT_AN_OBJECT_REASON,
     UUID_RE,
     is_blank,
     last_path_segment,
@@ -136,7 +137,7 @@ def build_esuite_contact(body: Any, contactverzoek_types: Sequence[str]) -> dict
     """
     if not isinstance(body, dict):
         raise _invalid_contactmoment(
-            [InvalidParam("nonFieldErrors", "invalid", "De inhoud moet een JSON-object zijn.")]
+            [InvalidParam("nonFieldErrors", "invalid", NOT_AN_OBJECT_REASON)]
         )
     cv = is_contactverzoek(body)
     toewijzing = _contactverzoek_toewijzing(body) if cv else _plain_toewijzing(body)

@@ -11,12 +11,12 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import attrs
 
 from adapter.esuite_client.urls import UrlMap
 from adapter.mapping.common import (
+    json_object,
     AMSTERDAM,
     amsterdam_date,
     is_blank,
@@ -187,18 +187,10 @@ def _klant_of(contact: Any, klanten_by_contact: Mapping[str, str | None]) -> str
 def _contact_uuid(contact: Any) -> str:
     """I-1: the last non-empty path segment of `c.url`, as printed."""
     url = contact.get("url") if isinstance(contact, dict) else None
-    uuid = _last_segment_of_path(url) if isinstance(url, str) else ""
+    uuid = last_path_segment(url) if isinstance(url, str) else ""
     if not uuid:
         raise upstream_invalid_response("Een e-Suite-contact heeft geen bruikbare url.")
     return uuid
-
-
-def _last_segment_of_path(url: str) -> str:
-    """Of the path only: in `https://host/` the host is not a segment."""
-    try:
-        return last_path_segment(urlsplit(url).path)
-    except ValueError:  # e.g. an unbalanced `[` in the host
-        return ""
 
 
 VOORLOPIG_ANTWOORD_PREFIX = "Laatste voorlopige antwoord: "
@@ -550,14 +542,7 @@ def interne_taak_post_answer(
 ) -> InterneTaakAnswer:
     """T-1 … T-5. `adapter_bases`: `{A}` and the request's own origin; `esuite_cm_root`:
     `{E}/contactmomenten-api-provider/api/v1`. Every T-2 … T-4 failure is reported at once."""
-    body = parse_json_body(body_raw)
-    if not isinstance(body, dict):
-        raise Problem(
-            400,
-            "invalid",
-            detail="De inhoud van het verzoek is geen JSON-object.",
-            invalid_params=[InvalidParam("nonFieldErrors", "invalid", "De inhoud moet een JSON-object zijn.")],
-        )
+    body = json_object(parse_json_body(body_raw))
     failures = _type_failures(body.get("type"), object_type)
     record = body.get("record")
     uuid = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapter.mapping.common import json_object
 from adapter.mapping.query import Params
 from adapter.problems import InvalidParam, Problem
 
@@ -15,13 +16,7 @@ CONTACT_SEARCH_REFUSED = "Zoeken op e-mailadres of telefoonnummer wordt door de 
 
 def klant_put_to_patch(body: Any) -> dict:
     """K-1: the e-Suite has no PUT; send a PATCH with only the writable contact fields."""
-    if not isinstance(body, dict):
-        raise Problem(
-            400,
-            "invalid",
-            detail="De inhoud van het verzoek is geen JSON-object.",
-            invalid_params=[InvalidParam("nonFieldErrors", "invalid", "De inhoud moet een JSON-object zijn.")],
-        )
+    body = json_object(body)
     patch = {field: body[field] for field in CONTACTGEGEVENS_FIELDS if field in body}
     wrong = [field for field, value in patch.items() if value is not None and not isinstance(value, str)]
     if wrong:  # the e-Suite declares these string or null

@@ -9,7 +9,6 @@ import threading
 import time
 
 import httpx
-import pytest
 
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, FIXTURES, fixture_env, kiss_headers
