@@ -83,22 +83,61 @@ async def kiss_client(stack: Stack, index: int, rng: random.Random, semaphore: a
     return outcome
 
 
-def faulty_stack(fault_rate: float, seed: int) -> Stack:
+class TcpStack:
+    """The app in process, the simulator on a real loopback socket behind the production
+    transport. Unlike in process, a hung request keeps running in the simulator after the
+    adapter gave up, and stores its contact late, as a slow e-Suite would."""
+
+    def __init__(self, settings, faults: dict, seed: int) -> None:
+        import contextlib
+
+        import httpx
+
+        from adapter.app import create_app
+        from adapter.esuite_sim import SimulatorConfig, create_simulator
+        from tests.conftest import ADAPTER, ESUITE_CLIENT, ESUITE_SECRET
+        from tests.servers import free_port, running_server
+
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        self.sim = create_simulator(
+            SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=base, faults=faults, fault_seed=seed, id_seed=1234)
+        )
+        self._server = contextlib.ExitStack()
+        self._server.enter_context(running_server(self.sim, port=port))
+        self.app = create_app(attrs.evolve(settings, esuite_base_url=base))
+        self.client = httpx.AsyncClient(transport=httpx.ASGITransport(self.app), base_url=ADAPTER)
+
+    @property
+    def store(self):
+        return self.sim.state.store
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.app.state.esuite.aclose()
+        self._server.close()
+
+
+def faulty_stack(fault_rate: float, seed: int, tcp: bool = False):
     share = fault_rate / 4  # four kinds, drawn independently per request
     faults = {
         "hang_seconds": 0.5,
         "routes": {"* *": {"reset_before": share, "hang": share, "error5xx": share, "lost_response": share}},
     }
     settings = attrs.evolve(fixture_settings(), esuite_timeout_seconds=0.25)
+    if tcp:
+        return TcpStack(settings, faults, seed)
     return Stack(settings=settings, faults=faults, fault_seed=seed)
 
 
-async def run(verzoeken: int, fault_rate: float, concurrency: int = 32, seed: int = 7) -> Report:
+async def run(verzoeken: int, fault_rate: float, concurrency: int = 32, seed: int = 7, tcp: bool = False) -> Report:
     started = time.monotonic()
-    stack = faulty_stack(fault_rate, seed)
+    stack = faulty_stack(fault_rate, seed, tcp)
     rng = random.Random(seed)
     semaphore = asyncio.Semaphore(concurrency)
     outcomes = await asyncio.gather(*[kiss_client(stack, i, rng, semaphore) for i in range(verzoeken)])
+    if tcp:
+        await asyncio.sleep(1.0)  # let hung requests that the adapter gave up on finish storing
     await stack.aclose()
 
     stored = Counter()
@@ -140,13 +179,14 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--tcp", action="store_true", help="the simulator on a loopback socket: hung requests complete late")
     args = parser.parse_args()
     from adapter.logging import configure_logging
 
     import io
 
     configure_logging("ERROR", stream=io.StringIO())  # the report is the output
-    report = asyncio.run(run(args.verzoeken, args.fault_rate, args.concurrency, args.seed))
+    report = asyncio.run(run(args.verzoeken, args.fault_rate, args.concurrency, args.seed, args.tcp))
     print(report.as_text())
 
 
