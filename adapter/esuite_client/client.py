@@ -30,7 +30,7 @@ from tenacity import (
 
 from adapter import __version__
 from adapter.esuite_client.breaker import CircuitBreaker
-from adapter.esuite_client.urls import ROOTS, UrlMap
+from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
@@ -193,6 +193,7 @@ class EsuiteClient:
         self._metrics = metrics
         self._timeout = timeout_seconds
         self._monotonic = monotonic
+        self._foreign_origins: set[str] = set()
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
         self.smoelenboek_breaker = CircuitBreaker("smoelenboek", lambda is_open: self._circuit_gauge(("smoelenboek",), is_open))
         self._http = _CookielessClient(
@@ -213,6 +214,13 @@ class EsuiteClient:
     def _circuit_gauge(self, targets: tuple[str, ...], is_open: bool) -> None:
         for target in targets:
             self._metrics.circuit_open.labels(target=target).set(1 if is_open else 0)
+
+    def check_origins(self, call: CallContext, raw: bytes) -> None:
+        """RW-11: warn once per origin when an answer prints provider paths elsewhere than
+        under ESUITE_BASE_URL (those URLs are not rewritten, and KISS would get them)."""
+        for origin in foreign_provider_origins(raw, call.urls.esuite_base) - self._foreign_origins:
+            self._foreign_origins.add(origin)
+            log.warning("origin_mismatch", origin=origin, esuite_base=call.urls.esuite_base)
 
     def breaker_for(self, target: str) -> CircuitBreaker:
         """One breaker per upstream origin: the e-Suite (five roots) and the smoelenboek."""
@@ -373,6 +381,7 @@ class EsuiteClient:
         )
         body = None
         if response.content:
+            self.check_origins(call, response.content)
             try:
                 body = orjson.loads(response.content)
             except orjson.JSONDecodeError:

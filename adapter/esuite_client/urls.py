@@ -132,3 +132,19 @@ def _walk(value: Any, rewrite) -> Any:
     if isinstance(value, list):
         return [_walk(item, rewrite) for item in value]
     return value
+
+
+_PROVIDER_SEGMENTS = tuple({"/" + e.strip("/").split("/", 1)[0] + "/" for _, _, e in ROOTS})
+_PROVIDER_URL = re.compile(rb'"(https?://[^/"\\]+(?:/[^"\\]*?)?)/(?:contactmomenten-api-provider|klanten-api-provider|zgw-apis-provider)/')
+
+
+def foreign_provider_origins(raw: bytes, esuite_base: str) -> set[str]:
+    """RW-11 / esuite.md N-14: bases other than `{E}` under which an answer prints provider
+    paths, e.g. an e-Suite configured with another public host name. Counting first keeps
+    the usual case (every provider path under `{E}`) to a few passes in C."""
+    base = esuite_base.encode()
+    provider_paths = sum(raw.count(segment.encode()) for segment in _PROVIDER_SEGMENTS)
+    under_base = sum(raw.count(base + segment.encode()) for segment in _PROVIDER_SEGMENTS)
+    if provider_paths == under_base:
+        return set()
+    return {match.group(1).decode("utf-8", "replace") for match in _PROVIDER_URL.finditer(raw)} - {esuite_base}

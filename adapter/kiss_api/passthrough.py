@@ -153,6 +153,7 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
         body = _json_or_none(raw)
         if body is None:
             raise upstream_invalid_response()
+        esuite(request).check_origins(call, raw)
         body = call.urls.json_to_adapter(body)
         if answer_hook is not None:
             body = answer_hook(body)

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.esuite_client.client import CallContext
 from adapter.esuite_client.urls import UrlMap
-from adapter.kiss_api.auth import Authenticator
+from adapter.kiss_api.auth import OBJECTS_PATH, Authenticator
 from adapter.kiss_api.responses import problem_response
 from adapter.metrics import Metrics
 from adapter.problems import Problem
@@ -82,6 +82,8 @@ class RequestPipeline:
                     identity = self.authenticator.authenticate(headers.get("authorization"), scope["path"], self.clock())
                 except Problem as problem:
                     self.metrics.auth_failures.labels(code=problem.code).inc()
+                    if scope["path"] == OBJECTS_PATH or scope["path"].startswith(OBJECTS_PATH + "/"):
+                        problem.headers["Content-Crs"] = "EPSG:4326"  # every answer there (§5.1)
                     await problem_response(problem, state)(scope, receive, send_with_request_id)
                     return
                 state["identity"] = identity

@@ -137,3 +137,11 @@ async def test_auth_failures_are_counted_by_code():
         await client.get(PASSTHROUGH, headers={"Authorization": "Bearer nope"})
         metrics = (await client.get("/metrics")).text
     assert 'kiss_adapter_auth_failures_total{code="jwt-decode-error"} 1.0' in metrics
+
+
+async def test_auth_failures_on_the_objects_api_carry_content_crs():
+    missing = await call(None, "/api/v2/objects")
+    refused = await call("Token wrong-token", "/api/v2/objects/6b49ddb3-f8be-452d-92ba-f780ee8d49db")
+    assert (missing.status_code, missing.headers["content-crs"]) == (401, "EPSG:4326")
+    assert (refused.status_code, refused.headers["content-crs"]) == (403, "EPSG:4326")
+    assert "content-crs" not in (await call(None)).headers

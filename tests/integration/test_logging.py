@@ -100,3 +100,14 @@ async def test_contactverzoek_flow_through_the_simulator_logs_no_personal_data(l
     assert [line["status"] for line in lines(log_stream) if line["event"] == "request"] == [201, 200]
     for value in personal:
         assert value not in text
+
+
+async def test_RW11_provider_paths_under_another_origin_are_warned_once_per_origin(log_stream):
+    foreign = "https://intern.esuite.local/contactmomenten-api-provider/api/v1/contactmomenten/1"
+    answer = {"count": 1, "results": [{"url": foreign}, {"url": foreign.replace("/1", "/2")}]}
+    async with app_client(httpx.MockTransport(lambda r: httpx.Response(200, json=answer))) as client:
+        for _ in range(2):
+            response = await client.get("/zaken/api/v1/zaken/x", headers=kiss_headers())
+    assert response.json()["results"][0]["url"] == foreign  # outside the roots: left as it is
+    warnings = [line for line in lines(log_stream) if line["event"] == "origin_mismatch"]
+    assert [(w["origin"], w["level"]) for w in warnings] == [("https://intern.esuite.local", "warning")]
