@@ -210,3 +210,17 @@ async def test_options_is_405():
     async with app_client(recording()[1]) as client:
         response = await client.options("/zaken/api/v1/zaken/x", headers=kiss_headers())
     assert response.status_code == 405
+
+
+async def test_RW2_without_adapter_base_url_urls_follow_the_host_header_not_forwarded_headers():
+    seen, transport = recording(httpx.Response(200, json={"url": "https://esuite.example.org/klanten-api-provider/api/v1/klanten/1"}))
+    settings = fixture_settings(ADAPTER_BASE_URL="")
+    async with app_client(transport, settings=settings) as client:
+        response = await client.get(
+            "/klanten/api/v1/klanten/1?zaak=https%3A%2F%2Fpodiumd-adapter%3A8080%2Fzaken%2Fapi%2Fv1%2Fzaken%2F9",
+            headers={**kiss_headers(), "Host": "podiumd-adapter:8080", "X-Forwarded-Host": "kiss.example.org", "X-Forwarded-Proto": "https"},
+        )
+    # The scheme is the connection's own (this test client speaks https), the host the Host header's.
+    assert response.json() == {"url": "https://podiumd-adapter:8080/klanten/api/v1/klanten/1"}
+    assert list(seen[0].url.params.multi_items()) == [("zaak", "https://esuite.example.org/zgw-apis-provider/zrc/api/v1/zaken/9")]
+    assert "x-forwarded-host" not in seen[0].headers
