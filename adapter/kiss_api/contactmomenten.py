@@ -104,12 +104,12 @@ async def _create_contact(request: Request, contact: dict) -> Any:
         if sent_without_answer(problem):
             raise UncertainCreate(problem) from None
         raise
-    if answer.status in GATEWAY_STATUSES:  # a proxy in front of the e-Suite gave up waiting
-        try:
-            client.expect_success(call, answer)
-        except Problem as problem:
+    try:
+        return client.expect_success(call, answer)
+    except Problem as problem:
+        if answer.status in GATEWAY_STATUSES:  # a proxy in front of the e-Suite gave up waiting
             raise UncertainCreate(problem) from None
-    return client.expect_success(call, answer)
+        raise
 
 
 async def _find_uncertain_contact(request: Request, attempt: UncertainAttempt) -> Any:
