@@ -154,12 +154,12 @@ def sent_without_answer(problem: Problem) -> bool:
     return isinstance(problem.__cause__, _SENT_WITHOUT_ANSWER)
 
 
-def _problem_for(error: BaseException) -> Problem:
+def _problem_for(error: BaseException, target: str) -> Problem:
     if isinstance(error, RefusedUrl):
         return upstream_invalid_url()
     if isinstance(error, (httpx.TimeoutException, TimeoutError)):
-        return Problem(504, "upstream-timeout")
-    return Problem(502, "upstream-unavailable")
+        return Problem(504, "upstream-timeout")  # the same code for both upstreams (§4.2)
+    return Problem(502, "smoelenboek-unavailable" if target == "smoelenboek" else "upstream-unavailable")
 
 
 class _NoCookies(httpx.Cookies):
@@ -341,7 +341,7 @@ class EsuiteClient:
         except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
             status_label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
             # The cause stays attached: `sent_without_answer` reads it (never rendered or logged).
-            raise _problem_for(error) from error
+            raise _problem_for(error, target) from error
         finally:
             elapsed = self._monotonic() - started
             call.upstream_calls += 1

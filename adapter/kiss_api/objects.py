@@ -27,7 +27,6 @@ log = structlog.get_logger("adapter.objects")
 
 CONTENT_CRS = {"Content-Crs": "EPSG:4326"}
 KLANT_LOOKUP_WARNING_INTERVAL = 60.0
-_SMOELENBOEK_CODES = {"upstream-unavailable": "smoelenboek-unavailable"}
 
 
 def objects_api(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -156,18 +155,14 @@ async def _smoelenboek(request: Request, pairs: list[tuple[str, str]]) -> Respon
     client: EsuiteClient = esuite(request)
     objects_url = smoelenboek.smoelenboek_objects_url(settings.base_url)
     headers = {name: request.headers[name] for name in ("accept-crs", "content-crs") if name in request.headers}
-    try:
-        answer = await client.fetch_json(
-            call,
-            "GET",
-            smoelenboek.smoelenboek_upstream_url(settings.base_url, pairs),
-            target="smoelenboek",
-            auth=TokenAuth(settings.token, objects_url),
-            headers=headers,
-        )
-    except Problem as problem:
-        problem.code = _SMOELENBOEK_CODES.get(problem.code, problem.code)
-        raise
+    answer = await client.fetch_json(
+        call,
+        "GET",
+        smoelenboek.smoelenboek_upstream_url(settings.base_url, pairs),
+        target="smoelenboek",
+        auth=TokenAuth(settings.token, objects_url),
+        headers=headers,
+    )
     if 300 <= answer.status < 400:
         # Redirects are not followed (SEC-3); a 3xx is no answer to pass on (operations.md §4.3).
         raise upstream_invalid_response("Het smoelenboek gaf een doorverwijzing; die wordt niet gevolgd.")

@@ -119,7 +119,7 @@ def make_passthrough(
         content: Any = None
         if _has_body(request):
             if is_json_media_type(request.headers.get("content-type")):
-                body = parse_json_body(await read_body(request, MAX_JSON_BODY))
+                body = await read_json_body(request, MAX_JSON_BODY)
                 content = orjson.dumps(call.urls.json_to_esuite(body))
             else:
                 content = request.stream()
