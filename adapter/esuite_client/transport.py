@@ -3,10 +3,18 @@
 The bench profile (bench/README.md) showed httpcore's pool dominating the adapter's CPU: it
 checks every pooled connection (a syscall each) on every request and every response. The
 `httpx-aiohttp` transport keeps httpx's client, `Auth` and testing tools and swaps only that
-layer. Its exception mapping is too coarse for our retry rules, though: it reports a server
-that closed the connection after the request was sent as `ConnectTimeout`, which
-`EsuiteClient` would retry even for a POST (a second contactverzoek). Here every aiohttp error
-is mapped by whether the request may have left.
+layer. Its request path is replaced here, for three reasons:
+
+- Exceptions: it reports a server that closed the connection after the request was sent as
+  `ConnectTimeout`, which `EsuiteClient` would retry even for a POST (a second
+  contactverzoek). Here every aiohttp error is mapped by whether the request may have left.
+- Cookies: its `ClientSession` keeps aiohttp's cookie jar, so an e-Suite cookie set in one
+  user's answer would ride along with the next user's request. Ours has no jar (SEC-6).
+- Cost (bench S1/S3, per e-Suite call): it hands aiohttp the `httpx.Headers` object, which
+  decodes every header again on each access, and a URL string that yarl quotes again; and a
+  small JSON answer passed through four async generator layers before `aread` had it. Here
+  the headers go as plain pairs, the URL as already encoded, and a JSON answer with a
+  `Content-Length` up to `EAGER_JSON_BYTES` is read right away into the response.
 """
 
 from __future__ import annotations
@@ -15,60 +23,109 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import httpx
+import yarl
 from httpx_aiohttp import AiohttpTransport
+from multidict import CIMultiDict
 
 DOWNLOAD_CHUNK = 256 * 1024
+EAGER_JSON_BYTES = 1024 * 1024
+_HTTP_1_1 = {"http_version": b"HTTP/1.1"}
 
 
-def _precise(error: httpx.TransportError) -> httpx.TransportError:
+def _translated(cause: BaseException) -> httpx.TransportError:
     """httpx's error class for an aiohttp failure: nothing sent, or maybe processed."""
-    cause = error.__cause__
-    message = str(error)
+    message = str(cause)
     if isinstance(cause, aiohttp.ClientConnectorError):  # connecting failed: nothing was sent
-        return httpx.ConnectError(message)
-    if isinstance(cause, aiohttp.ConnectionTimeoutError):  # no connection within the timeout
-        return httpx.ConnectTimeout(message)
-    if isinstance(cause, aiohttp.ServerTimeoutError):  # the request left; no answer in time
-        return httpx.ReadTimeout(message)
-    if isinstance(cause, (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError)):
-        return httpx.RemoteProtocolError(message)  # closed or broken after sending: maybe processed
+        error: httpx.TransportError = httpx.ConnectError(message)
+    elif isinstance(cause, aiohttp.ConnectionTimeoutError):  # no connection within the timeout
+        error = httpx.ConnectTimeout(message)
+    elif isinstance(cause, (aiohttp.ServerTimeoutError, TimeoutError)):  # sent; no answer in time
+        error = httpx.ReadTimeout(message)
+    elif isinstance(cause, aiohttp.InvalidURL):
+        error = httpx.UnsupportedProtocol(message)
+    else:  # closed, broken or unreadable after sending: maybe processed
+        error = httpx.RemoteProtocolError(message)
+    error.__cause__ = cause
     return error
 
 
-class _PreciseStream(httpx.AsyncByteStream):
-    def __init__(self, response: aiohttp.ClientResponse, inner: httpx.AsyncByteStream) -> None:
+def _is_json(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
+class _AiohttpStream(httpx.AsyncByteStream):
+    """The body as aiohttp receives it, errors mapped; closing releases the connection."""
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
         self._response = response
-        self._inner = inner
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self._response.content.iter_chunked(DOWNLOAD_CHUNK):
                 yield chunk
-        except aiohttp.ClientError as cause:
-            error = httpx.ReadError(str(cause))
-            error.__cause__ = cause
-            raise _precise(error) from cause
-        except TimeoutError as cause:
-            raise httpx.ReadTimeout(str(cause)) from cause
+        except (aiohttp.ClientError, TimeoutError) as cause:
+            raise _translated(cause) from cause
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        self._response.release()
 
 
 class EsuiteTransport(AiohttpTransport):
-    """`AiohttpTransport` with exceptions mapped by whether the request may have been sent."""
+    """aiohttp under httpx: exceptions mapped by whether the request may have been sent."""
 
     def __init__(self, max_connections: int) -> None:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         # SEC-10: certificates always verified; extra CAs through SSL_CERT_FILE / SSL_CERT_DIR.
         super().__init__(verify=True, trust_env=True, limits=limits)
 
+    def get_client(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self.limits.max_connections or 0,
+            keepalive_timeout=self.limits.keepalive_expiry,
+            ssl=self.ssl_context,
+        )
+        return aiohttp.ClientSession(
+            connector=connector,
+            cookie_jar=aiohttp.DummyCookieJar(),
+            auto_decompress=False,  # httpx decodes; pass-through relays the bytes as they came
+            skip_auto_headers=("Accept", "Accept-Encoding", "User-Agent"),
+        )
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not isinstance(self.client, aiohttp.ClientSession):
+            self.client = self.get_client()
+        timeout = request.extensions.get("timeout", {})
+        headers = CIMultiDict((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw)
         try:
-            response = await super().handle_async_request(request)
-        except httpx.TransportError as error:
-            raise _precise(error) from error.__cause__
-        aiohttp_response = getattr(response.stream, "_aiohttp_response", None)
-        if aiohttp_response is not None:
-            response.stream = _PreciseStream(aiohttp_response, response.stream)
-        return response
+            data = request.content or None
+        except httpx.RequestNotRead:
+            data = request.stream
+            headers.popall("Transfer-Encoding", None)  # aiohttp chunks the stream itself
+        try:
+            response = await self.client.request(
+                request.method,
+                yarl.URL(str(request.url), encoded=True),
+                headers=headers,
+                data=data,
+                allow_redirects=False,
+                timeout=aiohttp.ClientTimeout(
+                    sock_connect=timeout.get("connect"), sock_read=timeout.get("read"), connect=timeout.get("pool")
+                ),
+                server_hostname=request.extensions.get("sni_hostname"),
+            )
+            length = response.content_length
+            if length is not None and length <= EAGER_JSON_BYTES and _is_json(response.headers.get("Content-Type")):
+                try:
+                    body = await response.read()
+                finally:
+                    response.release()
+                return httpx.Response(
+                    response.status, headers=response.raw_headers, content=body, request=request, extensions=_HTTP_1_1
+                )
+        except (aiohttp.ClientError, TimeoutError) as cause:
+            raise _translated(cause) from cause
+        return httpx.Response(
+            response.status, headers=response.raw_headers, stream=_AiohttpStream(response), request=request,
+            extensions=_HTTP_1_1,
+        )

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource, sent_without_answer
-from adapter.esuite_client.transport import EsuiteTransport
+from adapter.esuite_client.transport import EAGER_JSON_BYTES, EsuiteTransport
 from adapter.esuite_client.urls import UrlMap
 from adapter.metrics import Metrics
 from adapter.problems import Problem
@@ -165,3 +165,66 @@ async def test_a_body_cut_off_midway_is_a_read_failure_not_a_connect_error():
                 pass
         await response.aclose()
         await esuite.aclose()
+
+
+async def test_a_cookie_set_for_one_user_is_never_sent_with_the_next_request():
+    """aiohttp's own cookie jar would keep it for a host name (not for a bare IP address)."""
+
+    async def set_cookie(writer):
+        writer.write(answer(200, b"{}", "Content-Type: application/json", "Set-Cookie: JSESSIONID=user-a; Path=/"))
+        return True
+
+    async with RawServer(set_cookie) as server:
+        base = server.base.replace("127.0.0.1", "localhost")
+        esuite = client()
+        url = f"{base}/contactmomenten-api-provider/api/v1/contactmomenten"
+        await esuite.get_json(CallContext("r1", UrlMap("https://kiss-adapter.example.org", base), "user-a"), url)
+        await esuite.get_json(CallContext("r2", UrlMap("https://kiss-adapter.example.org", base), "user-b"), url)
+        await esuite.aclose()
+    assert len(server.requests) == 2
+    assert b"cookie" not in server.requests[1].lower()
+
+
+async def test_a_json_answer_cut_off_midway_is_maybe_processed_and_retried_for_a_get():
+    attempts = []
+
+    async def truncated_json_then_whole(writer):
+        attempts.append(1)
+        if len(attempts) == 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"count\":")
+            await writer.drain()
+            return False
+        writer.write(answer(200, b'{"count":0}', "Content-Type: application/json"))
+        return True
+
+    async with RawServer(truncated_json_then_whole) as server:
+        esuite = client()
+        result = await esuite.get_json(call_for(server.base), f"{server.base}/contactmomenten-api-provider/api/v1/x")
+        await esuite.aclose()
+    assert result == {"count": 0}
+    assert len(server.requests) == 2
+
+
+async def test_json_above_the_eager_limit_and_chunked_json_still_arrive_whole():
+    big = json.dumps({"results": ["x" * (EAGER_JSON_BYTES + 10)]}).encode()
+    chunked = b'{"results":[1,2]}'
+
+    async def big_then_chunked(writer):
+        if len(server.requests) == 1:
+            writer.write(answer(200, big, "Content-Type: application/json"))
+        else:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + b"%x\r\n%s\r\n0\r\n\r\n" % (len(chunked), chunked)
+            )
+        return True
+
+    async with RawServer(big_then_chunked) as server:
+        esuite = client()
+        call = call_for(server.base)
+        first = await esuite.get_json(call, f"{server.base}/contactmomenten-api-provider/api/v1/a")
+        second = await esuite.get_json(call, f"{server.base}/contactmomenten-api-provider/api/v1/b")
+        await esuite.aclose()
+    assert len(first["results"][0]) == EAGER_JSON_BYTES + 10
+    assert second == {"results": [1, 2]}
+    assert server.connections == 1
