@@ -30,6 +30,7 @@ from tenacity import (
 
 from adapter import __version__
 from adapter.esuite_client.breaker import CircuitBreaker
+from adapter.esuite_client.url_objects import outbound_url
 from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query
@@ -248,6 +249,7 @@ class EsuiteClient:
         if params:
             # Q-5 encoding (a space is %20), not httpx's form encoding.
             url = f"{url}{'&' if '?' in url else '?'}{encode_query(params)}"
+        request_url = outbound_url(url)
         deadline = self._monotonic() + (timeout or self._timeout)
         idempotent = method in IDEMPOTENT_METHODS
         auth = auth or EsuiteAuth(self._tokens, call.urls, call.user_id)
@@ -279,7 +281,7 @@ class EsuiteClient:
             # merge an empty set of client params (bench S3: a fifth of each call's CPU).
             request = httpx.Request(
                 method,
-                url,
+                request_url,
                 content=content,
                 headers=all_headers,
                 extensions={"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()},
