@@ -113,6 +113,9 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
+        # RW-2: X-Forwarded-* never changes the adapter's URLs; uvicorn would otherwise take
+        # the scheme from a proxy on 127.0.0.1 (and parse the client address on every request).
+        proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
     # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from adapter import __version__
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+class Children:
+    """A labelled metric's children, looked up in a dict: `labels()` validates and locks on
+    every call, a cost paid per request and per e-Suite call (bench S1, S3)."""
+
+    def __init__(self, metric) -> None:
+        self._metric = metric
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def __call__(self, *values: str):
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self._metric.labels(*values)
+        return child
 
 
 class Metrics:
@@ -43,5 +60,9 @@ class Metrics:
             "kiss_adapter_uncertain_creates", "Repeats of uncertain creates, by outcome", ["resolved"], registry=r
         )
         self.auth_failures = Counter("kiss_adapter_auth_failures", "Refused credentials", ["code"], registry=r)
+        self.request_count = Children(self.requests)  # (method, route, status)
+        self.request_seconds = Children(self.request_duration)  # (method, route)
+        self.upstream_count = Children(self.upstream_requests)  # (target, method, status)
+        self.upstream_seconds = Children(self.upstream_duration)  # (target, method)
         build_info = Gauge("kiss_adapter_build_info", "Build information", ["version"], registry=r)
         build_info.labels(version=__version__).set(1)

@@ -353,8 +353,8 @@ class EsuiteClient:
             elapsed = self._monotonic() - started
             call.upstream_calls += 1
             call.upstream_seconds += elapsed
-            self._metrics.upstream_requests.labels(target=target, method=method, status=status_label).inc()
-            self._metrics.upstream_duration.labels(target=target, method=method).observe(elapsed)
+            self._metrics.upstream_count(target, method, status_label).inc()
+            self._metrics.upstream_seconds(target, method).observe(elapsed)
             if log.is_enabled_for(logging.DEBUG):  # the path template costs a URL parse
                 log.debug(
                     "upstream",

@@ -17,12 +17,14 @@ import re
 
 import httpx
 
-_CHAR = r"[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2}"
-_SEGMENT_START = r"[A-Za-z0-9\-_~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2}"  # not "." (dot segments are normalised)
+_PCHARS = r"A-Za-z0-9\-._~!$&'()*+,;=:@"  # RFC 3986 pchar, without the percent escapes
+_ESCAPE = r"%[0-9A-Fa-f]{2}"
 _NORMAL_URL = re.compile(
     rf"(https?://[a-z0-9.\-]+(?::[1-9][0-9]{{0,4}})?)"
-    rf"((?:/(?:(?:{_SEGMENT_START})(?:{_CHAR})*)?)*)"
-    rf"(?:\?((?:{_CHAR}|[/?])*))?"
+    # Segments that don't start with "." (httpx normalises dot segments). Each run is an
+    # unrolled loop (class*, then escape + class*): no per-character branch, no backtracking.
+    rf"((?:/(?:(?:[{_PCHARS.replace('.', '')}]|{_ESCAPE})[{_PCHARS}]*(?:{_ESCAPE}[{_PCHARS}]*)*)?)*)"
+    rf"(?:\?([{_PCHARS}/?]*(?:{_ESCAPE}[{_PCHARS}/?]*)*))?"
 )
 _MAX_LENGTH = 65536  # httpx refuses longer URLs: those go to httpx
 _ENABLED = hasattr(httpx.URL("http://a"), "_uri_reference")

@@ -46,6 +46,7 @@ class UrlMap:
     _adapter_strings: re.Pattern[bytes] = attrs.field(init=False)
     _adapter_roots: dict[bytes, bytes] = attrs.field(init=False)
     _escaped_base: bytes = attrs.field(init=False)
+    _string_start: bytes = attrs.field(init=False)
 
     def __attrs_post_init__(self) -> None:
         origins = (self.adapter_base, *(o for o in self.request_origins if o != self.adapter_base))
@@ -64,6 +65,7 @@ class UrlMap:
         pattern = b'"' + re.escape(self.esuite_base.encode()) + b"(" + roots + rb')((?=[/?#"])[^"\\]*(?:\\.[^"\\]*)*)"(?!:)'
         object.__setattr__(self, "_adapter_strings", re.compile(pattern))
         object.__setattr__(self, "_escaped_base", b'\\"' + self.esuite_base.encode())
+        object.__setattr__(self, "_string_start", b'"' + self.esuite_base.encode())
         object.__setattr__(
             self, "_adapter_roots", {e.encode(): (self.adapter_base + a).encode() for _, a, e in ROOTS}
         )
@@ -103,21 +105,32 @@ class UrlMap:
         return value if replaced is None else replaced
 
     def json_to_adapter(self, value: Any) -> Any:
-        """RW-4 toward KISS. On the hot path (every mapped page), so it runs on the compact JSON
-        text with one regular expression instead of visiting every value in Python; text with
-        escapes (rare in e-Suite answers) takes the exact walk."""
+        """RW-4 toward KISS, as values."""
         if isinstance(value, str):
             return self.to_adapter(value)
         if not isinstance(value, (dict, list)):
             return value
+        text = self._rewritten_text(value)
+        return value if text is None else orjson.loads(text)
+
+    def rendered(self, value: Any) -> bytes:
+        """`value` as compact JSON text with RW-4 applied: `dumps(json_to_adapter(value))`
+        without parsing the rewritten text back (a mapped page is rewritten once, here)."""
+        text = self._rewritten_text(value)
+        return orjson.dumps(value) if text is None else text
+
+    def _rewritten_text(self, value: Any) -> bytes | None:
+        """On the hot path (every mapped page), so it runs on the compact JSON text with one
+        regular expression instead of visiting every value in Python; text with escapes
+        (rare in e-Suite answers) takes the exact walk. None when nothing is rewritten."""
         text = orjson.dumps(value)
+        if self._string_start not in text:
+            return None
         if self._escaped_base in text:
             # The base right after an escaped quote: a match could start inside a string.
-            return _walk(value, self.to_adapter)
+            return orjson.dumps(_walk(value, self.to_adapter))
         roots = self._adapter_roots
-        return orjson.loads(
-            self._adapter_strings.sub(lambda m: b'"' + roots[m.group(1)] + m.group(2) + b'"', text)
-        )
+        return self._adapter_strings.sub(lambda m: b'"' + roots[m.group(1)] + m.group(2) + b'"', text)
 
     def json_to_esuite(self, value: Any) -> Any:
         return _walk(value, self.to_esuite)

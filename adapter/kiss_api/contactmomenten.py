@@ -29,7 +29,7 @@ from adapter.kiss_api.passthrough import (
     make_passthrough,
     read_json_body,
 )
-from adapter.kiss_api.responses import JsonResponse
+from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.mapping import contactmoment as cm
 from adapter.mapping import uncertain
 from adapter.mapping.common import is_uuid
@@ -162,8 +162,9 @@ async def list_contactmomenten(request: Request) -> Response:
         next_link = cm.pagination_link(call.urls.adapter_base, LIST_PATH, pairs, page.next)
         previous_link = cm.pagination_link(call.urls.adapter_base, LIST_PATH, pairs, page.previous)
     items = await _mapped_and_expanded(client, call, contacts, query.expand)
-    return JsonResponse(
-        {"count": count, "next": next_link, "previous": previous_link, "results": cm.ordered(items, query.ordering)}
+    return rewritten_json(
+        {"count": count, "next": next_link, "previous": previous_link, "results": cm.ordered(items, query.ordering)},
+        call.urls,
     )
 
 
@@ -178,7 +179,7 @@ async def detail(request: Request) -> Response:
     url = call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower()
     contact = await client.get_json(call, url)
     [item] = await _mapped_and_expanded(client, call, [contact], expand)
-    return JsonResponse(item)
+    return rewritten_json(item, call.urls)
 
 
 async def _object_contact_urls(client: EsuiteClient, call: CallContext, object_url: str) -> list[str]:
@@ -207,8 +208,9 @@ def _detail_or_none(client: EsuiteClient, call: CallContext, url: str):
 
 
 async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts: list[Any], expand: tuple[str, ...]) -> list[dict]:
-    """R-1 … R-3 for every contact, then C-4 with each distinct call made once, 8 at a time."""
-    items = cm.contactmomenten_from_esuite(contacts, call.urls)
+    """R-2 and R-3 for every contact, then C-4 with each distinct call made once, 8 at a time.
+    R-1 happens when the answer is rendered (`rewritten_json`)."""
+    items = cm.contacts_for_kiss(contacts, call.urls)
     if not expand:
         return items
     esuite_urls = [contact["url"] for contact in contacts]

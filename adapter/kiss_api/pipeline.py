@@ -6,6 +6,7 @@ routing (kiss-front.md §1): an unauthenticated request to an unknown path gets 
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -27,6 +28,11 @@ log = structlog.get_logger("adapter.request")
 ANONYMOUS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/schema"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
+
+
+@functools.lru_cache(maxsize=256)
+def _template(route_path: str) -> str:
+    return _CONVERTOR.sub(r"{\1}", route_path)
 
 
 def request_id_from(value: str | None) -> str:
@@ -107,10 +113,10 @@ class RequestPipeline:
     def _record(self, scope: Scope, state: dict, call: CallContext, status: int, elapsed: float) -> None:
         route = scope.get("route")
         # The route template, never a client-supplied value (metric labels, log lines).
-        template = _CONVERTOR.sub(r"{\1}", getattr(route, "path", None) or "unmatched")
+        template = _template(getattr(route, "path", None) or "unmatched")
         method = scope["method"]
-        self.metrics.requests.labels(method=method, route=template, status=str(status)).inc()
-        self.metrics.request_duration.labels(method=method, route=template).observe(elapsed)
+        self.metrics.request_count(method, template, str(status)).inc()
+        self.metrics.request_seconds(method, template).observe(elapsed)
         identity = state.get("identity")
         fields = {
             "method": method,

@@ -9,6 +9,7 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapter.esuite_client.urls import UrlMap
 from adapter.problems import Problem
 
 
@@ -17,6 +18,11 @@ class JsonResponse(Response):
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)
+
+
+def rewritten_json(value: Any, urls: UrlMap, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A JSON answer whose e-Suite URLs are rewritten in its rendered text (RW-4, one pass)."""
+    return Response(urls.rendered(value), status_code=status_code, headers=headers, media_type="application/json")
 
 
 def problem_response(problem: Problem, state: dict | None = None) -> Response:

@@ -396,19 +396,30 @@ def contactmoment_from_esuite(contact: Any, urls: UrlMap) -> dict:
 
 def contactmomenten_from_esuite(contacts: list[Any], urls: UrlMap) -> list[dict]:
     """R-1 … R-3 and R-6 for a page of contacts; one of them unusable fails the whole page."""
+    return urls.json_to_adapter(contacts_for_kiss(contacts, urls))
+
+
+def contacts_for_kiss(contacts: list[Any], urls: UrlMap) -> list[dict]:
+    """R-6 and R-2, with R-1 left for the rendering: `urls.rendered(contacts_for_kiss(c))` is
+    the text of `contactmomenten_from_esuite(c)`. A mapped page is rewritten once, as text,
+    when its whole answer is rendered, instead of rendered, rewritten and parsed back first."""
     for contact in contacts:
         if not isinstance(contact, dict) or not isinstance(contact.get("url"), str):
             raise upstream_invalid_response()
-    # One rewrite for the whole page: it runs on the JSON text (UrlMap.json_to_adapter).
-    return [_antwoord_after_tekst(item) for item in urls.json_to_adapter(contacts)]
+    return [_antwoord_after_tekst(contact, urls) for contact in contacts]
 
 
-def _antwoord_after_tekst(result: dict) -> dict:
-    """R-2: KISS shows only `tekst`; the e-Suite keeps the question and the answer apart."""
-    antwoord = result.get("antwoord")
-    if isinstance(antwoord, str):
-        tekst = result.get("tekst")
-        result["tekst"] = (tekst if isinstance(tekst, str) else "") + "\n" + antwoord
+def _antwoord_after_tekst(contact: dict, urls: UrlMap) -> dict:
+    """R-2: KISS shows only `tekst`; the e-Suite keeps the question and the answer apart.
+
+    R-1 comes first: both texts are rewritten before they are joined, as they would be in a
+    rewritten contact. The contact itself is never changed."""
+    antwoord = contact.get("antwoord")
+    if not isinstance(antwoord, str):
+        return contact
+    tekst = contact.get("tekst")
+    result = dict(contact)
+    result["tekst"] = (urls.to_adapter(tekst) if isinstance(tekst, str) else "") + "\n" + urls.to_adapter(antwoord)
     return result
 
 

@@ -155,12 +155,12 @@ async def test_an_undeclared_success_status_fails():
 
 async def test_a_real_adapter_regression_is_caught(httpx_mock, monkeypatch):
     """The real app, its R-mapping broken on purpose: `tekst` dropped from every contactmoment."""
-    real = cm.contactmomenten_from_esuite
+    real = cm.contacts_for_kiss
 
     def broken(contacts, urls):
         return [{key: value for key, value in item.items() if key != "tekst"} for item in real(contacts, urls)]
 
-    monkeypatch.setattr(cm, "contactmomenten_from_esuite", broken)
+    monkeypatch.setattr(cm, "contacts_for_kiss", broken)
     httpx_mock.add_response(
         url=f"{CM}/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db",
         json=load_fixture("esuite/contactmoment-detail-contactverzoek.json"),

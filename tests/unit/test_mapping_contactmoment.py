@@ -693,6 +693,26 @@ def test_R2_antwoord_after_tekst(tekst: Any, antwoord: str, expected: str) -> No
     )
 
 
+def test_R1_R2_rendered_page_equals_the_rewritten_values_and_contacts_stay_untouched() -> None:
+    """The list and detail routes render `contacts_for_kiss` with one text rewrite (R-1 last);
+    that text must be the one of the rewritten values, R-1 before R-2 included."""
+    import copy
+
+    import orjson
+
+    contacts = [
+        *load("esuite/contactmomenten-page-klant.json")["results"],
+        {"url": f"{CM_E}/contactmomenten/{UUID1}", "tekst": f"{CM_E}/contactmomenten/{UUID2}", "antwoord": f"{CM_E}/x"},
+        {"url": f"{CM_E}/contactmomenten/{UUID2}", "tekst": f"{CM_E}0/x", "antwoord": f"{E}/klanten-api-provider/api/v1"},
+        {"url": "u", "tekst": None, "antwoord": f'zie "{CM_E}/y"', "n": [f"{CM_E}?a=b", {f"{CM_E}/k": f"{CM_E}#f"}]},
+    ]
+    before = copy.deepcopy(contacts)
+    rendered = URLS.rendered(cm.contacts_for_kiss(contacts, URLS))
+    assert rendered == orjson.dumps(cm.contactmomenten_from_esuite(contacts, URLS))
+    assert orjson.loads(rendered)[-3]["tekst"] == f"{CM_A}/contactmomenten/{UUID2}\n{CM_A}/x"
+    assert contacts == before
+
+
 def test_R2_without_antwoord_tekst_unchanged_and_missing_tekst_appended() -> None:
     assert cm.contactmoment_from_esuite({"url": "u", "tekst": "Vraag", "antwoord": None}, URLS)["tekst"] == "Vraag"
     assert "tekst" not in cm.contactmoment_from_esuite({"url": "u"}, URLS)

@@ -154,3 +154,14 @@ def test_K_contact_search_refused_one_entry_per_name_in_first_appearance_order()
 
 def test_K_other_klanten_searches_pass():
     assert refuse_contact_search(parse_query("subjectNatuurlijkPersoon__inpBsn=999993653&Emailadres=x")) is None
+
+
+def test_Q5_encoding_equals_quote_with_nothing_safe_for_any_text():
+    import random
+    from urllib.parse import quote
+
+    rng = random.Random(5)
+    alphabet = "aZ09-._~ !\"#$%&'()*+,/:;<=>?@[\\]^`{|}\t\n\x7féü€😀"
+    samples = ["", "https://esuite.example.org/a?b=c&d=e f", *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(2000))]
+    for text in samples:
+        assert encode_query([(text, text)]) == f"{quote(text, safe='')}={quote(text, safe='')}"

@@ -1,0 +1,139 @@
+"""The adapter's own CPU per request, without the HTTP server: a quick A/B tool for changes.
+
+    .venv/bin/python -m bench.inprocess [S1,S2,S3] [--requests 400] [--concurrency 8]
+
+Starts the fake e-Suite (`bench/upstream.py`) as its own process, builds the app with
+`create_app` exactly as `serve` does (production transport), and calls it as an ASGI
+application from the same process, so the CPU time counted (`time.process_time`) is the
+adapter's routing, authentication, mapping and e-Suite client, and not uvicorn's HTTP parsing
+or a load driver's. Far less noisy than the full bench on a shared machine; the full bench
+(`python -m bench`) stays the number to report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import sys
+import time
+from urllib.parse import quote
+
+import orjson
+
+from bench import canned as C
+from bench.procs import free_port, start, wait_http
+from bench.run import ROOT, adapter_environment
+
+
+def _scope(method: str, target: str, headers: list[tuple[bytes, bytes]]) -> dict:
+    path, _, query = target.partition("?")
+    return {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+        "headers": headers, "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
+    }
+
+
+async def _call(app, scope: dict, body: bytes) -> tuple[int, bytes]:
+    sent = False
+    status = 0
+    chunks: list[bytes] = []
+
+    async def receive():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.sleep(3600)
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    await app(scope, receive, send)
+    return status, b"".join(chunks)
+
+
+async def _run(args) -> None:
+    from adapter.app import create_app
+    from adapter.config import load_settings
+    from adapter.kiss_api.auth import mint_token
+    from adapter.logging import configure_logging
+
+    upstream_port = free_port()
+    work_dir = os.path.join(ROOT, "bench", "results")
+    os.makedirs(work_dir, exist_ok=True)
+    upstream = start("upstream", [sys.executable, "-m", "bench.upstream", "--port", str(upstream_port)], work_dir, cwd=ROOT)
+    try:
+        wait_http(f"http://127.0.0.1:{upstream_port}/_bench/requests", upstream)
+        keys = {"esuite": secrets.token_urlsafe(36), "kiss": secrets.token_urlsafe(36)}
+        env = adapter_environment(upstream_port, 8000, args.log_level, keys)
+        settings = load_settings(env).settings
+        configure_logging(settings.log_level, "json", cache=True)
+        app = create_app(settings)
+        token = mint_token("bench-kiss", keys["kiss"], time.time(), ttl=86400, user_id="bench")
+        headers = [(b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode())]
+        adapter_base = "http://127.0.0.1:8000"
+        klant = f"{adapter_base}/klanten/api/v1/klanten/{C.KLANT_UUID}"
+        targets = {
+            "S1": ("GET", f"/contactmomenten/api/v1/contactmomenten?klant={quote(klant, safe='')}", 0),
+            "S2": ("POST", "/contactmomenten/api/v1/contactmomenten", 0),
+            "S3": ("GET", f"/api/v2/objects?type={quote(C.INTERNE_TAAK_TYPE, safe='')}"
+                          f"&data_attr=betrokkene__digitaleAdressen__icontains__{C.PHONE}", 0),
+        }
+        async with app.router.lifespan_context(app):
+            for name in args.scenarios.split(","):
+                method, target, _ = targets[name]
+                post_headers = headers + [(b"content-type", b"application/json")]
+                counter = iter(range(10**9))
+
+                async def one():
+                    if method == "POST":
+                        body = C.contactverzoek_body().replace("Kenmerk", f"Kenmerk {next(counter)}").encode()
+                        return await _call(app, _scope(method, target, post_headers), body)
+                    return await _call(app, _scope(method, target, headers), b"")
+
+                status, body = await one()
+                assert status in (200, 201), (name, status, body[:300])
+                semaphore = asyncio.Semaphore(args.concurrency)
+
+                async def limited():
+                    async with semaphore:
+                        return await one()
+
+                count = args.requests if name != "S3" else max(20, args.requests // 20)
+                for _ in range(2):  # warm-up, then the measured run
+                    started, cpu = time.perf_counter(), time.process_time()
+                    results = await asyncio.gather(*(limited() for _ in range(count)))
+                    cpu = time.process_time() - cpu
+                    wall = time.perf_counter() - started
+                assert all(status in (200, 201) for status, _ in results)
+                print(f"{name}: {cpu / count * 1e6:9.0f} µs CPU/request  ({count} requests, {args.concurrency} at a time, "
+                      f"{wall / count * 1e3:.2f} ms wall/request, answer {len(body)} bytes)", flush=True)
+    finally:
+        upstream.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("scenarios", nargs="?", default="S1,S2,S3")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--log-level", default="WARNING")
+    args = parser.parse_args()
+    try:
+        import uvloop
+
+        uvloop.run(_run(args))
+    except ImportError:
+        asyncio.run(_run(args))
+
+
+if __name__ == "__main__":
+    main()
