@@ -228,3 +228,48 @@ async def test_json_above_the_eager_limit_and_chunked_json_still_arrive_whole():
     assert len(first["results"][0]) == EAGER_JSON_BYTES + 10
     assert second == {"results": [1, 2]}
     assert server.connections == 1
+
+
+async def test_head_and_no_content_json_answers_have_empty_bodies():
+    async def head_then_204(writer):
+        if len(server.requests) == 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 120\r\n\r\n")
+        else:
+            writer.write(b"HTTP/1.1 204 No Content\r\nContent-Type: application/json\r\n\r\n")
+        return True
+
+    async with RawServer(head_then_204) as server:
+        esuite = client()
+        call = call_for(server.base)
+        url = f"{server.base}/zgw-apis-provider/zrc/api/v1/zaken"
+        head = await esuite.send(call, "HEAD", url, target="zaken")
+        empty = await esuite.send(call, "DELETE", url + "/1", target="zaken")
+        await esuite.aclose()
+    assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", "120")
+    assert (empty.status_code, empty.content) == (204, b"")
+    assert server.connections == 1
+
+
+async def test_a_streamed_upload_arrives_whole_with_its_length():
+    chunks = [b"a" * 70_000, b"b" * 70_000, b"c"]
+
+    async def body():
+        for chunk in chunks:
+            yield chunk
+
+    async def created(writer):
+        writer.write(answer(201, b"{}", "Content-Type: application/json"))
+        return True
+
+    async with RawServer(created) as server:
+        esuite = client()
+        url = f"{server.base}/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/1/upload"
+        response = await esuite.send(
+            call_for(server.base), "PUT", url, target="documenten", content=body(),
+            headers={"Content-Type": "application/octet-stream", "Content-Length": str(sum(map(len, chunks)))},
+        )
+        await esuite.aclose()
+    assert response.status_code == 201
+    head, _, sent = server.requests[0].partition(b"\r\n\r\n")
+    assert sent == b"".join(chunks)
+    assert b"transfer-encoding" not in head.lower()
