@@ -1,12 +1,13 @@
 """What-if launcher: the adapter exactly as `python -m adapter serve`, with another e-Suite transport.
 
-Used only to estimate suggested changes before anyone makes them (no adapter code is edited):
+Used to compare e-Suite transports without editing adapter code (the default is the adapter's
+own `EsuiteTransport`):
 
-    BENCH_TRANSPORT=aiohttp  httpx with the `httpx-aiohttp` transport (aiohttp's pool and parser
-                             instead of httpcore + anyio + h11)
+    BENCH_TRANSPORT=httpcore  httpx's own transport (httpcore + anyio + h11)
+    BENCH_TRANSPORT=aiohttp   the stock `httpx-aiohttp` transport, as released
 
-`python -m bench --adapter-module bench.whatif_serve --adapter-env BENCH_TRANSPORT=aiohttp
---adapter-env PYTHONPATH=<dir with aiohttp and httpx-aiohttp>` runs the bench against it.
+`python -m bench --adapter-module bench.whatif_serve --adapter-env BENCH_TRANSPORT=httpcore`
+runs the bench against it.
 """
 
 from __future__ import annotations
@@ -36,14 +37,16 @@ def main(argv=None) -> int:
     settings = result.settings
     configure_logging(settings.log_level, settings.log_format)
     transport = None
+    limits = httpx.Limits(
+        max_connections=settings.esuite_max_connections, max_keepalive_connections=settings.esuite_max_connections
+    )
     if os.environ.get("BENCH_TRANSPORT") == "aiohttp":
         from httpx_aiohttp import AiohttpTransport
 
-        limits = httpx.Limits(
-            max_connections=settings.esuite_max_connections, max_keepalive_connections=settings.esuite_max_connections
-        )
         transport = AiohttpTransport(limits=limits)
-    print(f"whatif: transport={type(transport).__name__ if transport else 'httpx default'}", file=sys.stderr)
+    elif os.environ.get("BENCH_TRANSPORT") == "httpcore":
+        transport = httpx.AsyncHTTPTransport(limits=limits)
+    print(f"whatif: transport={type(transport).__name__ if transport else 'EsuiteTransport'}", file=sys.stderr)
     uvicorn.run(
         create_app(settings, esuite_transport=transport),
         host=args.host,

@@ -148,16 +148,19 @@ def _walk(value: Any, rewrite) -> Any:
 
 
 _PROVIDER_SEGMENTS = tuple({"/" + e.strip("/").split("/", 1)[0] + "/" for _, _, e in ROOTS})
+_PROVIDER_SEGMENT_BYTES = tuple(segment.encode() for segment in _PROVIDER_SEGMENTS)
+assert all(segment.endswith("-provider/") for segment in _PROVIDER_SEGMENTS)
 _PROVIDER_URL = re.compile(rb'"(https?://[^/"\\]+(?:/[^"\\]*?)?)/(?:contactmomenten-api-provider|klanten-api-provider|zgw-apis-provider)/')
 
 
 def foreign_provider_origins(raw: bytes, esuite_base: str) -> set[str]:
     """RW-11 / esuite.md N-14: bases other than `{E}` under which an answer prints provider
     paths, e.g. an e-Suite configured with another public host name. Counting first keeps
-    the usual case (every provider path under `{E}`) to a few passes in C."""
+    the usual case (every provider path under `{E}`) to four passes in C: every provider
+    segment ends in `-provider/`; any other text that does only sends the answer to the
+    exact search."""
     base = esuite_base.encode()
-    provider_paths = sum(raw.count(segment.encode()) for segment in _PROVIDER_SEGMENTS)
-    under_base = sum(raw.count(base + segment.encode()) for segment in _PROVIDER_SEGMENTS)
-    if provider_paths == under_base:
+    under_base = sum(raw.count(base + segment) for segment in _PROVIDER_SEGMENT_BYTES)
+    if raw.count(b"-provider/") == under_base:
         return set()
     return {match.group(1).decode("utf-8", "replace") for match in _PROVIDER_URL.finditer(raw)} - {esuite_base}

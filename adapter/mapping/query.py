@@ -27,12 +27,10 @@ def encode_query(pairs: Params) -> str:
 
 
 # `quote(value, safe="")` for ASCII text as one `str.translate` (in C): `quote` visits each
-# byte in Python, and every look-up URL carries a whole encoded contact URL (bench S3).
-_ASCII_ESCAPES = {
-    code: f"%{code:02X}"
-    for code in range(128)
-    if chr(code) not in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
-}
+# byte in Python, and every look-up URL carries a whole encoded contact URL (bench S3). The
+# table covers all of ASCII: a character missing from it costs `translate` a failed look-up.
+_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+_ASCII_ESCAPES = [chr(code) if chr(code) in _UNRESERVED else f"%{code:02X}" for code in range(128)]
 
 
 def _percent_encoded(text: str) -> str:

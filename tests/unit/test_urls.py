@@ -88,3 +88,14 @@ def test_RW4_the_fast_text_rewrite_equals_the_exact_walk():
         fast = urls.json_to_adapter(sample)
         assert fast == _walk(sample, urls.to_adapter)
         assert list(map(type, fast)) == list(map(type, sample)) if isinstance(sample, list) else list(fast) == list(sample)
+
+
+def test_RW11_provider_paths_under_another_origin_are_found_whatever_else_the_text_holds():
+    from adapter.esuite_client.urls import foreign_provider_origins
+
+    own = f'{{"url":"{E}/contactmomenten-api-provider/api/v1/contactmomenten/1","k":"{E}/klanten-api-provider/api/v1/k/1"}}'
+    assert foreign_provider_origins(own.encode(), E) == set()
+    chatty = own[:-1] + ',"toelichting":"zie de cloud-provider/ pagina"}'
+    assert foreign_provider_origins(chatty.encode(), E) == set()
+    foreign = own[:-1] + ',"z":"https://esuite.intern:8443/zgw-apis-provider/zrc/api/v1/zaken/1"}'
+    assert foreign_provider_origins(foreign.encode(), E) == {"https://esuite.intern:8443"}
