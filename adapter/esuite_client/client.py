@@ -117,10 +117,10 @@ class EsuiteAuth(httpx.Auth):
         if not self._urls.is_esuite_url(str(request.url)):
             raise RefusedUrl()
         request.headers["Authorization"] = self._tokens.bearer()
-        if USER_HEADER in request.headers:
-            del request.headers[USER_HEADER]
         if self._user_id:
-            request.headers[USER_HEADER] = self._user_id
+            request.headers[USER_HEADER] = self._user_id  # replaces any other value
+        else:
+            request.headers.pop(USER_HEADER, None)
         yield request
 
 
@@ -197,16 +197,16 @@ class EsuiteClient:
         self._foreign_origins: set[str] = set()
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
         self.smoelenboek_breaker = CircuitBreaker("smoelenboek", lambda is_open: self._circuit_gauge(("smoelenboek",), is_open))
+        self._default_headers = {
+            "accept": "application/json",
+            "user-agent": f"kiss-esuite-adapter/{__version__}",
+            "accept-encoding": "gzip",
+        }
         self._http = _CookielessClient(
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
             timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
             follow_redirects=False,
-            headers={
-                "Accept": "application/json",
-                "User-Agent": f"kiss-esuite-adapter/{__version__}",
-                "Accept-Encoding": "gzip",
-            },
         )
 
     async def aclose(self) -> None:
@@ -253,10 +253,11 @@ class EsuiteClient:
         deadline = self._monotonic() + (timeout or self._timeout)
         idempotent = method in IDEMPOTENT_METHODS
         auth = auth or EsuiteAuth(self._tokens, call.urls, call.user_id)
-        all_headers = self._http.headers.copy()
-        all_headers["X-Request-ID"] = call.request_id
+        # One plain dict, names in lower case so a caller's header replaces a default one;
+        # httpx builds its `Headers` from it once.
+        all_headers = {**self._default_headers, "x-request-id": call.request_id}
         if headers:
-            all_headers.update(headers)
+            all_headers.update((name.lower(), value) for name, value in headers.items())
         started = self._monotonic()
         breaker = self.breaker_for(target)
 
