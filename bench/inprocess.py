@@ -1,6 +1,6 @@
 """The adapter's own CPU per request, without the HTTP server: a quick A/B tool for changes.
 
-    .venv/bin/python -m bench.inprocess [S1,S2,S3] [--requests 400] [--concurrency 8]
+    .venv/bin/python -m bench.inprocess [S1,S2,S3] [--requests 400] [--concurrency 8] [--latency-ms 0]
 
 Starts the fake e-Suite (`bench/upstream.py`) as its own process, builds the app with
 `create_app` exactly as `serve` does (production transport), and calls it as an ASGI
@@ -72,10 +72,12 @@ async def _run(args) -> None:
     upstream = start("upstream", [sys.executable, "-m", "bench.upstream", "--port", str(upstream_port)], work_dir, cwd=ROOT)
     try:
         wait_http(f"http://127.0.0.1:{upstream_port}/_bench/requests", upstream)
+        wait_http(f"http://127.0.0.1:{upstream_port}/_bench/latency?ms={args.latency_ms}", upstream, expect=204)
         keys = {"esuite": secrets.token_urlsafe(36), "kiss": secrets.token_urlsafe(36)}
         env = adapter_environment(upstream_port, 8000, args.log_level, keys)
         settings = load_settings(env).settings
-        configure_logging(settings.log_level, "json", cache=True)
+        # Log lines are rendered as in production, then dropped: only their cost is wanted.
+        configure_logging(settings.log_level, "json", stream=open(os.devnull, "w"), cache=True)
         app = create_app(settings)
         token = mint_token("bench-kiss", keys["kiss"], time.time(), ttl=86400, user_id="bench")
         headers = [(b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode())]
@@ -127,7 +129,8 @@ def main() -> None:
     parser.add_argument("scenarios", nargs="?", default="S1,S2,S3")
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-level", default="INFO")
+    parser.add_argument("--latency-ms", type=float, default=0, help="the fake e-Suite's latency per answer")
     args = parser.parse_args()
     try:
         import uvloop

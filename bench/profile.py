@@ -109,7 +109,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--top", type=int, default=25)
     parser.add_argument("--no-install", action="store_true")
-    parser.add_argument("--log-level", default="WARNING")
+    parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--adapter-python")
     parser.add_argument("--adapter-env", action="append", default=[], metavar="NAME=VALUE")
     parser.add_argument("--adapter-module", default="adapter")

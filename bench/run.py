@@ -498,7 +498,7 @@ def parse_args(argv):
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--loadgen", choices=("auto", "wrk", "asyncio"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk/nginx")
-    parser.add_argument("--log-level", default="WARNING", help="adapter LOG_LEVEL (INFO to measure logging cost)")
+    parser.add_argument("--log-level", default="INFO", help="adapter LOG_LEVEL (INFO, as in production: one log line per request)")
     parser.add_argument("--adapter-python", help="interpreter for the adapter (default: this one)")
     parser.add_argument("--adapter-module", default="adapter",
                         help="module run as `-m MODULE serve` (bench.whatif_serve for what-if transports)")

@@ -15,7 +15,7 @@ from starlette.responses import Response, StreamingResponse
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, is_json_media_type
 from adapter.esuite_client.urls import ROOTS
-from adapter.kiss_api.responses import JsonResponse
+from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.mapping.common import parse_json_body
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import Params, parse_query
@@ -154,10 +154,9 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
         if body is None:
             raise upstream_invalid_response()
         esuite(request).check_origins(call, raw)
-        body = call.urls.json_to_adapter(body)
-        if answer_hook is not None:
-            body = answer_hook(body)
-        return JsonResponse(body, status_code=upstream.status_code, headers=headers)
+        if answer_hook is None:
+            return rewritten_json(body, call.urls, status_code=upstream.status_code, headers=headers)
+        return JsonResponse(answer_hook(call.urls.json_to_adapter(body)), status_code=upstream.status_code, headers=headers)
     headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS + STREAM_RESPONSE_HEADERS)
     return StreamingResponse(_stream(upstream), status_code=upstream.status_code, headers=headers)
 
