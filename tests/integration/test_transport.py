@@ -64,6 +64,15 @@ def client(timeout: float = 2.0) -> tuple[EsuiteClient, CallContext]:
     return esuite
 
 
+async def get_json_once(server: RawServer):
+    """One logical GET by a fresh client (its retries included)."""
+    esuite = client()
+    try:
+        return await esuite.get_json(call_for(server.base), f"{server.base}/contactmomenten-api-provider/api/v1/x")
+    finally:
+        await esuite.aclose()
+
+
 def call_for(base: str) -> CallContext:
     return CallContext("request-1", UrlMap("https://kiss-adapter.example.org", base))
 
@@ -128,9 +137,7 @@ async def test_a_get_closed_without_answer_is_retried():
         return True
 
     async with RawServer(close_twice_then_answer) as server:
-        esuite = client()
-        result = await esuite.get_json(call_for(server.base), f"{server.base}/contactmomenten-api-provider/api/v1/x")
-        await esuite.aclose()
+        result = await get_json_once(server)
     assert result == {}
     assert len(server.requests) == 3
 
@@ -198,9 +205,7 @@ async def test_a_json_answer_cut_off_midway_is_maybe_processed_and_retried_for_a
         return True
 
     async with RawServer(truncated_json_then_whole) as server:
-        esuite = client()
-        result = await esuite.get_json(call_for(server.base), f"{server.base}/contactmomenten-api-provider/api/v1/x")
-        await esuite.aclose()
+        result = await get_json_once(server)
     assert result == {"count": 0}
     assert len(server.requests) == 2
 
