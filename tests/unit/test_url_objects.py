@@ -5,7 +5,7 @@ import random
 import httpx
 import pytest
 
-from adapter.esuite_client.url_objects import outbound_url
+from adapter.esuite_client.url_objects import ENABLED, outbound_url
 from adapter.mapping.query import encode_query
 
 E = "https://esuite.example.org"
@@ -21,6 +21,10 @@ NORMAL = [
     "https://esuite.example.org/a//b/c",
     "https://esuite.example.org/contactmomenten-api-provider/api/v1/objectcontactmomenten?object=a?b/c",
 ]
+
+
+def test_the_fast_path_works_with_the_installed_httpx():
+    assert ENABLED  # else every URL silently goes through httpx's slow check again
 
 
 @pytest.mark.parametrize("url", NORMAL)
@@ -73,3 +77,10 @@ def test_random_urls_parse_as_httpx_parses_them():
         else:
             assert fast == url
     assert fast_paths > 200
+
+
+def test_a_changed_httpx_structure_turns_the_fast_path_off_instead_of_failing(monkeypatch):
+    from adapter.esuite_client import url_objects
+
+    monkeypatch.setattr(url_objects, "_origin", lambda origin: ("https", "", "esuite.example.org", None, "", None, None))
+    assert url_objects._works_with_this_httpx() is False
