@@ -135,11 +135,6 @@ class JsonAnswer:
         return 200 <= self.status < 300
 
 
-def is_json_media_type(content_type: str | None) -> bool:
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
-
-
 def _retryable_exception(idempotent: bool, error: BaseException) -> bool:
     if isinstance(error, (httpx.ConnectError, httpx.ConnectTimeout)):
         return True  # nothing was sent yet: safe for every method

@@ -49,7 +49,7 @@ def _translated(cause: BaseException) -> httpx.TransportError:
     return error
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json_media_type(content_type: str | None) -> bool:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
 
@@ -115,7 +115,7 @@ class EsuiteTransport(AiohttpTransport):
                 server_hostname=request.extensions.get("sni_hostname"),
             )
             length = response.content_length
-            if length is not None and length <= EAGER_JSON_BYTES and _is_json(response.headers.get("Content-Type")):
+            if length is not None and length <= EAGER_JSON_BYTES and is_json_media_type(response.headers.get("Content-Type")):
                 try:
                     body = await response.read()
                 finally:

@@ -13,7 +13,8 @@ import orjson
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from adapter.esuite_client.client import CallContext, EsuiteClient, is_json_media_type
+from adapter.esuite_client.client import CallContext, EsuiteClient
+from adapter.esuite_client.transport import is_json_media_type
 from adapter.esuite_client.urls import ROOTS
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.mapping.common import parse_json_body
