@@ -200,7 +200,6 @@ class EsuiteClient:
         self._http = _CookielessClient(
             transport=transport,
             limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            timeout=httpx.Timeout(timeout_seconds, connect=min(5.0, timeout_seconds)),
             follow_redirects=False,
         )
 

@@ -29,7 +29,6 @@ from multidict import CIMultiDict
 
 DOWNLOAD_CHUNK = 256 * 1024
 EAGER_JSON_BYTES = 1024 * 1024
-_HTTP_1_1 = {"http_version": b"HTTP/1.1"}
 
 
 def _translated(cause: BaseException) -> httpx.TransportError:
@@ -121,11 +120,12 @@ class EsuiteTransport(AiohttpTransport):
                 finally:
                     response.release()
                 return httpx.Response(
-                    response.status, headers=response.raw_headers, content=body, request=request, extensions=_HTTP_1_1
+                    response.status, headers=response.raw_headers, content=body, request=request,
+                    extensions={"http_version": b"HTTP/1.1"},
                 )
         except (aiohttp.ClientError, TimeoutError) as cause:
             raise _translated(cause) from cause
         return httpx.Response(
             response.status, headers=response.raw_headers, stream=_AiohttpStream(response), request=request,
-            extensions=_HTTP_1_1,
+            extensions={"http_version": b"HTTP/1.1"},
         )
