@@ -22,6 +22,7 @@ from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
 from adapter.kiss_api import contactmomenten, health, objects, schema, zaken_klanten
 from adapter.kiss_api.auth import Authenticator
 from adapter.kiss_api.passthrough import make_passthrough
+from adapter.kiss_api.path_guard import PathGuard
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
 from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_trailing_slash
@@ -112,6 +113,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(PathGuard, metrics=metrics),  # SEC-14: before authentication and routing
             Middleware(
                 RequestPipeline,
                 authenticator=Authenticator(settings),

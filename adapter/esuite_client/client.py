@@ -31,7 +31,7 @@ from tenacity import (
 from adapter import __version__
 from adapter.esuite_client.breaker import CircuitBreaker
 from adapter.esuite_client.url_objects import outbound_url
-from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
+from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins, is_under_root
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
@@ -49,7 +49,7 @@ _UUID_IN_PATH = re.compile(r"/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 
 
 class RefusedUrl(Exception):
-    """SEC-3: e-Suite credentials would go to a URL outside the five e-Suite roots."""
+    """SEC-3, SEC-15: e-Suite credentials would go to a URL outside the call's own root."""
 
 
 @attrs.define
@@ -106,15 +106,19 @@ class TokenAuth(httpx.Auth):
 
 
 class EsuiteAuth(httpx.Auth):
-    """Credentials for one inbound request; refuses to send them outside the e-Suite roots."""
+    """Credentials for one call; refuses to send them outside the root the call is for.
 
-    def __init__(self, tokens: EsuiteTokenSource, urls: UrlMap, user_id: str | None) -> None:
+    SEC-15: `request.url` is the URL as httpx will send it (dot segments already removed), so
+    a URL that left `root` on the way is caught here, whatever built it.
+    """
+
+    def __init__(self, tokens: EsuiteTokenSource, root: str, user_id: str | None) -> None:
         self._tokens = tokens
-        self._urls = urls
+        self._root = root
         self._user_id = user_id
 
     def auth_flow(self, request: httpx.Request):
-        if not self._urls.is_esuite_url(str(request.url)):
+        if not is_under_root(str(request.url), self._root):
             raise RefusedUrl()
         request.headers["Authorization"] = self._tokens.bearer()
         if self._user_id:
@@ -246,7 +250,7 @@ class EsuiteClient:
         request_url = outbound_url(url)
         deadline = self._monotonic() + (timeout or self._timeout)
         idempotent = method in IDEMPOTENT_METHODS
-        auth = auth or EsuiteAuth(self._tokens, call.urls, call.user_id)
+        auth = auth or EsuiteAuth(self._tokens, call.urls.esuite_root(target), call.user_id)
         # One plain dict, names in lower case so a caller's header replaces a default one;
         # httpx builds its `Headers` from it once.
         all_headers = {**self._default_headers, "x-request-id": call.request_id}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import attrs
 import orjson
@@ -28,6 +29,64 @@ def _replace_root(value: str, pairs: tuple[tuple[str, str], ...]) -> str | None:
             if not rest or rest[0] in _BOUNDARY:
                 return target + rest
     return None
+
+
+# SEC-14: a path is decoded at most this often; one still changing after that is refused
+# (no real client nests percent-encoding that deep).
+MAX_DECODE_ROUNDS = 8
+
+
+def path_fault(path: str) -> str | None:
+    """SEC-14: why `path` (a path, no query) may not be used, or None when it is clean.
+
+    Checked as it is and after every round of percent-decoding until it stops changing, so
+    that `%2e%2e`, `.%2e` and `%252e%252e` count as `..` whichever layer (adapter, a proxy, the
+    e-Suite) decodes them. A trailing `/` is not an empty segment (routes own `…/contactmomenten/`).
+    """
+    stage = path
+    for _ in range(MAX_DECODE_ROUNDS):
+        fault = _stage_fault(stage)
+        if fault is not None or "%" not in stage:
+            return fault
+        decoded = unquote_to_bytes(stage).decode("latin-1")  # byte for byte: only ASCII is looked for
+        if decoded == stage:
+            return None
+        stage = decoded
+    return "nested-encoding"
+
+
+def _stage_fault(path: str) -> str | None:
+    if "\x00" in path:
+        return "nul"
+    if "\\" in path:
+        return "backslash"
+    lowered = path.lower()
+    if "%2f" in lowered or "%5c" in lowered:
+        return "encoded-separator"
+    if not path:
+        return None
+    if path[0] != "/":
+        return "relative"
+    segments = path[1:].split("/")
+    for index, segment in enumerate(segments):
+        if not segment and index != len(segments) - 1:
+            return "empty-segment"
+        # `..;x` is `..` to a servlet container (path parameters are cut before normalising).
+        if segment.split(";", 1)[0] in (".", ".."):
+            return "dot-segment"
+    return None
+
+
+def is_under_root(url: str, root: str) -> bool:
+    """SEC-15: `url` is `root` itself or continues it with `/`, `?` or `#`, and its path part
+    below `root` is clean (SEC-14), so no normalisation anywhere can lead it out of `root`."""
+    if not url.startswith(root):
+        return False
+    rest = url[len(root):]
+    if rest and rest[0] not in _BOUNDARY:
+        return False
+    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+    return path_fault(rest[:end]) is None
 
 
 @attrs.frozen
@@ -89,6 +148,13 @@ class UrlMap:
             if root_name == name:
                 return self.adapter_base + adapter
         raise KeyError(name)
+
+    def root_name_of(self, url: str) -> str | None:
+        """The name of the e-Suite root `url` lies under (SEC-15), else None."""
+        for name, _, esuite in ROOTS:
+            if is_under_root(url, self.esuite_base + esuite):
+                return name
+        return None
 
     def is_esuite_url(self, url: str) -> bool:
         """SEC-3: e-Suite credentials go only to URLs under the five roots."""

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, sent_without_answer
+from adapter.esuite_client.urls import is_under_root
 from adapter.idempotency import (
     InFlightTimeout,
     StoredAnswer,
@@ -122,12 +123,14 @@ async def _find_uncertain_contact(request: Request, attempt: UncertainAttempt) -
         outcomes.labels(resolved="undetectable").inc()
         return None
     contacts: list[Any] = []
-    url: str | None = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
+    collection = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
+    url: str | None = collection
     params: list[tuple[str, str]] | None = query
     for _ in range(uncertain.SEARCH_PAGES):
         page = cm.esuite_page(await client.get_json(call, url, params))
         contacts.extend(page.results)
-        if not isinstance(page.next, str) or not call.urls.is_esuite_url(page.next):
+        # SEC-15: only a `next` in the same collection is followed (the search is best effort).
+        if not isinstance(page.next, str) or not is_under_root(page.next, collection):
             break
         url, params = page.next, None
     found = uncertain.newest_match(contacts, attempt.esuite_body)

@@ -68,6 +68,7 @@ async def create(request: Request) -> Response:
 async def list_objects(request: Request) -> Response:
     settings = request.app.state.settings
     pairs = inbound_query(request)
+    smoelenboek.refuse_repeated_type(pairs)  # before dispatch: JWT and Token clients alike
     smoelenboek_type = settings.smoelenboek.object_type_url if settings.smoelenboek else None
     route = it.dispatch_object_type(pairs, settings.interne_taak_object_type_url, smoelenboek_type)
     if route is it.ObjectTypeRoute.SMOELENBOEK:

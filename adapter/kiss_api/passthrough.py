@@ -10,17 +10,22 @@ from typing import Any
 
 import httpx
 import orjson
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from adapter.esuite_client.client import CallContext, EsuiteClient
 from adapter.esuite_client.transport import is_json_media_type
-from adapter.esuite_client.urls import ROOTS
+from adapter.esuite_client.urls import ROOTS, is_under_root
+from adapter.kiss_api.path_guard import checked_sub_path
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
+from adapter.kiss_api.routing import refuse_collection_spellings
 from adapter.mapping.common import parse_json_body
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import Params, parse_query
 from adapter.problems import Problem, upstream_invalid_response
+
+log = structlog.get_logger("adapter.passthrough")
 
 MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_MAPPED_BODY = 1024 * 1024
@@ -94,8 +99,22 @@ def _response_headers(upstream: httpx.Response, call: CallContext, names: tuple[
     headers = {name: upstream.headers[name] for name in names if name in upstream.headers}
     for name in REWRITTEN_RESPONSE_HEADERS:
         if name in upstream.headers:
-            headers[name] = call.urls.to_adapter(upstream.headers[name])
+            rewritten = _own_root_link(upstream.headers[name], upstream, call)
+            if rewritten is None:
+                log.warning("link_dropped", header=name)  # never the value (it may hold personal data)
+            else:
+                headers[name] = rewritten
     return headers
+
+
+def _own_root_link(value: str, upstream: httpx.Response, call: CallContext) -> str | None:
+    """SEC-15: a `Location` is passed on (rewritten to `{A}`) only when it lies under the
+    e-Suite root the request went to; a link to another root, a detour (`%2e%2e`) or another
+    host would send KISS, with its credentials, where this route does not lead."""
+    root_name = call.urls.root_name_of(str(upstream.request.url))
+    if root_name is None or not is_under_root(value, call.urls.esuite_root(root_name)):
+        return None
+    return call.urls.to_adapter(value)
 
 
 def rewritten_query(pairs: Params, call: CallContext) -> Params:
@@ -111,9 +130,10 @@ def make_passthrough(
 
     async def passthrough(request: Request) -> Response:
         call = call_of(request)
-        # RW-8: the sub-path as the client encoded it (raw), so `%2F` or a `%1B` stays encoded.
-        raw_path = request.scope.get("raw_path", b"").split(b"?", 1)[0].decode("latin-1")
-        sub_path = raw_path[len(adapter_root):] if raw_path.startswith(adapter_root) else request.url.path[len(adapter_root):]
+        # RW-8: the sub-path as the client encoded it (raw), so a `%1B` stays encoded; checked
+        # (SEC-14, SEC-16) and put under this route's own root, never another (SEC-15).
+        sub_path = checked_sub_path(request.scope, adapter_root)
+        refuse_collection_spellings(root_name, sub_path, request.method)
         url = call.urls.esuite_root(root_name) + sub_path
         params = query_hook(inbound_query(request), call)
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}

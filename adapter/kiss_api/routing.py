@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from urllib.parse import unquote
 
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.exceptions import HTTPException
@@ -10,6 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route, request_response
 from starlette.types import Receive, Scope, Send
+
+from adapter.esuite_client.urls import MAX_DECODE_ROUNDS
+from adapter.problems import Problem
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -81,6 +85,42 @@ def own_root_routes(adapter_root: str, handlers: dict[str, Endpoint]) -> list[Ro
     return [OwnPathRoute(adapter_root, handlers), OwnPathRoute(adapter_root + "/{path:path}", handlers)]
 
 
+# SEC-16: per pass-through root, the collections that mapped routes own. The pass-through
+# never reaches them by another spelling: servers differ in what they take for the same name
+# (Tomcat cuts `;x`, Spring may match `.json` suffixes or ignore case, a proxy may decode).
+MAPPED_COLLECTIONS: dict[str, frozenset[str]] = {
+    "contactmomenten": frozenset({"contactmomenten", "klantcontactmomenten", "objectcontactmomenten"}),
+    "klanten": frozenset({"klanten"}),
+    "zaken": frozenset({"zaken", "zaakcontactmomenten"}),
+}
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def collection_name(segment: str) -> str:
+    """What an e-Suite could take `segment` for: decoded, path parameters (`;x`) and suffixes
+    (`.json`) cut, blanks stripped, case folded (Java folds `\u212a` to `k` too)."""
+    for _ in range(MAX_DECODE_ROUNDS):
+        decoded = unquote(segment)
+        if decoded == segment:
+            break
+        segment = decoded
+    return segment.split(";", 1)[0].split(".", 1)[0].strip().casefold()
+
+
+def refuse_collection_spellings(root_name: str, sub_path: str, method: str) -> None:
+    """SEC-16 on a pass-through sub-path (already clean by SEC-14).
+
+    Another spelling of a mapped collection (`klanten;x`, `Klanten`, `contactmomenten.json`)
+    is 404: it would skip the mapped route's checks (the refused e-mail search, the
+    contactmoment validation and duplicate protection). Under `/contactmomenten/…` only reads
+    pass: a contact is created by route 5 alone, and never changed (SEC-9).
+    """
+    first = sub_path.split("/", 2)[1] if sub_path.startswith("/") else ""
+    name = collection_name(first)
+    if name in MAPPED_COLLECTIONS.get(root_name, ()) and first != name:
+        raise Problem(404, "not_found")
+    if root_name == "contactmomenten" and name == "contactmomenten" and method not in READ_METHODS:
+        raise Problem(405, "method_not_allowed", headers={"Allow": "GET, HEAD"})
 
 
 def with_trailing_slash(path: str, handlers: dict[str, Endpoint]) -> list[Route]:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import attrs
 
-from adapter.esuite_client.urls import UrlMap
+from adapter.esuite_client.urls import UrlMap, is_under_root
 from adapter.mapping.common import (
     NOT_AN_OBJECT_REASON,
     UUID_RE,
@@ -631,8 +631,9 @@ def check_next_link(next_url: Any, expected_prefix: str, pages_read: int = 0) ->
     """
     if not isinstance(next_url, str):
         return None
-    # A boundary after the prefix, so that `…/objectcontactmomentenX` does not pass.
-    if not next_url.startswith(expected_prefix) or next_url[len(expected_prefix) :][:1] not in ("", "/", "?", "#"):
+    # A boundary after the prefix, so that `…/objectcontactmomentenX` does not pass, and no
+    # detour below it (`%2e%2e`, `.%2e`, `%2F`: SEC-15).
+    if not is_under_root(next_url, expected_prefix):
         raise upstream_invalid_url()
     if pages_read >= MAX_LINK_PAGES:
         raise upstream_invalid_response()

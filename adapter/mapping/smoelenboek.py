@@ -7,7 +7,7 @@ from typing import Any
 
 from adapter.mapping.common import non_blank_str
 from adapter.mapping.query import Params, encode_query
-from adapter.problems import upstream_invalid_response
+from adapter.problems import InvalidParam, Problem, upstream_invalid_response
 
 OBJECTS_PATH = "/api/v2/objects"
 _API_SUFFIX = "/api/v2"
@@ -17,6 +17,19 @@ def smoelenboek_objects_url(base_url: str) -> str:
     """S-1: `SMOELENBOEK_BASE_URL` without trailing `/`, `/api/v2` or `/api/v2/`, plus
     `/api/v2/objects`. A path prefix is kept."""
     return base_url.rstrip("/").removesuffix(_API_SUFFIX).rstrip("/") + OBJECTS_PATH
+
+
+def refuse_repeated_type(pairs: Params) -> None:
+    """kiss-front.md §5.5: exactly one `type`. The Objects API (Django) filters on the last of
+    a repeated parameter while the adapter dispatches on the first, so a second `type` would
+    read another object type with the smoelenboek token. Nothing is forwarded then."""
+    if sum(1 for name, _ in pairs if name == "type") > 1:
+        raise Problem(
+            400,
+            "invalid",
+            detail="De parameter type mag maar een keer voorkomen.",
+            invalid_params=[InvalidParam("type", "invalid", "Geef precies een objecttype op in de parameter type.")],
+        )
 
 
 def smoelenboek_upstream_url(base_url: str, pairs: Params) -> str:

@@ -1,0 +1,104 @@
+"""The first middleware: a request path that could lead elsewhere than it says is refused
+before authentication and routing, so nothing of it reaches the e-Suite (SEC-14).
+
+The rules (checked on the raw path and on every percent-decoded form of it, and on the path
+the server decoded, `scope["path"]`):
+
+- SEC-14 No `.` or `..` segment (also `%2e`, `.%2e`, `%252e%252e`, `..;x`): one root of the
+  adapter must never name another e-Suite root, nor a mapped route's collection by a detour
+  (`/klanten/api/v1/./klanten`, `/contactmomenten/api/v1/x/../contactmomenten`).
+- No encoded `/` or `\\` (`%2F`, `%5C`, any case), no `\\`: a proxy or the e-Suite may decode
+  or convert them into separators the adapter did not see.
+- No empty segment (`//`; a trailing `/` alone is allowed) and no NUL.
+
+The answer is 400 `invalid` with `invalidParams` name `path`; it names the rule, never the path.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+
+import structlog
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from adapter.esuite_client.urls import path_fault
+from adapter.kiss_api.auth import OBJECTS_PATH
+from adapter.kiss_api.pipeline import request_id_from
+from adapter.kiss_api.responses import problem_response
+from adapter.metrics import Metrics
+from adapter.problems import InvalidParam, Problem
+
+log = structlog.get_logger("adapter.request")
+
+PATH_DETAIL = "Het adres van het verzoek is ongeldig."
+FAULT_REASONS = {
+    "dot-segment": "Het pad bevat een segment '.' of '..' (ook gecodeerd).",
+    "encoded-separator": "Het pad bevat een gecodeerde '/' of '\\' (%2F, %5C).",
+    "backslash": "Het pad bevat een '\\'.",
+    "empty-segment": "Het pad bevat een leeg segment ('//').",
+    "nul": "Het pad bevat een NUL-teken.",
+    "nested-encoding": "Het pad is te vaak gecodeerd.",
+    "relative": "Het pad begint niet met '/'.",
+    "root-spelling": "Het pad spelt de root van de API gecodeerd.",
+    "fragment": "Het pad bevat een '#'.",
+}
+# Paths safe to forward as they are: a decoded path is encoded again with these left as-is.
+_PATH_SAFE = "/!$&'()*+,;=:@-._~"
+
+
+def path_problem(fault: str) -> Problem:
+    return Problem(
+        400,
+        "invalid",
+        detail=PATH_DETAIL,
+        invalid_params=[InvalidParam("path", fault, FAULT_REASONS.get(fault, PATH_DETAIL))],
+    )
+
+
+def request_path_fault(scope: Scope) -> str | None:
+    raw_path = scope.get("raw_path") or b""
+    # Some ASGI clients (httpx's ASGITransport) put the query in `raw_path`.
+    fault = path_fault(raw_path.split(b"?", 1)[0].decode("latin-1")) if raw_path else None
+    return fault or path_fault(scope["path"])
+
+
+def checked_sub_path(scope: Scope, adapter_root: str) -> str:
+    """SEC-14/15: the sub-path below `adapter_root` as the client encoded it (RW-8), checked
+    again here so that no caller can build an outbound URL from an unchecked one."""
+    raw_path = (scope.get("raw_path") or b"").split(b"?", 1)[0].decode("latin-1")
+    if not raw_path:
+        raw_path = urllib.parse.quote(scope["path"], safe=_PATH_SAFE)
+    if raw_path != adapter_root and not raw_path.startswith(adapter_root + "/"):
+        raise path_problem("root-spelling")  # e.g. `/kl%61nten/api/v1/…`: never needed
+    sub_path = raw_path[len(adapter_root):]
+    fault = path_fault(sub_path) or ("fragment" if "#" in sub_path else None)
+    if fault is not None:
+        raise path_problem(fault)
+    return sub_path
+
+
+class PathGuard:
+    """Pure ASGI: refuses a request whose path breaks SEC-14, on every method and path."""
+
+    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        fault = request_path_fault(scope) if scope["type"] == "http" else None
+        if fault is None:
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        problem = path_problem(fault)
+        problem.headers["X-Request-ID"] = request_id = request_id_from(headers.get("x-request-id"))
+        if scope["path"].startswith(OBJECTS_PATH):
+            problem.headers["Content-Crs"] = "EPSG:4326"  # every answer there (kiss-front.md §5.1)
+        state: dict = {}
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        # The rule, never the path: a path may hold an e-mail address or a BSN.
+        log.warning("path_refused", method=scope["method"], route="unmatched", status=400, refused=fault)
+        self.metrics.request_count(scope["method"], "unmatched", "400").inc()
+        await problem_response(problem, state)(scope, receive, send)
