@@ -60,20 +60,21 @@ def _stage_fault(path: str) -> str | None:
         return "nul"
     if "\\" in path:
         return "backslash"
-    lowered = path.lower()
-    if "%2f" in lowered or "%5c" in lowered:
-        return "encoded-separator"
+    if "%" in path:
+        lowered = path.lower()
+        if "%2f" in lowered or "%5c" in lowered:
+            return "encoded-separator"
     if not path:
         return None
     if path[0] != "/":
         return "relative"
-    segments = path[1:].split("/")
-    for index, segment in enumerate(segments):
-        if not segment and index != len(segments) - 1:
-            return "empty-segment"
-        # `..;x` is `..` to a servlet container (path parameters are cut before normalising).
-        if segment.split(";", 1)[0] in (".", ".."):
-            return "dot-segment"
+    if "//" in path:  # an empty segment other than the last one (a trailing `/`)
+        return "empty-segment"
+    if "/." in path:  # only then can a segment be a dot segment (on every call: kept cheap)
+        for segment in path.split("/"):
+            # `..;x` is `..` to a servlet container (path parameters are cut before normalising).
+            if segment.split(";", 1)[0] in (".", ".."):
+                return "dot-segment"
     return None
 
 
@@ -85,8 +86,7 @@ def is_under_root(url: str, root: str) -> bool:
     rest = url[len(root):]
     if rest and rest[0] not in _BOUNDARY:
         return False
-    end = min((i for i in (rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    return path_fault(rest[:end]) is None
+    return path_fault(rest.partition("?")[0].partition("#")[0]) is None
 
 
 @attrs.frozen

@@ -1,17 +1,29 @@
 """The first middleware: a request path that could lead elsewhere than it says is refused
-before authentication and routing, so nothing of it reaches the e-Suite (SEC-14).
+before authentication and routing, so nothing of it reaches the e-Suite.
 
-The rules (checked on the raw path and on every percent-decoded form of it, and on the path
-the server decoded, `scope["path"]`):
+The path rules (operations.md §8 has SEC-1 … SEC-13; these continue the list):
 
-- SEC-14 No `.` or `..` segment (also `%2e`, `.%2e`, `%252e%252e`, `..;x`): one root of the
-  adapter must never name another e-Suite root, nor a mapped route's collection by a detour
-  (`/klanten/api/v1/./klanten`, `/contactmomenten/api/v1/x/../contactmomenten`).
-- No encoded `/` or `\\` (`%2F`, `%5C`, any case), no `\\`: a proxy or the e-Suite may decode
-  or convert them into separators the adapter did not see.
-- No empty segment (`//`; a trailing `/` alone is allowed) and no NUL.
-
-The answer is 400 `invalid` with `invalidParams` name `path`; it names the rule, never the path.
+- **SEC-14 Inbound paths.** A request path is refused with 400 `invalid` (`invalidParams`
+  name `path`, code = the rule; the path itself is never echoed or logged), on every method
+  and path, before authentication, when its raw form (`raw_path`), any form percent-decoded
+  again until it stops changing, or the server's decoded `path` holds: a `.` or `..` segment
+  (also `..;x`, which servlet containers take for `..`), an encoded `/` or `\\` (`%2F`,
+  `%5C`, any case), a `\\`, an empty segment (`//`; one trailing `/` is allowed), or a NUL.
+  Why: one adapter root must never name another e-Suite root or a mapped route's collection
+  by a detour (`/klanten/api/v1/../../../contactmomenten-api-provider/…`,
+  `/contactmomenten/api/v1/x/../contactmomenten`, `/klanten/api/v1/./klanten?emailadres=`),
+  and a proxy or the e-Suite in front may decode what the adapter forwarded raw.
+- **SEC-15 Outbound URLs.** Every e-Suite URL is the route's own e-Suite root plus a checked
+  sub-path, and the e-Suite credentials go only to a URL that, as httpx sends it, lies under
+  the root of that call (not merely one of the five) with a path that passes SEC-14. Links
+  the adapter follows (`next`) must lie under the collection they page (else 502
+  `upstream-invalid-url`, never fetched); a `Location` / `Content-Location` is passed on,
+  rewritten, only when it lies under the root the request went to, and is dropped otherwise.
+- **SEC-16 Mapped collections.** A pass-through never reaches a collection that a mapped
+  route owns (`contactmomenten`, `klantcontactmomenten`, `objectcontactmomenten`, `klanten`,
+  `zaken`, `zaakcontactmomenten`) by another spelling (case, `;x`, `.json`, blanks, percent
+  encoding, a trailing `/`): 404. Under `/contactmomenten/api/v1/contactmomenten/…` the
+  catch-all forwards reads only; a write is 405 (`Allow: GET, HEAD`).
 """
 
 from __future__ import annotations

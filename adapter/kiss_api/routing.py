@@ -110,14 +110,15 @@ def collection_name(segment: str) -> str:
 def refuse_collection_spellings(root_name: str, sub_path: str, method: str) -> None:
     """SEC-16 on a pass-through sub-path (already clean by SEC-14).
 
-    Another spelling of a mapped collection (`klanten;x`, `Klanten`, `contactmomenten.json`)
-    is 404: it would skip the mapped route's checks (the refused e-mail search, the
-    contactmoment validation and duplicate protection). Under `/contactmomenten/…` only reads
-    pass: a contact is created by route 5 alone, and never changed (SEC-9).
+    Another spelling of a mapped collection (`klanten;x`, `Klanten`, `contactmomenten.json`,
+    and `klanten/`, which Spring matches as `klanten`) is 404: it would skip the mapped route's
+    checks (the refused e-mail search, the contactmoment validation and duplicate protection).
+    Under `/contactmomenten/…` only reads pass: a contact is created by route 5 alone, and
+    never changed (SEC-9).
     """
     first = sub_path.split("/", 2)[1] if sub_path.startswith("/") else ""
     name = collection_name(first)
-    if name in MAPPED_COLLECTIONS.get(root_name, ()) and first != name:
+    if name in MAPPED_COLLECTIONS.get(root_name, ()) and (first != name or sub_path == f"/{name}/"):
         raise Problem(404, "not_found")
     if root_name == "contactmomenten" and name == "contactmomenten" and method not in READ_METHODS:
         raise Problem(405, "method_not_allowed", headers={"Allow": "GET, HEAD"})

@@ -150,7 +150,7 @@ async def test_SEC14_every_spelling_on_every_root_and_method_is_400_and_nothing_
         assert answer_headers["content-crs"] == "EPSG:4326"
 
 
-@pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.parametrize("method", ["GET", "DELETE", "HEAD", "OPTIONS"])
 async def test_SEC14_refused_before_authentication(guarded, method):
     """No credentials are looked at (nor decoded) for a path that is refused anyway."""
     app, seen = guarded
@@ -245,6 +245,8 @@ async def test_SEC16_no_spelling_posts_to_the_esuite_contactmomenten_collection(
         "/klanten/api/v1/Klanten?emailadres=anna%40example.org",
         "/klanten/api/v1/klanten.json?telefoonnummer=0612345678",
         "/klanten/api/v1/%E2%84%AAlanten?emailadres=anna%40example.org",  # KELVIN SIGN folds to k
+        "/klanten/api/v1/klanten/?emailadres=anna%40example.org",  # Spring matches a trailing `/`
+        "/zaken/api/v1/zaken/?identificatie=ZAAK-1",
         "/zaken/api/v1/zaken;x",
         "/zaken/api/v1/Zaken",
         "/contactmomenten/api/v1/contactmomenten;x?klant=x",
@@ -258,6 +260,19 @@ async def test_SEC16_the_refused_searches_do_not_pass_by_another_spelling(guarde
     status, _, body = await raw_request(app, "GET", target, kiss_headers())
     assert status in (400, 404)
     assert orjson.loads(body)["code"] in ("invalid", "not_found")
+    assert seen == []
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["/zaken/api/v1/zaakcontactmomenten/", "/zaken/api/v1/zaakcontactmomenten;x", "/zaken/api/v1/Zaakcontactmomenten"],
+)
+async def test_SEC16_the_local_zaakcontactmomenten_is_not_passed_on_by_another_spelling(guarded, target):
+    """Route 18 answers 204 locally (Z-3); no spelling of it creates anything in the e-Suite."""
+    app, seen = guarded
+    seen.clear()
+    status, _, body = await raw_request(app, "POST", target, {**kiss_headers(), "content-type": "application/json"}, b"{}")
+    assert (status, orjson.loads(body)["code"]) == (404, "not_found")
     assert seen == []
 
 
