@@ -42,13 +42,20 @@ def path_fault(path: str) -> str | None:
     Checked as it is and after every round of percent-decoding until it stops changing, so
     that `%2e%2e`, `.%2e` and `%252e%252e` count as `..` whichever layer (adapter, a proxy, the
     e-Suite) decodes them. A trailing `/` is not an empty segment (routes own `…/contactmomenten/`).
+    Escapes that do not decode to UTF-8 are refused too.
     """
     stage = path
     for _ in range(MAX_DECODE_ROUNDS):
         fault = _stage_fault(stage)
         if fault is not None or "%" not in stage:
             return fault
-        decoded = unquote_to_bytes(stage).decode("latin-1")  # byte for byte: only ASCII is looked for
+        octets = unquote_to_bytes(stage)
+        try:
+            # Overlong forms (`%c0%ae` for `.`) are what old decoders took for ASCII.
+            octets.decode("utf-8")
+        except UnicodeDecodeError:
+            return "invalid-utf8"
+        decoded = octets.decode("latin-1")  # byte for byte: only ASCII is looked for
         if decoded == stage:
             return None
         stage = decoded

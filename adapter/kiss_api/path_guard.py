@@ -8,7 +8,8 @@ The path rules (operations.md §8 has SEC-1 … SEC-13; these continue the list)
   and path, before authentication, when its raw form (`raw_path`), any form percent-decoded
   again until it stops changing, or the server's decoded `path` holds: a `.` or `..` segment
   (also `..;x`, which servlet containers take for `..`), an encoded `/` or `\\` (`%2F`,
-  `%5C`, any case), a `\\`, an empty segment (`//`; one trailing `/` is allowed), or a NUL.
+  `%5C`, any case), a `\\`, an empty segment (`//`; one trailing `/` is allowed), a NUL,
+  or escapes that are no UTF-8 (overlong `%c0%ae` was a `.` to old decoders).
   Why: one adapter root must never name another e-Suite root or a mapped route's collection
   by a detour (`/klanten/api/v1/../../../contactmomenten-api-provider/…`,
   `/contactmomenten/api/v1/x/../contactmomenten`, `/klanten/api/v1/./klanten?emailadres=`),
@@ -51,6 +52,7 @@ FAULT_REASONS = {
     "empty-segment": "Het pad bevat een leeg segment ('//').",
     "nul": "Het pad bevat een NUL-teken.",
     "nested-encoding": "Het pad is te vaak gecodeerd.",
+    "invalid-utf8": "Het pad bevat gecodeerde bytes die geen UTF-8 zijn.",
     "relative": "Het pad begint niet met '/'.",
     "root-spelling": "Het pad spelt de root van de API gecodeerd.",
     "fragment": "Het pad bevat een '#'.",

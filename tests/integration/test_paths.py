@@ -66,6 +66,9 @@ SPELLINGS = [
     ("/x//", "empty-segment"),
     ("/x%00y", "nul"),
     ("/x%2500y", "nul"),
+    ("/%c0%ae%c0%ae/%c0%ae%c0%ae/x", "invalid-utf8"),
+    ("/%25c0%25ae%25c0%25ae/x", "invalid-utf8"),
+    ("/%e0%80%ae%e0%80%ae/x", "invalid-utf8"),
 ]
 
 
@@ -472,3 +475,16 @@ async def test_SEC14_the_refusal_is_logged_with_its_rule_never_the_path(guarded)
         "request_id": "trace-13",
     }
     assert "anna" not in stream.getvalue() and "999993653" not in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    "target, rule",
+    [("/kl%61nten/api/v1/x", "root-spelling"), ("/zaken/api/v1/zaken/x#y", "fragment"), ("/catalogi/api/v1/x%23y#z", "fragment")],
+)
+async def test_SEC15_the_pass_through_builds_only_from_a_checked_sub_path(guarded, target, rule):
+    """What passes the guard is checked again where the outbound URL is built."""
+    app, seen = guarded
+    seen.clear()
+    status, headers, body = await raw_request(app, "GET", target, kiss_headers())
+    assert_path_refused(status, headers, body, rule)
+    assert seen == []

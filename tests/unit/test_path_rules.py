@@ -5,6 +5,7 @@ import pytest
 from adapter.esuite_client.urls import UrlMap, is_under_root, path_fault
 from adapter.kiss_api.routing import collection_name
 from adapter.mapping import contactmoment as cm
+from adapter.mapping.smoelenboek import refuse_repeated_type
 from adapter.problems import Problem
 
 E = "https://esuite.example.org"
@@ -40,6 +41,8 @@ KLANTEN = f"{E}/klanten-api-provider/api/v1"
         ("/a%00", "nul"),
         ("/a%2500", "nul"),
         ("a/b", "relative"),
+        ("/a/%c0%ae%c0%ae/b", "invalid-utf8"),
+        ("/a/%ff", "invalid-utf8"),
         ("/a/%" + "25" * 6 + "2e", "dot-segment"),  # decoded seven times
         ("/a/%" + "25" * 9 + "2e", "nested-encoding"),
     ],
@@ -118,3 +121,15 @@ def test_SEC15_next_link_with_a_detour_is_upstream_invalid_url(link):
     with pytest.raises(Problem) as refused:
         cm.check_next_link(link, PREFIX, pages_read=1)
     assert (refused.value.status, refused.value.code) == (502, "upstream-invalid-url")
+
+
+@pytest.mark.parametrize("pairs", [[("type", "a"), ("type", "a")], [("type", "a"), ("page", "2"), ("type", "b")]])
+def test_S_a_repeated_type_is_refused_naming_type(pairs):
+    with pytest.raises(Problem) as refused:
+        refuse_repeated_type(pairs)
+    assert (refused.value.status, refused.value.code) == (400, "invalid")
+    assert [p.name for p in refused.value.invalid_params] == ["type"]
+
+
+def test_S_one_type_passes():
+    assert refuse_repeated_type([("type", "a"), ("page", "2"), ("typeVersion", "1")]) is None
