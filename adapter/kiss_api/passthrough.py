@@ -133,7 +133,8 @@ def make_passthrough(
         # RW-8: the sub-path as the client encoded it (raw), so a `%1B` stays encoded; checked
         # (SEC-14, SEC-16) and put under this route's own root, never another (SEC-15).
         sub_path = checked_sub_path(request.scope, adapter_root)
-        refuse_collection_spellings(root_name, sub_path, request.method)
+        if "path" in request.path_params:  # the catch-all `{root}/{path}`, not a specific route
+            refuse_collection_spellings(root_name, sub_path, request.method)
         url = call.urls.esuite_root(root_name) + sub_path
         params = query_hook(inbound_query(request), call)
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}

@@ -57,7 +57,7 @@ FAULT_REASONS = {
     "root-spelling": "Het pad spelt de root van de API gecodeerd.",
     "fragment": "Het pad bevat een '#'.",
 }
-# Paths safe to forward as they are: a decoded path is encoded again with these left as-is.
+# Left unescaped when, without a `raw_path` from the server, the decoded path is encoded again.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
 
 
