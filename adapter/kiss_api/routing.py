@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
@@ -94,17 +95,21 @@ MAPPED_COLLECTIONS: dict[str, frozenset[str]] = {
     "zaken": frozenset({"zaken", "zaakcontactmomenten"}),
 }
 READ_METHODS = frozenset({"GET", "HEAD"})
+# Where a server may take a segment's name to end: path parameters, suffixes, and a decoded
+# `?` or `#` (`contactmomenten%3F` is `contactmomenten?` to a proxy that decodes it).
+_NAME_END = re.compile(r"[;.?#]")
 
 
 def collection_name(segment: str) -> str:
-    """What an e-Suite could take `segment` for: decoded, path parameters (`;x`) and suffixes
-    (`.json`) cut, blanks stripped, case folded (Java folds `\u212a` to `k` too)."""
+    """What an e-Suite could take `segment` for: decoded, path parameters (`;x`), suffixes
+    (`.json`) and a decoded `?` or `#` cut, blanks stripped, case folded (Java, like
+    `casefold`, takes U+212A KELVIN SIGN for `k`)."""
     for _ in range(MAX_DECODE_ROUNDS):
         decoded = unquote(segment)
         if decoded == segment:
             break
         segment = decoded
-    return segment.split(";", 1)[0].split(".", 1)[0].strip().casefold()
+    return _NAME_END.split(segment, 1)[0].strip().casefold()
 
 
 def refuse_collection_spellings(root_name: str, sub_path: str, method: str) -> None:

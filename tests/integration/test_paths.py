@@ -219,6 +219,8 @@ TERUGBELVERZOEK = orjson.dumps(
         ("/contactmomenten/api/v1/contactmomenten%09", 404),
         ("/contactmomenten/api/v1/contact%256Domenten/x", 404),
         ("/contactmomenten/api/v1/contactmomenten;x/", 404),
+        ("/contactmomenten/api/v1/contactmomenten%3F", 404),
+        ("/contactmomenten/api/v1/contactmomenten%23", 404),
         ("/contactmomenten/api/v1/contactmomenten/x", 405),  # route 8
         ("/contactmomenten/api/v1/contactmomenten/x/y", 405),
         (f"/contactmomenten/api/v1/contactmomenten/{UUID}/x", 405),

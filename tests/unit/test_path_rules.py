@@ -97,6 +97,9 @@ def test_SEC15_root_name_of():
         ("contactmomenten%20", "contactmomenten"),
         ("contact%256Domenten", "contactmomenten"),
         ("%E2%84%AAlanten", "klanten"),
+        ("contactmomenten%3F", "contactmomenten"),
+        ("contactmomenten%23x", "contactmomenten"),
+        ("%20contactmomenten", "contactmomenten"),
         ("medewerkers", "medewerkers"),
     ],
 )
