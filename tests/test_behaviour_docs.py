@@ -4,8 +4,10 @@ The code, the tests and the bench cite the behaviour documents as ``mapping.md �
 rule id (``P-9``, ``SEC-6``, or ``test_P9_…`` in a test name). These tests read the citations
 from comments, docstrings, ``def``/``class`` names and the non-Python text files under
 ``adapter/``, ``tests/`` and ``bench/``, and fail with one line per citation that names the
-heading to add and the file to add it to. They also check that every link from
-docs/behaviour/ to a repository file points to a file that exists.
+heading to add and the file to add it to. Other strings are data, not citations (a zaak
+numbered `Z-100` in a test body cites nothing). They also check that every link from
+docs/behaviour/ to a repository file exists, that every rule links to the file implementing
+it, and that every function or test the documents name still exists.
 
 Heading convention (docs/behaviour/README.md): a section is ``## §5.4 Title`` (any level),
 a rule is ``### P-9 Title``, a worked example ``### W9 Title``; the id comes first.
@@ -37,20 +39,32 @@ NAME_CITE = re.compile(rf"^test_({PREFIXES}|W)(\d+)(?:[a-z])?(?:_|$)")
 HEADING = re.compile(r"^#{1,6}\s+(§\d+(?:\.\d+)*[a-z]?|(?:[A-Z]+-\d+)|W\d+)(?=[\s:.,—-]|$)")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
-# Test data that only looks like a rule id (zaak and contact identifications in fixtures).
-NOT_CITATIONS = {"Z-100", "E-555"}
+# Where a rule family lives: (document, the section its headings go under).
+_RULE_HOMES = {
+    "SEC": ("operations.md", "§8"),
+    "RW": ("operations.md", "§7"),
+    "E": ("esuite.md", "§3.3"),
+    "N": ("esuite.md", "§6"),
+    "V": ("mapping.md", "§2.1"),
+    "P": ("mapping.md", "§2.2"),
+    "U": ("mapping.md", "§2.2"),
+    "R": ("mapping.md", "§3"),
+    "C": ("mapping.md", "§4"),
+    "I": ("mapping.md", "§5"),
+    "T": ("mapping.md", "§7"),
+    "S": ("mapping.md", "§8"),
+    "Z": ("mapping.md", "§9"),
+    "K": ("mapping.md", "§10"),
+    "W": ("mapping.md", "§11"),
+}
 
 
-def _rule_home(rule_id: str) -> str:
-    """The document a rule id belongs in, for the failure message."""
-    prefix, number = rule_id.split("-")
-    if prefix in ("RW", "SEC"):
-        return "operations.md"
-    if prefix in ("E", "N"):
-        return "esuite.md"
-    if prefix == "Q" and int(number) < 10:
-        return "kiss-front.md"
-    return "mapping.md"
+def _rule_home(rule_id: str) -> tuple[str, str]:
+    """The document and section a rule id belongs in, for the failure message."""
+    prefix, number = re.match(r"^([A-Z]+)-?(\d+)$", rule_id).groups()
+    if prefix == "Q":
+        return ("kiss-front.md", "§3.1") if int(number) < 10 else ("mapping.md", "§6")
+    return _RULE_HOMES[prefix]
 
 
 def _scanned_files() -> Iterator[Path]:
@@ -101,8 +115,7 @@ def _cites_in_text(text: str) -> Iterator[tuple[str, str]]:
         if not any(start <= match.start() < end for start, end in qualified_spans):
             yield "*", f"§{match.group(1)}"
     for match in RULE_CITE.finditer(text):
-        if match.group(0) not in NOT_CITATIONS:
-            yield "*", match.group(0)
+        yield "*", match.group(0)
     for match in EXAMPLE_CITE.finditer(text):
         yield "*", match.group(0)
 
@@ -143,12 +156,16 @@ def _headings() -> dict[str, list[str]]:
 
 def _advice(doc: str, heading: str) -> str:
     if heading.startswith("§"):
-        if doc == "*":
-            return f"add a heading `## {heading} <title>` to the docs/behaviour/ document it cites"
-        return f"add a heading `## {heading} <title>` to docs/behaviour/{doc}"
-    if heading.startswith("W"):
-        return f"add a heading `### {heading} <title>` to docs/behaviour/mapping.md"
-    return f"add a heading `### {heading} <title>` to docs/behaviour/{_rule_home(heading)}"
+        where = "the docs/behaviour/ document it cites" if doc == "*" else f"docs/behaviour/{doc}"
+        parent = heading.rsplit(".", 1)[0] if "." in heading else None
+        under = f", after `## {parent} …`" if parent else ""
+        hashes = "#" * (2 + heading.count("."))
+        return f"add a heading `{hashes} {heading} <title>` to {where}{under}"
+    home, section = _rule_home(heading)
+    return (
+        f"add a heading `### {heading} <title>` to docs/behaviour/{home} under `## {section} …`, "
+        "with the rule, an example and links to its code and tests"
+    )
 
 
 def test_every_cited_section_and_rule_has_a_heading() -> None:
@@ -234,6 +251,36 @@ def test_every_rule_links_to_the_file_that_implements_it() -> None:
             if not re.search(r"\]\(\.\./\.\./[^)]+\)", body):
                 missing.append(f"  docs/behaviour/{name}: {rule_id}")
     assert not missing, "rules without a link to the repository file that implements them:\n" + "\n".join(missing)
+
+
+NAMED_LINK = re.compile(r"\[`([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)`\]\(([^)#\s]+)\)")
+TEST_NAME = re.compile(r"`(test_\w+)`")
+
+
+_DEFINITION = re.compile(r"^\s*(?:async\s+def|def|class)\s+(\w+)|^\s*(\w+)\s*(?::[^=\n]*)?=", re.M)
+
+
+def _defined_names(path: Path) -> set[str]:
+    """Every def, class and assigned name in one Python file."""
+    return {a or b for a, b in _DEFINITION.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_named_function_and_test_exists_where_the_documents_say() -> None:
+    """A renamed function or test must not leave the documents pointing at nothing."""
+    test_names = {name for p in (ROOT / "tests").rglob("*.py") for name in _defined_names(p) if name.startswith("test_")}
+    defined: dict[Path, set[str]] = {}
+    stale = []
+    for path in sorted(DOCS.glob("*.md")):
+        text = path.read_text(encoding="utf-8")
+        for name, target in NAMED_LINK.findall(text):
+            file = (path.parent / target).resolve()
+            if file.is_file() and file.suffix == ".py":
+                names = defined.setdefault(file, _defined_names(file))
+                if name.split(".")[-1] not in names:
+                    stale.append(f"  docs/behaviour/{path.name}: `{name}` is not defined in {target}")
+        for name in sorted(set(TEST_NAME.findall(text)) - test_names):
+            stale.append(f"  docs/behaviour/{path.name}: no test named `{name}` under tests/")
+    assert not stale, "names in docs/behaviour/ that the code does not have:\n" + "\n".join(stale)
 
 
 @pytest.mark.parametrize(
