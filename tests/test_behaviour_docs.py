@@ -106,14 +106,19 @@ def _citable_text(path: Path) -> Iterator[tuple[int, str]]:
 
 
 def _cites_in_text(text: str) -> Iterator[tuple[str, str]]:
-    """(document or '*', heading id) of each citation in one comment, docstring or line."""
-    qualified_spans = []
-    for match in SECTION_CITE.finditer(text):
-        qualified_spans.append(match.span())
-        yield f"{match.group(1)}.md", f"§{match.group(2)}"
+    """(document or '*', heading id) of each citation in one comment, docstring or line.
+
+    A bare `§N` after `<doc>.md §M` in the same text continues that citation
+    (`operations.md §5.3, §4.2` cites operations.md §4.2); before any, its document is open.
+    """
+    qualified = [(m.start(), m.end(), f"{m.group(1)}.md", f"§{m.group(2)}") for m in SECTION_CITE.finditer(text)]
+    for _, _, doc, heading in qualified:
+        yield doc, heading
     for match in BARE_SECTION_CITE.finditer(text):
-        if not any(start <= match.start() < end for start, end in qualified_spans):
-            yield "*", f"§{match.group(1)}"
+        if any(start <= match.start() < end for start, end, _, _ in qualified):
+            continue
+        earlier = [doc for start, _, doc, _ in qualified if start < match.start()]
+        yield (earlier[-1] if earlier else "*"), f"§{match.group(1)}"
     for match in RULE_CITE.finditer(text):
         yield "*", match.group(0)
     for match in EXAMPLE_CITE.finditer(text):
@@ -288,6 +293,8 @@ def test_every_named_function_and_test_exists_where_the_documents_say() -> None:
     [
         ("# kiss-front.md §5.5 and mapping.md § 2", {("kiss-front.md", "§5.5"), ("mapping.md", "§2")}),
         ("# P-9, SEC-12 and W9 (§4.2)", {("*", "P-9"), ("*", "SEC-12"), ("*", "W9"), ("*", "§4.2")}),
+        ("# operations.md §5.3, §4.2, §3", {("operations.md", "§5.3"), ("operations.md", "§4.2"), ("operations.md", "§3")}),
+        ("# mapping.md §5–§8, W9", {("mapping.md", "§5"), ("mapping.md", "§8"), ("*", "W9")}),
         ("# not a rule: SP-9, P-9x, 'xP-9'", set()),
     ],
 )
