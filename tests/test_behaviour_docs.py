@@ -3,7 +3,7 @@
 The code, the tests and the bench cite the behaviour documents as ``mapping.md §5`` or by a
 rule id (``P-9``, ``SEC-6``, or ``test_P9_…`` in a test name). These tests read the citations
 from comments, docstrings, ``def``/``class`` names and the non-Python text files under
-``adapter/``, ``tests/`` and ``bench/``, and fail with one line per citation that names the
+``adapter/``, ``tests/`` and ``bench/`` (and the qualified ones in ``docs/`` and ``deploy/``), and fail with one line per citation that names the
 heading to add and the file to add it to. Other strings are data, not citations (a zaak
 numbered `Z-100` in a test body cites nothing). They also check that every link from
 docs/behaviour/ to a repository file exists, that every rule links to the file implementing
@@ -27,6 +27,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "behaviour"
 DOC_NAMES = ("kiss-front.md", "mapping.md", "esuite.md", "operations.md")
 SCANNED = ("adapter", "tests", "bench")
+# Operator documents and manifests: their `<doc>.md §N` and rule ids are checked too, but a
+# bare `§N` there may be a section of the document itself.
+SCANNED_QUALIFIED_ONLY = ("docs", "deploy")
 TEXT_SUFFIXES = (".md", ".yaml", ".yml")
 
 PREFIXES = "SEC|RW|V|P|U|R|C|I|Q|T|S|Z|K|E|N"
@@ -67,10 +70,10 @@ def _rule_home(rule_id: str) -> tuple[str, str]:
     return _RULE_HOMES[prefix]
 
 
-def _scanned_files() -> Iterator[Path]:
-    for top in SCANNED:
+def _scanned_files(tops: tuple[str, ...] = SCANNED) -> Iterator[Path]:
+    for top in tops:
         for path in sorted((ROOT / top).rglob("*")):
-            if not path.is_file() or "__pycache__" in path.parts:
+            if not path.is_file() or "__pycache__" in path.parts or DOCS in path.parents:
                 continue
             if path.suffix == ".py" or path.suffix in TEXT_SUFFIXES:
                 yield path
@@ -132,10 +135,11 @@ def _citations() -> dict[tuple[str, str], list[str]]:
     def add(doc: str, heading: str, where: str) -> None:
         found.setdefault((doc, heading), []).append(where)
 
-    for path in _scanned_files():
+    for path in [*_scanned_files(), *_scanned_files(SCANNED_QUALIFIED_ONLY)]:
         if path == Path(__file__).resolve():
             continue  # this file names the patterns, it cites nothing
         relative = path.relative_to(ROOT).as_posix()
+        qualified_only = relative.split("/", 1)[0] in SCANNED_QUALIFIED_ONLY
         for line, text in _citable_text(path):
             where = f"{relative}:{line}"
             if text.startswith("\0"):
@@ -145,7 +149,8 @@ def _citations() -> dict[tuple[str, str], list[str]]:
                     add("*", f"W{number}" if prefix == "W" else f"{prefix}-{number}", where)
                 continue
             for doc, heading in _cites_in_text(text):
-                add(doc, heading, where)
+                if not (qualified_only and doc == "*" and heading.startswith(("§", "W"))):
+                    add(doc, heading, where)
     return found
 
 
