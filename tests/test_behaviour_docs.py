@@ -37,8 +37,8 @@ SECTION_CITE = re.compile(r"\b(kiss-front|mapping|esuite|operations)\.md\s?§\s?
 BARE_SECTION_CITE = re.compile(r"(?<![\w.])§\s?(\d+(?:\.\d+)*[a-z]?)")
 RULE_CITE = re.compile(rf"\b({PREFIXES})-(\d+)\b")
 EXAMPLE_CITE = re.compile(r"\bW(\d+)\b")
-# test_P9_toelichting → P-9; test_RW11 → RW-11; test_W9_… → W9.
-NAME_CITE = re.compile(rf"^test_({PREFIXES}|W)(\d+)(?:[a-z])?(?:_|$)")
+# test_P9_toelichting → P-9; test_RW11 → RW-11; test_C4_C5_R2_W8_… → C-4, C-5, R-2, W8.
+NAME_CITE = re.compile(rf"({PREFIXES}|W)(\d+)[a-z]?(?:_|$)")
 HEADING = re.compile(r"^#{1,6}\s+(§\d+(?:\.\d+)*[a-z]?|(?:[A-Z]+-\d+)|W\d+)(?=[\s:.,—-]|$)")
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -128,6 +128,18 @@ def _cites_in_text(text: str) -> Iterator[tuple[str, str]]:
         yield "*", match.group(0)
 
 
+def _ids_in_test_name(name: str) -> list[str]:
+    """The rule ids a test name starts with, after `test_`."""
+    ids, position = [], len("test_")
+    if not name.startswith("test_"):
+        return ids
+    while match := NAME_CITE.match(name, position):
+        prefix, number = match.groups()
+        ids.append(f"W{number}" if prefix == "W" else f"{prefix}-{number}")
+        position = match.end()
+    return ids
+
+
 def _citations() -> dict[tuple[str, str], list[str]]:
     """{(document or '*', heading id): ['path:line', …]} of every citation found."""
     found: dict[tuple[str, str], list[str]] = {}
@@ -143,10 +155,8 @@ def _citations() -> dict[tuple[str, str], list[str]]:
         for line, text in _citable_text(path):
             where = f"{relative}:{line}"
             if text.startswith("\0"):
-                match = NAME_CITE.match(text[1:])
-                if match:
-                    prefix, number = match.groups()
-                    add("*", f"W{number}" if prefix == "W" else f"{prefix}-{number}", where)
+                for rule_id in _ids_in_test_name(text[1:]):
+                    add("*", rule_id, where)
                 continue
             for doc, heading in _cites_in_text(text):
                 if not (qualified_only and doc == "*" and heading.startswith(("§", "W"))):
@@ -311,8 +321,10 @@ def test_citation_patterns(line: str, expected: set[tuple[str, str]]) -> None:
 
 
 def test_test_names_cite_rules() -> None:
-    assert NAME_CITE.match("test_P9_toelichting").groups() == ("P", "9")
-    assert NAME_CITE.match("test_RW11").groups() == ("RW", "11")
-    assert NAME_CITE.match("test_SEC3_jwt_only_to_esuite").groups() == ("SEC", "3")
-    assert NAME_CITE.match("test_Pagination") is None
-    assert NAME_CITE.match("test_V3b_x").groups() == ("V", "3")
+    assert _ids_in_test_name("test_P9_toelichting") == ["P-9"]
+    assert _ids_in_test_name("test_RW11") == ["RW-11"]
+    assert _ids_in_test_name("test_SEC3_jwt_only_to_esuite") == ["SEC-3"]
+    assert _ids_in_test_name("test_C4_C5_R2_W8_contactmomenten_of_a_klant") == ["C-4", "C-5", "R-2", "W8"]
+    assert _ids_in_test_name("test_Pagination") == []
+    assert _ids_in_test_name("test_V3b_x") == ["V-3"]
+    assert _ids_in_test_name("helper_P9") == []
