@@ -3,9 +3,10 @@
 The code, the tests and the bench cite the behaviour documents as ``mapping.md §5`` or by a
 rule id (``P-9``, ``SEC-6``, or ``test_P9_…`` in a test name). These tests read the citations
 from comments, docstrings, ``def``/``class`` names and the non-Python text files under
-``adapter/``, ``tests/`` and ``bench/`` (and the qualified ones in ``docs/`` and ``deploy/``), and fail with one line per citation that names the
-heading to add and the file to add it to. Other strings are data, not citations (a zaak
-numbered `Z-100` in a test body cites nothing). They also check that every link from
+``adapter/``, ``tests/`` and ``bench/`` (and the qualified ones in ``docs/`` and ``deploy/``),
+and fail with one line per citation that names the heading to add and the file to add it
+to. Other strings are data, not citations (a zaak numbered `Z-100` in a test body cites
+nothing). They also check that every link from
 docs/behaviour/ to a repository file exists, that every rule links to the file implementing
 it, and that every function or test the documents name still exists.
 
@@ -287,7 +288,9 @@ def _defined_names(path: Path) -> set[str]:
 
 def test_every_named_function_and_test_exists_where_the_documents_say() -> None:
     """A renamed function or test must not leave the documents pointing at nothing."""
-    test_names = {name for p in (ROOT / "tests").rglob("*.py") for name in _defined_names(p) if name.startswith("test_")}
+    test_names = {
+        name for path in (ROOT / "tests").rglob("*.py") for name in _defined_names(path) if name.startswith("test_")
+    }
     defined: dict[Path, set[str]] = {}
     stale = []
     for path in sorted(DOCS.glob("*.md")):
@@ -308,7 +311,10 @@ def test_every_named_function_and_test_exists_where_the_documents_say() -> None:
     [
         ("# kiss-front.md §5.5 and mapping.md § 2", {("kiss-front.md", "§5.5"), ("mapping.md", "§2")}),
         ("# P-9, SEC-12 and W9 (§4.2)", {("*", "P-9"), ("*", "SEC-12"), ("*", "W9"), ("*", "§4.2")}),
-        ("# operations.md §5.3, §4.2, §3", {("operations.md", "§5.3"), ("operations.md", "§4.2"), ("operations.md", "§3")}),
+        (
+            "# operations.md §5.3, §4.2, §3",
+            {("operations.md", "§5.3"), ("operations.md", "§4.2"), ("operations.md", "§3")},
+        ),
         ("# mapping.md §5–§8, W9", {("mapping.md", "§5"), ("mapping.md", "§8"), ("*", "W9")}),
         ("# not a rule: SP-9, P-9x, 'xP-9'", set()),
     ],
