@@ -23,7 +23,12 @@ CHART = REPO / "deploy" / "helm" / "kiss-esuite-adapter"
 FIXTURES = Path(__file__).with_name("fixtures") / "helm"
 RELEASE, NAMESPACE = "kiss-esuite-adapter", "kiss"
 # Labels only Helm adds; the kustomize base has the others.
-HELM_LABELS = ("helm.sh/chart", "app.kubernetes.io/instance", "app.kubernetes.io/version", "app.kubernetes.io/managed-by")
+HELM_LABELS = (
+    "helm.sh/chart",
+    "app.kubernetes.io/instance",
+    "app.kubernetes.io/version",
+    "app.kubernetes.io/managed-by",
+)
 
 
 def values(name: str) -> dict[str, Any]:
@@ -188,7 +193,9 @@ def by_kind(documents) -> dict[tuple[str, str], Any]:
 def test_chart_defaults_render_the_kustomize_base(helm):
     """Both stay equivalent: the same objects and fields, but for Helm's own labels and
     `spec.replicas`, which the chart leaves to the HorizontalPodAutoscaler."""
-    names = {"configuration": {"configMapName": "kiss-esuite-adapter-config", "secretName": "kiss-esuite-adapter-secrets"}}
+    names = {
+        "configuration": {"configMapName": "kiss-esuite-adapter-config", "secretName": "kiss-esuite-adapter-secrets"}
+    }
     chart = by_kind(render_chart(helm, names))
     base = by_kind(copy.deepcopy(render(BASE)))
     assert base[("Deployment", "kiss-esuite-adapter")]["spec"].pop("replicas") == 2
@@ -314,13 +321,29 @@ def test_all_options_environment(everything):
 
 def test_all_options_ca_certificates_are_mounted_as_files_in_the_ca_directory(everything):
     assert container(everything)["volumeMounts"] == [
-        {"name": "ca-gemeente-root-ca", "mountPath": "/etc/kiss/certs/gemeente-root-ca.crt", "subPath": "ca.crt", "readOnly": True},
-        {"name": "ca-esuite-issuing-ca", "mountPath": "/etc/kiss/certs/esuite-issuing-ca.crt", "subPath": "tls.crt", "readOnly": True},
+        {
+            "name": "ca-gemeente-root-ca",
+            "mountPath": "/etc/kiss/certs/gemeente-root-ca.crt",
+            "subPath": "ca.crt",
+            "readOnly": True,
+        },
+        {
+            "name": "ca-esuite-issuing-ca",
+            "mountPath": "/etc/kiss/certs/esuite-issuing-ca.crt",
+            "subPath": "tls.crt",
+            "readOnly": True,
+        },
         {"name": "bundle", "mountPath": "/etc/kiss/ca", "readOnly": True},
     ]
     assert pod_spec(everything)["volumes"] == [
-        {"name": "ca-gemeente-root-ca", "configMap": {"name": "gemeente-root-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-        {"name": "ca-esuite-issuing-ca", "secret": {"secretName": "esuite-issuing-ca", "items": [{"key": "tls.crt", "path": "tls.crt"}]}},
+        {
+            "name": "ca-gemeente-root-ca",
+            "configMap": {"name": "gemeente-root-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+        },
+        {
+            "name": "ca-esuite-issuing-ca",
+            "secret": {"secretName": "esuite-issuing-ca", "items": [{"key": "tls.crt", "path": "tls.crt"}]},
+        },
         {"name": "bundle", "configMap": {"name": "gemeente-ca-bundle"}},  # extraVolumes go through tpl
     ]
 
@@ -355,7 +378,9 @@ def test_all_options_service_ingress_and_service_monitor(everything):
     assert monitor["metadata"]["labels"]["release"] == "prometheus"
     assert monitor["spec"]["namespaceSelector"] == {"matchNames": ["kiss"]}
     assert monitor["spec"]["selector"]["matchLabels"].items() <= service["metadata"]["labels"].items()
-    assert monitor["spec"]["endpoints"] == [{"port": "http", "path": "/metrics", "interval": "15s", "scrapeTimeout": "5s"}]
+    assert monitor["spec"]["endpoints"] == [
+        {"port": "http", "path": "/metrics", "interval": "15s", "scrapeTimeout": "5s"}
+    ]
     assert service["spec"]["ports"][0]["name"] == "http"
 
 
