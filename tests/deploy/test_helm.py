@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -94,11 +95,22 @@ def test_helm_python_sdk_is_helms_go_sdk_in_the_wheel(helm):
 
 
 @pytest.mark.parametrize("name", ["default", "icatt-values", "all-options"])
-def test_chart_lints_without_findings_above_info(helm, name):
-    report = helm.lint(str(CHART), values(name), strict=True, namespace=NAMESPACE)
-    assert report["errors"] == [], report
-    assert [m for m in report["messages"] if m["severity"] >= 2] == [], report
-    assert report["total_charts_linted"] == 1
+def test_chart_lints_without_findings_above_info(helm, validator, name):
+    for version in (OLDEST_KUBERNETES, validator.latest_version()):
+        kube_version = "v" + ".".join((version.split(".") + ["0"])[:3])
+        report = helm.lint(str(CHART), values(name), strict=True, namespace=NAMESPACE, kube_version=kube_version)
+        assert report["errors"] == [], (kube_version, report)
+        assert [m for m in report["messages"] if m["severity"] >= 2] == [], (kube_version, report)
+        assert report["total_charts_linted"] == 1
+
+
+def test_lint_reports_a_broken_template(helm, tmp_path):
+    """The lint really reads the templates: one unclosed action is an error."""
+    broken = tmp_path / "kiss-esuite-adapter"
+    shutil.copytree(CHART, broken)
+    (broken / "templates" / "service.yaml").write_text("{{- if .Values.service.port\n", encoding="utf-8")
+    report = helm.lint(str(broken), strict=True)
+    assert report["errors"] or [m for m in report["messages"] if m["severity"] == 3], report
 
 
 # The prometheus-operator CRD is not in kubernetes-validate: the fields the chart uses, strictly.
