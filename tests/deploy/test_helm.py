@@ -422,3 +422,27 @@ def test_inconsistent_values_fail_the_render(helm, overrides, message):
     with pytest.raises(helm.HelmError) as raised:
         render_chart(helm, overrides)
     assert message in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"adapterBaseUrl": "http://podiumd-adapter/api"}, "at '/adapterBaseUrl'"),
+        ({"adapterBaseUrl": "podiumd-adapter:8080"}, "at '/adapterBaseUrl'"),
+        ({"service": {"port": "80"}}, "at '/service/port': got string, want integer"),
+        ({"shutdownGraceSeconds": 301}, "at '/shutdownGraceSeconds'"),
+        # The name becomes part of a mount path: no way out of the CA directory.
+        ({"caCertificates": {"files": [{"name": "../../x", "key": "ca.crt", "secret": "s"}]}}, "files/0/name"),
+        ({"caCertificates": {"files": [{"name": "a", "key": "ca.crt", "secret": "s", "path": "/x"}]}}, "files/0"),
+        ({"caCertificates": {"directory": "certs"}}, "at '/caCertificates/directory'"),
+        ({"opentelemetry": {"protocol": "udp"}}, "at '/opentelemetry/protocol'"),
+        ({"configuration": {"configMapName": "Adapter Config"}}, "at '/configuration/configMapName'"),
+        ({"metrics": {"serviceMonitor": {"interval": "often"}}}, "at '/metrics/serviceMonitor/interval'"),
+    ],
+)
+def test_values_of_the_wrong_shape_are_refused_by_the_schema(helm, overrides, message):
+    with pytest.raises(helm.HelmValuesError) as raised:
+        render_chart(helm, overrides)
+    assert message in str(raised.value)
+    report = helm.lint(str(CHART), overrides)
+    assert any(m["severity"] == 3 and message in m["error"] for m in report["messages"]), report
