@@ -95,9 +95,10 @@ def call(request: dict) -> tuple[int, str]:
 
 
 def process_ids(pid: int) -> dict[str, str]:
-    """The Uid and Gid lines of a running process (real, effective, saved, filesystem)."""
+    """Uid and Gid (real, effective, saved, filesystem), Groups and CapEff of a running process."""
+    wanted = ("Uid", "Gid", "Groups", "CapEff")
     with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
-        return {k: v.strip() for k, _, v in (line.partition(":") for line in handle) if k in ("Uid", "Gid", "Groups")}
+        return {k: v.strip() for k, _, v in (line.partition(":") for line in handle) if k in wanted}
 
 
 def drain(stream, sink: list[str]) -> threading.Thread:

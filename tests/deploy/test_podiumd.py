@@ -39,7 +39,9 @@ RELEASE = NAMESPACE = "podiumd"
 ADAPTER_BASE_URL = "http://podiumd-adapter.podiumd.svc.cluster.local"
 KISS_INTERNE_TAAK_TYPE = "https://objecttypen.gemeente.example/api/v2/objecttypes/6df21057-e07c-4909-8933-d70b79cfd15e"
 OUR_IMAGE = "registry.gemeente.example/kiss/kiss-esuite-adapter:0.1.0"
-PODIUMD_UID, IMAGE_GID = 1654, 10001
+# PodiumD sets runAsUser 1654 and no runAsGroup: the runtime (containerd, CRI-O) then takes the
+# group from the image's /etc/passwd entry for 1654, and our image has none, so the group is 0.
+PODIUMD_UID, PODIUMD_GID = 1654, 0
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +90,7 @@ def test_the_test_chart_has_podiumds_shape(rendered):
     assert c["securityContext"]["runAsUser"] == PODIUMD_UID
     assert c["securityContext"]["runAsNonRoot"] is True
     assert c["securityContext"]["readOnlyRootFilesystem"] is True
-    assert "runAsGroup" not in c["securityContext"], "the image's group applies"
+    assert "runAsGroup" not in c["securityContext"]
     assert c["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
     assert deployment["spec"]["template"]["spec"]["volumes"] == [{"name": "tmp", "emptyDir": {}}]
 
@@ -146,8 +148,8 @@ def interpreter_reachable(work: Path) -> list[str]:
 
 
 def as_podiumd_user() -> list[str]:
-    """runAsUser 1654 without runAsGroup: the image's group, and no supplementary groups."""
-    return ["setpriv", f"--reuid={PODIUMD_UID}", f"--regid={IMAGE_GID}", "--clear-groups", "--"]
+    """runAsUser 1654 without runAsGroup: group 0, no supplementary groups, no capabilities."""
+    return ["setpriv", f"--reuid={PODIUMD_UID}", f"--regid={PODIUMD_GID}", "--clear-groups", "--"]
 
 
 def run_spec(rendered, work: Path) -> dict[str, Any]:
@@ -209,7 +211,8 @@ def test_the_swapped_in_adapter_starts_under_uid_1654_read_only_and_creates_a_co
         assert "error" not in result, context
         assert result["read_only"], context
         assert result["ids"].get("Uid", "").split() == [str(PODIUMD_UID)] * 4, context
-        assert result["ids"]["Gid"].split() == [str(IMAGE_GID)] * 4, context
+        assert result["ids"]["Gid"].split() == [str(PODIUMD_GID)] * 4, context
+        assert result["ids"]["Groups"] == "" and int(result["ids"]["CapEff"], 16) == 0, context
         assert result["healthz"] == [200, "Healthy"], context
         assert result["readyz"][0] == 200, context
         assert_one_contactverzoek_created(result["calls"], context)
