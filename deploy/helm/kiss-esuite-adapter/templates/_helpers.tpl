@@ -73,3 +73,52 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- join "," $pairs }}
 {{- end }}
+
+
+{{/* The container's env: ours first, extraEnvVars last (the last of a name wins). */}}
+{{- define "kiss-esuite-adapter.env" -}}
+- name: SHUTDOWN_GRACE_SECONDS
+  value: {{ .Values.shutdownGraceSeconds | int | toString | quote }}
+{{- with .Values.adapterBaseUrl }}
+- name: ADAPTER_BASE_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.idempotencyRedis.secretName }}
+- name: IDEMPOTENCY_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $.Values.idempotencyRedis.secretKey }}
+{{- end }}
+{{- with .Values.caCertificates.directory }}
+- name: CA_CERTIFICATES_DIR
+  value: {{ include "kiss-esuite-adapter.caDirectory" $ | quote }}
+{{- end }}
+{{- with .Values.caCertificates.extraCaCertsFile }}
+- name: EXTRA_CA_CERTS
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.opentelemetry }}
+{{- if .enabled }}
+- name: OTEL_SDK_DISABLED
+  value: "false"
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ .endpoint | quote }}
+- name: OTEL_EXPORTER_OTLP_PROTOCOL
+  value: {{ .protocol | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ default (include "kiss-esuite-adapter.fullname" $) .serviceName | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  value: {{ include "kiss-esuite-adapter.otelResourceAttributes" $ | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ .tracesSampler | quote }}
+{{- with .tracesSamplerArg }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ . | toString | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- with .Values.extraEnvVars }}
+{{- toYaml . | nindent 0 }}
+{{- end }}
+{{- end }}
