@@ -227,6 +227,23 @@ def test_chart_default_configuration_names_are_icatts(helm):
 # --- ICATT's keys keep their meaning -----------------------------------------------------------------
 
 
+# The top-level keys of ICATT's helm/podiumd-adapter values.yaml (chart 1.1.0).
+ICATT_KEYS = {
+    "replicaCount", "image", "imagePullSecrets", "nameOverride", "fullnameOverride", "serviceAccount",
+    "podAnnotations", "podSecurityContext", "securityContext", "service", "ingress", "resources",
+    "autoscaling", "nodeSelector", "tolerations", "affinity", "strategy", "cronjobs", "extraVolumes",
+    "extraVolumeMounts",
+}  # fmt: skip
+
+
+def test_the_icatt_file_uses_every_icatt_key_and_our_values_declare_them():
+    assert set(values("icatt-values")) == ICATT_KEYS
+    ours = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    assert ICATT_KEYS - {"cronjobs"} <= set(ours), "cronjobs: accepted and unused, as in ICATT's chart"
+    assert {"enabled", "className", "annotations", "hosts", "tls", "host", "secretName"} <= set(ours["ingress"])
+    assert set(ours["autoscaling"]) >= {"enabled", "minReplicas", "maxReplicas", "targetCPUUtilizationPercentage"}
+
+
 @pytest.fixture(scope="module")
 def icatt(helm):
     return render_chart(helm, values("icatt-values"), release="podiumd-adapter-release")
