@@ -81,6 +81,26 @@ def get(url: str, deadline: float) -> tuple[int, str]:
     return 0, last
 
 
+def call(request: dict) -> tuple[int, str]:
+    """One HTTP call of the spec's `calls` (method, url, headers, JSON body): its status and body."""
+    data = json.dumps(request["body"]).encode() if "body" in request else None
+    prepared = urllib.request.Request(request["url"], data, request.get("headers", {}), method=request["method"])
+    try:
+        with urllib.request.urlopen(prepared, timeout=30) as response:
+            return response.status, response.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as error:
+        return 0, repr(error)
+
+
+def process_ids(pid: int) -> dict[str, str]:
+    """Uid and Gid (real, effective, saved, filesystem), Groups and CapEff of a running process."""
+    wanted = ("Uid", "Gid", "Groups", "CapEff")
+    with open(f"/proc/{pid}/status", encoding="utf-8") as handle:
+        return {k: v.strip() for k, _, v in (line.partition(":") for line in handle) if k in wanted}
+
+
 def drain(stream, sink: list[str]) -> threading.Thread:
     thread = threading.Thread(target=lambda: sink.extend(stream), daemon=True)
     thread.start()
@@ -131,6 +151,8 @@ def main() -> int:
         deadline = time.monotonic() + 20
         result["healthz"] = get(spec["adapter_url"] + "/healthz", deadline)
         result["readyz"] = get(spec["adapter_url"] + "/readyz", deadline)
+        result["ids"] = process_ids(process.pid) if process.poll() is None else {}
+        result["calls"] = [call(request) for request in spec.get("calls", [])]
         result["running_before_sigterm"] = process.poll() is None
         process.send_signal(signal.SIGTERM)
         try:

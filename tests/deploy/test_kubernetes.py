@@ -233,9 +233,9 @@ def test_base_reads_its_default_configmap_and_secret():
     ]
 
 
-def test_example_overlay_reads_podiumd_adapters_configmap_and_secret():
+def test_example_overlay_reads_podiumds_configmap_and_secret():
     documents = render(EXAMPLE)
-    assert env_from(documents) == [("configMapRef", "podiumd-adapter-config"), ("secretRef", "podiumd-adapter-secrets")]
+    assert env_from(documents) == [("configMapRef", "adapter-config"), ("secretRef", "adapter-secret")]
     text = yaml.safe_dump_all(documents)
     assert "kiss-esuite-adapter-config" not in text and "kiss-esuite-adapter-secrets" not in text
     assert "kiss-esuite-adapter-parameters" not in text, "the parameters are local to kustomize"
@@ -264,16 +264,20 @@ data:
     ]
 
 
-def test_example_overlay_keeps_the_origin_kiss_already_uses():
-    """ADAPTER_BASE_URL names a Service of the overlay that leads to the adapter's pods."""
+def test_example_overlay_origin_is_its_own_service_on_port_80_and_takes_over_nothing_of_podiumd():
+    """ADAPTER_BASE_URL is the cluster address of the overlay's Service, port 80 as PodiumD's;
+    no object carries a name PodiumD's Helm release owns (its Service, ConfigMap, Secret)."""
     documents = render(EXAMPLE)
     c = container(documents)
     origin = env_value(c, "ADAPTER_BASE_URL")
-    match = re.fullmatch(r"http://([a-z0-9-]+):(\d+)", origin or "")
+    match = re.fullmatch(r"http://([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local", origin or "")
     assert match, origin
     service = one(documents, "Service", match.group(1))
+    assert service["metadata"]["namespace"] == match.group(2) == "podiumd"
     assert service["spec"]["selector"] == LABELS
-    assert int(match.group(2)) in [p["port"] for p in service["spec"]["ports"]]
+    assert [p["port"] for p in service["spec"]["ports"]] == [80]
+    podiumd_names = {"podiumd-adapter", "adapter-config", "adapter-secret"}
+    assert not [d["metadata"]["name"] for d in documents if d["metadata"]["name"] in podiumd_names]
     assert env_value(c, "SHUTDOWN_GRACE_SECONDS") == "25", "the overlay's env patch keeps the base's"
     assert c["image"] == "registry.example.org/kiss/kiss-esuite-adapter:0.1.0"
     assert {d["metadata"].get("namespace") for d in documents} == {"podiumd"}
