@@ -518,8 +518,7 @@ async def test_head_on_the_objects_routes_is_route_24s_404(httpx_mock, path):
         ("GET", "/api/v2/objecttypes", kiss_headers),
         ("GET", "/api/v2", kiss_headers),
         ("GET", f"/api/v2/objects/{DETAIL_UUID}/history", kiss_headers),
-        ("GET", f"/api/v2/objects/{DETAIL_UUID}/history", AUTHS["token"][0]),
-        ("POST", "/api/v2/objects/search", AUTHS["token"][0]),
+        ("POST", "/api/v2/objects/search", AUTHS["token"][0]),  # one segment: route 14's {uuid}, 404
         ("GET", "/api/v2/objects/", kiss_headers),
     ],
 )
@@ -527,6 +526,25 @@ async def test_other_paths_under_api_v2_are_404(httpx_mock, method, path, header
     async with adapter() as client:
         response = await client.request(method, path, headers=headers(), json={"type": INTERNE_TAAK_TYPE})
     assert_problem(response, 404, "not_found")
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", f"/api/v2/objects/{DETAIL_UUID}/history"),
+        ("POST", f"/api/v2/objects/{DETAIL_UUID}/history"),
+        ("GET", "/api/v2/objects/"),
+        ("GET", "/api/v2/objecttypes"),
+    ],
+)
+async def test_a_token_on_other_paths_under_api_v2_is_401(httpx_mock, method, path):
+    """kiss-front.md §2.1, §2.3: `Token` is accepted on the collection and `/{uuid}` only;
+    elsewhere it is "Token outside /api/v2/objects": 401, before routing (issue 14, a regression)."""
+    async with adapter() as client:
+        response = await client.request(method, path, headers=AUTHS["token"][0](), json={"type": INTERNE_TAAK_TYPE})
+    assert_problem(response, 401, "not_authenticated")
+    assert response.headers["www-authenticate"] == "Bearer"
     assert httpx_mock.get_requests() == []
 
 
