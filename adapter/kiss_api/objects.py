@@ -173,5 +173,7 @@ async def _smoelenboek(request: Request, pairs: list[tuple[str, str]]) -> Respon
         # Redirects are not followed (SEC-3); a 3xx is no answer to pass on (operations.md §4.3).
         raise upstream_invalid_response("Het smoelenboek gaf een doorverwijzing; die wordt niet gevolgd.")
     if not answer.ok:
-        raise translate_upstream_error(answer.status, answer.body, lambda value: value, source="smoelenboek")
+        raise translate_upstream_error(
+            answer.status, answer.body, lambda value: value, source="smoelenboek", retry_after=answer.headers.get("retry-after")
+        )
     return JsonResponse(smoelenboek.smoelenboek_page(answer.body, objects_url, call.urls.adapter_base))
