@@ -149,7 +149,8 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
             raise translate_upstream_error(
                 upstream.status_code, body, call.urls.json_to_adapter, retry_after=upstream.headers.get("retry-after")
             )
-        if mapped and (not 200 <= upstream.status_code < 300 or _json_or_none(raw) is None):
+        body = _json_or_none(raw)
+        if mapped and (not 200 <= upstream.status_code < 300 or body is None):
             # operations.md §4.2/§4.3: a 2xx that is not JSON, or a 3xx, on a mapped route
             raise upstream_invalid_response()
         headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS)
@@ -157,7 +158,6 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
             if "content-type" in upstream.headers:
                 headers["content-type"] = upstream.headers["content-type"]
             return Response(status_code=upstream.status_code, headers=headers)
-        body = _json_or_none(raw)
         if body is None:
             raise upstream_invalid_response()
         esuite(request).check_origins(call, raw)
