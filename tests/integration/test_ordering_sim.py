@@ -193,3 +193,54 @@ async def test_the_pages_are_read_at_most_8_at_a_time():
     # The newest of the 200 read (n = 199 … 180), not of the e-Suite's first page (n = 0 … 19).
     assert [item["url"][-3:] for item in body["results"]] == [f"{n:03d}" for n in range(199, 179, -1)]
     assert (body["count"], body["next"]) == (240, f"{ADAPTER}{CM_LIST}?klant=k&ordering=-registratiedatum&page=2")
+
+
+# --- hostile or changing e-Suite answers -------------------------------------------------------------
+
+
+def _paged_esuite(pages: dict[int, object], count: int):
+    """A mock e-Suite answering `GET …/contactmomenten[?…&page=N]` from `pages` (404 when absent)."""
+    import httpx
+
+    esuite_cm = "https://esuite.example.org/contactmomenten-api-provider/api/v1/contactmomenten"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        number = int(request.url.params.get("page", "1"))
+        if number not in pages:
+            return httpx.Response(404, json={"code": "NOT_FOUND", "title": "Niet gevonden", "status": 404})
+        results = pages[number]
+        next_link = f"{esuite_cm}?klant=k&page={number + 1}" if number < 3 else None
+        return httpx.Response(200, json={"count": count, "next": next_link, "previous": None, "results": results})
+
+    return httpx.MockTransport(handler)
+
+
+def _contact(n: int) -> dict:
+    return {
+        "url": f"https://esuite.example.org/contactmomenten-api-provider/api/v1/contactmomenten/00000000-0000-4000-8000-{n:012d}",
+        "bronorganisatie": "001234567",
+        "registratiedatum": f"2025-07-{n:02d}T09:00:00+02:00",
+        "kanaal": "Telefoon",
+        "tekst": "Vraag",
+    }
+
+
+async def test_an_unusable_item_on_a_page_not_served_still_fails_the_whole_answer():
+    from tests.conftest import app_client
+
+    transport = _paged_esuite({1: [_contact(1), _contact(2)], 2: [_contact(3), "geen contact"], 3: [_contact(5)]}, 5)
+    async with app_client(transport) as client:
+        response = await client.get(f"{CM_LIST}?klant=k&ordering=-registratiedatum", headers=kiss_headers())
+    assert (response.status_code, response.json()["code"]) == (502, "upstream-invalid-response")
+
+
+async def test_a_page_gone_while_reading_counts_as_empty():
+    from tests.conftest import app_client
+
+    transport = _paged_esuite({1: [_contact(1), _contact(2)], 2: [_contact(3), _contact(4)]}, 6)  # page 3: 404
+    async with app_client(transport) as client:
+        response = await client.get(f"{CM_LIST}?klant=k&ordering=-registratiedatum", headers=kiss_headers())
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [item["registratiedatum"][:10] for item in body["results"]] == ["2025-07-04", "2025-07-03"]
+    assert (body["count"], body["next"]) == (4, f"{ADAPTER}{CM_LIST}?klant=k&ordering=-registratiedatum&page=2")
