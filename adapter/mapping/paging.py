@@ -21,6 +21,9 @@ from adapter.problems import Problem, upstream_invalid_response
 # C-5 (decision): a klant with more e-Suite pages than this is answered in best-effort order.
 # 10 pages of the e-Suite's 20 = 200 contacts of one klant or one phone number.
 DEFAULT_MAX_ORDERED_PAGES = 10
+# And never more contacts than 100 pages of 20 (the most ORDERED_LIST_MAX_PAGES allows), so an
+# e-Suite that pages by thousands cannot make one request hold tens of thousands (decision).
+MAX_ORDERED_CONTACTS = 2000
 
 
 # --- C-2: the e-Suite list envelope ------------------------------------------------------------
@@ -80,7 +83,7 @@ def read_plan(first: EsuitePage, max_pages: int) -> ReadPlan:
     """C-5: from the first e-Suite page (read without `page`), the pages to read as well.
 
     `count` says how many there are, so they can be read concurrently; a hostile `count`
-    cannot make the adapter read more than `max_pages`. A `next` that is neither a string nor
+    cannot make the adapter read more than `max_pages`, nor more than MAX_ORDERED_CONTACTS. A `next` that is neither a string nor
     null is 502, as everywhere (C-6).
     """
     if first.next is not None and not isinstance(first.next, str):
@@ -91,7 +94,7 @@ def read_plan(first: EsuitePage, max_pages: int) -> ReadPlan:
     if size == 0:  # "more pages" after an empty one: no page size to slice by
         raise upstream_invalid_response()
     total_pages = max(2, -(-first.count // size))  # `next` says there is a second page
-    last = min(total_pages, max(1, max_pages))
+    last = min(total_pages, max(1, max_pages), max(1, MAX_ORDERED_CONTACTS // size))
     return ReadPlan(size, tuple(range(2, last + 1)), total_pages, total_pages > last)
 
 

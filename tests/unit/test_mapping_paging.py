@@ -50,6 +50,13 @@ def test_C5_past_the_bound_reads_the_bound_and_says_truncated():
     assert paging.read_plan(first_page(10**12, 20), 3) == ReadPlan(20, (2, 3), 5 * 10**10, True)
 
 
+def test_C5_huge_esuite_pages_are_bounded_by_contacts_too():
+    # 2000 contacts at most: pages of 500 allow 4, pages of 5000 only the first
+    assert paging.read_plan(first_page(10_000, 500), 10) == ReadPlan(500, (2, 3, 4), 20, True)
+    assert paging.read_plan(first_page(10_000, 5000), 10) == ReadPlan(5000, (), 2, True)
+    assert paging.read_plan(first_page(2000, 20), 100) == ReadPlan(20, tuple(range(2, 101)), 100, False)
+
+
 def test_C5_a_next_link_with_a_count_that_disagrees_still_reads_page_2():
     assert paging.read_plan(first_page(5, 20), 10) == ReadPlan(20, (2,), 2, False)
 
