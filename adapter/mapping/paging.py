@@ -80,11 +80,12 @@ class ReadPlan:
 
 
 def read_plan(first: EsuitePage, max_pages: int) -> ReadPlan:
-    """C-5: from the first e-Suite page (read without `page`), the pages to read as well.
+    """C-5: from the e-Suite's first page, the pages to read as well.
 
     `count` says how many there are, so they can be read concurrently; a hostile `count`
-    cannot make the adapter read more than `max_pages`, nor more than MAX_ORDERED_CONTACTS. A `next` that is neither a string nor
-    null is 502, as everywhere (C-6).
+    cannot make the adapter read more than `max_pages` pages, nor more than
+    MAX_ORDERED_CONTACTS contacts. A `next` that is neither a string nor null is 502, as
+    everywhere (C-6).
     """
     if first.next is not None and not isinstance(first.next, str):
         raise upstream_invalid_response()
