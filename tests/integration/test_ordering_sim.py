@@ -7,12 +7,15 @@ first page of each; it must hold the klant's newest contacts.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date, timedelta
 from urllib.parse import quote
 
+import httpx
 import pytest
 import structlog
 
-from tests.conftest import ADAPTER, INTERNE_TAAK_TYPE, Stack, fixture_settings, kiss_headers
+from tests.conftest import ADAPTER, INTERNE_TAAK_TYPE, Stack, app_client, fixture_settings, kiss_headers
 
 pytestmark = pytest.mark.anyio
 
@@ -158,13 +161,6 @@ async def test_past_the_bound_best_effort_order_with_a_warning_and_a_metric():
 
 
 async def test_the_pages_are_read_at_most_8_at_a_time():
-    import asyncio
-    from datetime import date, timedelta
-
-    import httpx
-
-    from tests.conftest import app_client
-
     esuite_cm = "https://esuite.example.org/contactmomenten-api-provider/api/v1/contactmomenten"
     in_flight, most, pages_asked = 0, 0, []
 
@@ -200,8 +196,6 @@ async def test_the_pages_are_read_at_most_8_at_a_time():
 
 def _paged_esuite(pages: dict[int, object], count: int):
     """A mock e-Suite answering `GET …/contactmomenten[?…&page=N]` from `pages` (404 when absent)."""
-    import httpx
-
     esuite_cm = "https://esuite.example.org/contactmomenten-api-provider/api/v1/contactmomenten"
 
     def handler(request: httpx.Request) -> httpx.Response:
@@ -226,8 +220,6 @@ def _contact(n: int) -> dict:
 
 
 async def test_an_unusable_item_on_a_page_not_served_still_fails_the_whole_answer():
-    from tests.conftest import app_client
-
     transport = _paged_esuite({1: [_contact(1), _contact(2)], 2: [_contact(3), "geen contact"], 3: [_contact(5)]}, 5)
     async with app_client(transport) as client:
         response = await client.get(f"{CM_LIST}?klant=k&ordering=-registratiedatum", headers=kiss_headers())
@@ -235,8 +227,6 @@ async def test_an_unusable_item_on_a_page_not_served_still_fails_the_whole_answe
 
 
 async def test_a_page_gone_while_reading_counts_as_empty():
-    from tests.conftest import app_client
-
     transport = _paged_esuite({1: [_contact(1), _contact(2)], 2: [_contact(3), _contact(4)]}, 6)  # page 3: 404
     async with app_client(transport) as client:
         response = await client.get(f"{CM_LIST}?klant=k&ordering=-registratiedatum", headers=kiss_headers())
