@@ -22,6 +22,8 @@ from adapter.config import MIN_SECRET_LENGTH, load_settings
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEMO_INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/interne-taak"
 DEMO_TOKEN_TTL = 12 * 3600
+LIST_ORDERS = ("newest-first", "oldest-first")  # adapter.esuite_sim.app.LIST_ORDERS (imported lazily there)
+LIST_ORDER_HELP = "order of the simulator's contactmomenten lists (oldest-first, as the one real e-Suite sample)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -45,10 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     simulate.add_argument("--base-path", default="")
     simulate.add_argument("--no-seed", action="store_true")
     simulate.add_argument("--faults", metavar="FILE")
+    simulate.add_argument("--list-order", choices=LIST_ORDERS, default="newest-first", help=LIST_ORDER_HELP)
 
     demo = commands.add_parser("demo", help="adapter and simulator together, with a ready token")
     demo.add_argument("--port", type=int, default=8080)
     demo.add_argument("--sim-port", type=int, default=8081)
+    demo.add_argument("--list-order", choices=LIST_ORDERS, default="newest-first", help=LIST_ORDER_HELP)
 
     token = commands.add_parser("token", help="print a ZGW JWT")
     token.add_argument("--client-id", required=True)
@@ -160,6 +164,7 @@ def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         base_url=f"http://{args.host}:{args.port}{base_path}",
         seed=not args.no_seed,
         faults=faults,
+        list_order=args.list_order,
     )
     uvicorn.run(create_simulator(config), host=args.host, port=args.port, log_level="warning", server_header=False)
     return EXIT_OK
@@ -197,6 +202,7 @@ def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             client_id=env["ESUITE_CLIENT_ID"],
             client_secret=env["ESUITE_CLIENT_SECRET"],
             base_url=env["ESUITE_BASE_URL"],
+            list_order=args.list_order,
         )
     )
     adapter_url = env["ADAPTER_BASE_URL"]

@@ -61,6 +61,7 @@ class Settings:
     log_format: str = "json"
     idempotency_redis_url: str | None = attrs.field(default=None, repr=False)
     shutdown_grace_seconds: int = 25
+    ordered_list_max_pages: int = 10  # mapping.md C-5: e-Suite pages sorted per ordered list
 
 
 @attrs.frozen
@@ -179,6 +180,7 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     timeout = r.number("ESUITE_TIMEOUT_SECONDS", 30.0, 1, 300, integer=False)
     max_connections = int(r.number("ESUITE_MAX_CONNECTIONS", 100, 1, 10000, integer=True))
     grace = int(r.number("SHUTDOWN_GRACE_SECONDS", 25, 0, 300, integer=True))
+    ordered_pages = int(r.number("ORDERED_LIST_MAX_PAGES", 10, 1, 100, integer=True))
 
     log_level = (r.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -213,6 +215,7 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         log_format=log_format,
         idempotency_redis_url=redis_url,
         shutdown_grace_seconds=grace,
+        ordered_list_max_pages=ordered_pages,
     )
     return ConfigResult(settings, tuple(r.findings))
 

@@ -59,6 +59,12 @@ class Metrics:
         self.uncertain_creates = Counter(
             "kiss_adapter_uncertain_creates", "Repeats of uncertain creates, by outcome", ["resolved"], registry=r
         )
+        self.ordered_list_truncated = Counter(
+            "kiss_adapter_ordered_list_truncated",
+            "Ordered lists with more e-Suite pages than ORDERED_LIST_MAX_PAGES (answered in best-effort order)",
+            ["route"],
+            registry=r,
+        )
         self.auth_failures = Counter("kiss_adapter_auth_failures", "Refused credentials", ["code"], registry=r)
         self.request_count = Children(self.requests)  # (method, route, status)
         self.request_seconds = Children(self.request_duration)  # (method, route)

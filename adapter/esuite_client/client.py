@@ -403,7 +403,9 @@ class EsuiteClient:
             return answer.body
         if 300 <= answer.status < 400:
             raise upstream_invalid_response()
-        raise translate_upstream_error(answer.status, answer.body, call.urls.json_to_adapter)
+        raise translate_upstream_error(
+            answer.status, answer.body, call.urls.json_to_adapter, retry_after=answer.headers.get("retry-after")
+        )
 
     async def get_json(self, call: CallContext, url: str, params: list[tuple[str, str]] | None = None) -> Any:
         return self.expect_success(call, await self.fetch_json(call, "GET", url, params=params))

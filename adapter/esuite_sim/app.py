@@ -4,7 +4,9 @@ Serves, under the path prefix of ``base_url``:
 
 - ``/contactmomenten-api-provider/api/v1`` (contactmomenten-api-provider 1.7.0 subset),
 - ``/klanten-api-provider/api/v1`` (klanten-api-provider 1.3.0 subset),
-- ``/zgw-apis-provider/zrc/api/v1`` (minimal zrc, §8.5); ``ztc`` and ``drc`` answer 404,
+- ``/zgw-apis-provider/zrc/api/v1`` (minimal zrc, §8.5), and of ``zrc``, ``ztc`` and ``drc`` the
+  resources KISS reads to open the seeded zaak (zaaktype, status, statustype, rollen,
+  zaakinformatieobjecten, one document and its PDF download); anything else there is 404,
 
 and, at the server root and without authentication, the test hooks of §8.7 under ``/_sim/``.
 Every API request is authenticated (§8.2), written to the request log and passed through
@@ -41,6 +43,7 @@ ZTC = "/zgw-apis-provider/ztc/api/v1"
 DRC = "/zgw-apis-provider/drc/api/v1"
 
 REQUEST_LOG_LIMIT = 10_000
+LIST_ORDERS = ("newest-first", "oldest-first")
 _TITLES = {400: "Validatiefout", 401: "Niet geauthenticeerd", 403: "Geen toegang", 404: "Niet gevonden",
            405: "Methode niet toegestaan", 409: "Conflict", 500: "Interne fout"}
 _SCHEMA_YAML = """openapi: 3.0.1
@@ -65,6 +68,7 @@ class SimulatorConfig:
     strict_klantcontactmomenten: bool = False
     fault_seed: int | None = None
     faults: Mapping[str, Any] | None = None  # initial fault configuration (faults.py); restored by reset
+    list_order: str = "newest-first"  # or "oldest-first": contactmomenten lists (test C-5 ordering)
 
 
 @attrs.define
@@ -124,6 +128,14 @@ class _Api:
             ("PATCH", f"{KC}/klanten/{{uuid}}", self.patch_klant),
             ("GET", f"{ZRC}/zaken", self.list_zaken),
             ("GET", f"{ZRC}/zaken/{{uuid}}", self.read_zaak),
+            ("GET", f"{ZRC}/statussen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "statussen")),
+            ("GET", f"{ZRC}/rollen", self.list_rollen),
+            ("GET", f"{ZRC}/zaakinformatieobjecten", self.list_zaakinformatieobjecten),
+            ("GET", f"{ZTC}/zaaktypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "zaaktypen")),
+            ("GET", f"{ZTC}/statustypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "statustypen")),
+            ("GET", f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}",
+             lambda ctx: self.zaak_resource(ctx, "enkelvoudiginformatieobjecten")),
+            ("GET", f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}/download", self.download),
         ]
         self.routes = [(method, template, re.compile(re.escape(template).replace(r"\{uuid\}", "([^/]+)")), handler)
                        for method, template, handler in table]
@@ -300,6 +312,23 @@ class _Api:
     def read_zaak(self, ctx: _Ctx) -> Response:
         return _json(self.store.render_zaak(self.store.get_zaak(ctx.params[0])))
 
+    # -- what KISS reads to open a zaak (ztc, zrc, drc) --
+
+    def zaak_resource(self, ctx: _Ctx, kind: str) -> Response:
+        return _json(self.store.zaak_resource(kind, ctx.params[0]))
+
+    def list_rollen(self, ctx: _Ctx) -> Response:
+        return self.page(ctx, self.store.zaak_resources_of("rollen", ctx.query), lambda rol: rol)
+
+    def list_zaakinformatieobjecten(self, ctx: _Ctx) -> Response:
+        # The Zaken API answers this list as a plain array, without paging.
+        return _json(self.store.zaak_resources_of("zaakinformatieobjecten", ctx.query))
+
+    def download(self, ctx: _Ctx) -> Response:
+        document = self.store.zaak_resource("enkelvoudiginformatieobjecten", ctx.params[0])
+        return Response(self.store.document_content(), media_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="{document["bestandsnaam"]}"'})
+
 
 class EsuiteSimulator(Starlette):
     """A Starlette app whose API requests bypass routing and middleware, so that a simulated
@@ -324,8 +353,11 @@ def create_simulator(config: SimulatorConfig, clock: Callable[[], datetime] | No
     if config.page_size < 1:
         raise ValueError("page_size must be >= 1")
     config = attrs.evolve(config, base_url=base_url)
+    if config.list_order not in LIST_ORDERS:
+        raise ValueError(f"list_order must be one of {', '.join(LIST_ORDERS)}")
     store = Store(roots=Roots.from_base(base_url), bronorganisatie=config.bronorganisatie, seed=config.seed,
-                  id_seed=config.id_seed, clock=clock or (lambda: datetime.now(timezone.utc)))
+                  id_seed=config.id_seed, clock=clock or (lambda: datetime.now(timezone.utc)),
+                  oldest_first=config.list_order == "oldest-first")
     faults = FaultInjector(config.faults, config.fault_seed)
 
     def hook(fn: Callable[[Request, Any], Response]) -> Callable[[Request], Any]:

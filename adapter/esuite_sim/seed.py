@@ -202,3 +202,155 @@ ZAKEN = (
         },
     },
 )
+
+# What KISS reads to open the zaak (KISS-frontend src/features/zaaksysteem/service.ts): its
+# zaaktype (`onderwerp`, `omschrijving`), its status and that status's statustype
+# (`omschrijving`), its rollen (`omschrijvingGeneriek` initiator / behandelaar with
+# `betrokkeneType` and `betrokkeneIdentificatie`), its zaakinformatieobjecten (a plain array,
+# `informatieobject`) and each document (`identificatie`, `titel`, `bestandsomvang`,
+# `bestandsnaam`, `creatiedatum`, `vertrouwelijkheidaanduiding`, `formaat`) and its download.
+ZAAKTYPE_UUID = "d66b54da-6b63-41af-b84c-e8e9c0349f20"
+STATUS_UUID = "b9f40574-5fe6-47ac-9c46-560cbbfbff8f"
+STATUSTYPE_UUID = "5d7a6b3c-2f41-4c8e-9a0b-7e6f1d2c3b4a"
+DOCUMENT_UUID = "0c8e6f0a-3d2b-4f5e-8a17-2b9c4d6e8f10"
+DOCUMENT_FILENAME = "tekening-dakkapel.pdf"
+DOCUMENT_TEXT = "Tekening dakkapel Dorpsstraat 12 - fictief"
+
+ZAAKTYPEN = (
+    {
+        "url": "{ztc}/zaaktypen/" + ZAAKTYPE_UUID,
+        "identificatie": "ZT-OMGV-DAKKAPEL",
+        "omschrijving": "Omgevingsvergunning dakkapel",
+        "omschrijvingGeneriek": "Omgevingsvergunning",
+        "vertrouwelijkheidaanduiding": "openbaar",
+        "doel": "Beoordelen of een dakkapel vergund kan worden.",
+        "aanleiding": "Aanvraag van een burger of bedrijf.",
+        "onderwerp": "Dakkapel",
+        "handelingInitiator": "Aanvragen",
+        "handelingBehandelaar": "Behandelen",
+        "doorlooptijd": "P56D",
+        "servicenorm": "P42D",
+        "statustypen": ["{ztc}/statustypen/" + STATUSTYPE_UUID],
+        "beginGeldigheid": "2025-01-01",
+        "concept": False,
+    },
+)
+STATUSTYPEN = (
+    {
+        "url": "{ztc}/statustypen/" + STATUSTYPE_UUID,
+        "omschrijving": "In behandeling",
+        "omschrijvingGeneriek": "In behandeling",
+        "statustekst": "Uw aanvraag is in behandeling.",
+        "zaaktype": "{ztc}/zaaktypen/" + ZAAKTYPE_UUID,
+        "volgnummer": 2,
+        "isEindstatus": False,
+        "informeren": False,
+    },
+)
+STATUSSEN = (
+    {
+        "url": "{zrc}/statussen/" + STATUS_UUID,
+        "uuid": STATUS_UUID,
+        "zaak": _ZAAK,
+        "statustype": "{ztc}/statustypen/" + STATUSTYPE_UUID,
+        "datumStatusGezet": "2025-06-03T10:00:00+02:00",
+        "statustoelichting": "",
+    },
+)
+ROLLEN = (
+    {
+        "url": "{zrc}/rollen/6f2b9d4e-1a3c-4b5d-8e7f-9a0b1c2d3e4f",
+        "uuid": "6f2b9d4e-1a3c-4b5d-8e7f-9a0b1c2d3e4f",
+        "zaak": _ZAAK,
+        "betrokkene": "",
+        "betrokkeneType": "natuurlijk_persoon",
+        "roltype": "{ztc}/roltypen/1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",
+        "omschrijving": "Aanvrager",
+        "omschrijvingGeneriek": "initiator",
+        "roltoelichting": "Aanvrager van de vergunning",
+        "registratiedatum": "2025-06-01T09:00:00+02:00",
+        "indicatieMachtiging": "",
+        "betrokkeneIdentificatie": {
+            "inpBsn": "999993653",
+            "geslachtsnaam": "Dijk",
+            "voorvoegselGeslachtsnaam": "van",
+            "voornamen": "Anna",
+        },
+    },
+    {
+        "url": "{zrc}/rollen/7a3c0e5f-2b4d-4c6e-9f80-0b1c2d3e4f50",
+        "uuid": "7a3c0e5f-2b4d-4c6e-9f80-0b1c2d3e4f50",
+        "zaak": _ZAAK,
+        "betrokkene": "",
+        "betrokkeneType": "medewerker",
+        "roltype": "{ztc}/roltypen/2c3d4e5f-6071-4829-93a4-b5c6d7e8f9a0",
+        "omschrijving": "Behandelaar",
+        "omschrijvingGeneriek": "behandelaar",
+        "roltoelichting": "Behandelaar van de aanvraag",
+        "registratiedatum": "2025-06-02T09:00:00+02:00",
+        "indicatieMachtiging": "",
+        "betrokkeneIdentificatie": {
+            "identificatie": "pdvries",
+            "achternaam": "Vries",
+            "voorletters": "P.",
+            "voorvoegselAchternaam": "de",
+        },
+    },
+)
+ZAAKINFORMATIEOBJECTEN = (
+    {
+        "url": "{zrc}/zaakinformatieobjecten/8b4d1f60-3c5e-4d7f-a091-1c2d3e4f5061",
+        "uuid": "8b4d1f60-3c5e-4d7f-a091-1c2d3e4f5061",
+        "informatieobject": "{drc}/enkelvoudiginformatieobjecten/" + DOCUMENT_UUID,
+        "zaak": _ZAAK,
+        "aardRelatieWeergave": "Hoort bij, omgekeerd: kent",
+        "titel": "Tekening dakkapel",
+        "beschrijving": "",
+        "registratiedatum": "2025-06-01T09:05:00+02:00",
+    },
+)
+# `bestandsomvang` is filled in from the generated PDF (store.py).
+ENKELVOUDIGINFORMATIEOBJECTEN = (
+    {
+        "url": "{drc}/enkelvoudiginformatieobjecten/" + DOCUMENT_UUID,
+        "identificatie": "DOC-2025-000045",
+        "bronorganisatie": "001234567",
+        "creatiedatum": "2025-06-01",
+        "titel": "Tekening dakkapel",
+        "vertrouwelijkheidaanduiding": "openbaar",
+        "auteur": "Anna van Dijk",
+        "status": "definitief",
+        "formaat": "application/pdf",
+        "taal": "dut",
+        "versie": 1,
+        "bestandsnaam": DOCUMENT_FILENAME,
+        "inhoud": "{drc}/enkelvoudiginformatieobjecten/" + DOCUMENT_UUID + "/download",
+        "beschrijving": "Bouwtekening bij de aanvraag",
+        "informatieobjecttype": "{ztc}/informatieobjecttypen/3d4e5f60-7182-493a-a4b5-c6d7e8f9a0b1",
+        "locked": False,
+    },
+)
+
+
+def pdf_document(text: str) -> bytes:
+    """A one-page PDF 1.4 showing `text` (ASCII, no parentheses or backslashes), with a correct
+    cross-reference table, so that a PDF reader opens the demo's download."""
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

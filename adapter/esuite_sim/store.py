@@ -289,6 +289,17 @@ def _check_contact_fields(obj: dict[str, Any], prefix: str = "", *, klant: bool 
         raise invalid(f"Veld '{prefix}telefoonnummerAlternatief' vereist '{prefix}telefoonnummer'.")
 
 
+def _filled(value: Any, roots: Roots) -> Any:
+    """A seed value with the `{cm}`, `{zrc}`, … placeholders of its strings filled in."""
+    if isinstance(value, str):
+        return roots.fill(value)
+    if isinstance(value, dict):
+        return {k: _filled(v, roots) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, roots) for v in value]
+    return value
+
+
 def _blank(value: str | None) -> bool:
     return value is None or not value.strip()
 
@@ -300,9 +311,10 @@ class Store:
     """All simulator state. ``reset()`` returns to the seed state and empties the request log."""
 
     def __init__(self, *, roots: Roots, bronorganisatie: str, seed: bool, id_seed: int | None,
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], oldest_first: bool = False) -> None:
         self.roots, self.bronorganisatie, self.seed, self.id_seed, self.clock = (
             roots, bronorganisatie, seed, id_seed, clock)
+        self.oldest_first = oldest_first  # list contacts oldest first, as the one real e-Suite sample
         self.kanalen = frozenset(seeddata.KANALEN)
         self.types = frozenset(seeddata.CONTACT_TYPES)
         self.afdelingen = frozenset(seeddata.AFDELINGEN)
@@ -317,6 +329,7 @@ class Store:
         self.klantcontactmomenten: dict[str, Link] = {}
         self.objectcontactmomenten: dict[str, Link] = {}
         self.zaken: dict[str, Zaak] = {}
+        self.zaak_resources: dict[str, dict[str, dict[str, Any]]] = {}  # kind -> uuid -> object
         self.requests: list[dict[str, Any]] = []
         self._ids = random.Random(self.id_seed) if self.id_seed is not None else None
         self._seq = 0
@@ -348,6 +361,38 @@ class Store:
         for raw in seeddata.ZAKEN:
             data = {k: self.roots.fill(v) if isinstance(v, str) else v for k, v in raw["data"].items()}
             self.zaken[raw["uuid"]] = Zaak(raw["uuid"], data, tuple(raw["bsns"]))
+        self._load_zaak_resources()
+
+    def _load_zaak_resources(self) -> None:
+        """The catalogi, zaak and document objects KISS reads to open the seeded zaak."""
+        kinds = {
+            "zaaktypen": seeddata.ZAAKTYPEN, "statustypen": seeddata.STATUSTYPEN, "statussen": seeddata.STATUSSEN,
+            "rollen": seeddata.ROLLEN, "zaakinformatieobjecten": seeddata.ZAAKINFORMATIEOBJECTEN,
+            "enkelvoudiginformatieobjecten": seeddata.ENKELVOUDIGINFORMATIEOBJECTEN,
+        }
+        for kind, rows in kinds.items():
+            objects = self.zaak_resources.setdefault(kind, {})
+            for raw in rows:
+                data = _filled(raw, self.roots)
+                objects[data["url"].rsplit("/", 1)[1]] = data
+        for document in self.zaak_resources["enkelvoudiginformatieobjecten"].values():
+            document["bestandsomvang"] = len(self.document_content())
+
+    def document_content(self) -> bytes:
+        return seeddata.pdf_document(seeddata.DOCUMENT_TEXT)
+
+    def zaak_resource(self, kind: str, resource_uuid: str) -> dict[str, Any]:
+        found = self.zaak_resources.get(kind, {}).get(resource_uuid)
+        if found is None:
+            raise not_found("Resource niet gevonden.")
+        return dict(found)
+
+    def zaak_resources_of(self, kind: str, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
+        """`rollen` / `zaakinformatieobjecten` filtered on `zaak` (exact URL), in seed order."""
+        items = list(self.zaak_resources.get(kind, {}).values())
+        for value in (v for k, v in query if k == "zaak"):
+            items = [item for item in items if item.get("zaak") == value]
+        return [dict(item) for item in items]
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -418,6 +463,8 @@ class Store:
         types = [t for t in params.get("type", []) if t]
         if types:
             items = [c for c in items if c.type in types]
+        if self.oldest_first:
+            return sorted(items, key=lambda c: (c.instant, c.seq))
         return sorted(items, key=lambda c: (c.sort_at, c.seq), reverse=True)
 
     def create_contact(self, body: Any) -> Contact:

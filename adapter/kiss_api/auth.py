@@ -56,7 +56,7 @@ class Authenticator:
         scheme, credential = parts[0].lower(), parts[1]
         if scheme == "bearer":
             return self._jwt(credential, now)
-        if scheme == "token" and (path == OBJECTS_PATH or path.startswith(OBJECTS_PATH + "/")):
+        if scheme == "token" and _token_accepted_on(path):
             return self._static_token(credential)
         raise _unauthenticated("Geen Authorization-header met een Bearer-token.")
 
@@ -145,6 +145,15 @@ def _check_times(claims: dict, now: float) -> None:
             raise _forbidden("jwt-expired", "Het token heeft geen exp en geen iat.")
         if now > iat + IAT_ONLY_LIFETIME_SECONDS + LEEWAY_SECONDS:
             raise _forbidden("jwt-expired", "Het token is verlopen.")
+
+
+def _token_accepted_on(path: str) -> bool:
+    """kiss-front.md §2.1: `Token` only on `/api/v2/objects` and `/api/v2/objects/{uuid}` (one
+    segment, as route 14 matches it); `/{uuid}/history` and the like get 401, not 404."""
+    if path == OBJECTS_PATH:
+        return True
+    segment = path[len(OBJECTS_PATH) + 1 :] if path.startswith(OBJECTS_PATH + "/") else ""
+    return segment != "" and "/" not in segment
 
 
 def mint_token(

@@ -23,6 +23,7 @@ from adapter.idempotency import (
     duplicate_key,
 )
 from adapter.kiss_api.fanout import bounded_gather
+from adapter.kiss_api.ordered import ordered_contacts
 from adapter.kiss_api.passthrough import (
     call_of,
     esuite,
@@ -32,7 +33,7 @@ from adapter.kiss_api.passthrough import (
 )
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.mapping import contactmoment as cm
-from adapter.mapping import uncertain
+from adapter.mapping import paging, uncertain
 from adapter.mapping.common import is_uuid
 from adapter.problems import Problem
 
@@ -146,27 +147,39 @@ def _stored_response(answer: StoredAnswer, replayed: bool) -> Response:
 
 
 async def list_contactmomenten(request: Request) -> Response:
-    """kiss-front.md §4.2: default mode (C-2) or object mode (C-3), then expand and ordering."""
+    """kiss-front.md §4.2: default mode (C-2) or object mode (C-3), then expand and ordering.
+
+    With `ordering` in default mode the order is global across the e-Suite's pages (C-5);
+    in object mode the adapter's page of 100 is sorted, which is global for a zaak with up
+    to 100 contactmomenten (one page).
+    """
     call = call_of(request)
     client = esuite(request)
     pairs = inbound_query(request)
     query = cm.parse_contactmomenten_list_query(pairs, call.urls)
     cm_root = call.urls.esuite_root("contactmomenten")
+    base = call.urls.adapter_base
     if query.mode == "object":
         contact_urls = await _object_contact_urls(client, call, query.object_url)
         page_urls = cm.object_mode_page(contact_urls, query.page)
         contacts = [c for c in await bounded_gather([_detail_or_none(client, call, url) for url in page_urls]) if c is not None]
         count = len(contact_urls)
-        links = cm.object_mode_links(call.urls.adapter_base, LIST_PATH, pairs, query.page, count)
-        next_link, previous_link = links.next, links.previous
+        links = cm.object_mode_links(base, LIST_PATH, pairs, query.page, count)
+    elif query.ordering is not None:
+        served = await ordered_contacts(
+            request, "contactmomenten", cm_root + "/contactmomenten", query.upstream, query.page, query.ordering == "desc"
+        )
+        contacts, count = served.results, served.count
+        links = paging.page_links(base, LIST_PATH, pairs, served)
     else:
         page = cm.esuite_page(await client.get_json(call, cm_root + "/contactmomenten", query.upstream))
         contacts, count = page.results, page.count
-        next_link = cm.pagination_link(call.urls.adapter_base, LIST_PATH, pairs, page.next)
-        previous_link = cm.pagination_link(call.urls.adapter_base, LIST_PATH, pairs, page.previous)
+        links = paging.PageLinks(
+            cm.pagination_link(base, LIST_PATH, pairs, page.next), cm.pagination_link(base, LIST_PATH, pairs, page.previous)
+        )
     items = await _mapped_and_expanded(client, call, contacts, query.expand)
     return rewritten_json(
-        {"count": count, "next": next_link, "previous": previous_link, "results": cm.ordered(items, query.ordering)},
+        {"count": count, "next": links.next, "previous": links.previous, "results": cm.ordered(items, query.ordering)},
         call.urls,
     )
 

@@ -14,13 +14,14 @@ from starlette.responses import Response
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, TokenAuth
 from adapter.kiss_api.fanout import bounded_gather
+from adapter.kiss_api.ordered import ordered_contacts
 from adapter.kiss_api.passthrough import MAX_MAPPED_BODY, call_of, esuite, inbound_query, read_body
 from adapter.kiss_api.responses import JsonResponse
 from adapter.mapping import interne_taak as it
-from adapter.mapping import smoelenboek
-from adapter.mapping.contactmoment import esuite_page, pagination_link, sort_by_registratiedatum
+from adapter.mapping import paging, smoelenboek
 from adapter.mapping.common import is_uuid
 from adapter.mapping.errors import translate_upstream_error
+from adapter.mapping.query import page_number
 from adapter.problems import Problem, upstream_invalid_response
 
 log = structlog.get_logger("adapter.objects")
@@ -77,28 +78,33 @@ async def list_objects(request: Request) -> Response:
 
 
 async def _interne_taken(request: Request, pairs: list[tuple[str, str]]) -> Response:
-    """§5.3: the contacts of the contactverzoek types, each as an interne-taak object."""
+    """§5.3: the contacts of the contactverzoek types, each as an interne-taak object.
+
+    With `ordering` the order is global across the e-Suite's pages (C-5); the klant
+    look-ups (I-8) are made for the rows of the page served only.
+    """
     call = call_of(request)
     client = esuite(request)
     settings = request.app.state.settings
     query = it.parse_interne_taken_query(pairs, settings.contactverzoek_types, call.urls)
-    cm_root = call.urls.esuite_root("contactmomenten")
-    page = esuite_page(await client.get_json(call, cm_root + "/contactmomenten", query.upstream))
-    klanten = await _klanten(request, page.results, query.klant_filter)
-    rows = it.interne_taken_from_esuite(
-        page.results, settings.interne_taak_object_type_url, query.klant_filter, klanten, call.urls, _now(request)
-    )
-    if query.descending is not None:
-        rows = sort_by_registratiedatum(rows, query.descending, get=lambda row: row["record"]["data"]["registratiedatum"])
+    url = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
     base = call.urls.adapter_base
-    return JsonResponse(
-        {
-            "count": page.count,
-            "next": pagination_link(base, it.OBJECTS_PATH, pairs, page.next),
-            "previous": pagination_link(base, it.OBJECTS_PATH, pairs, page.previous),
-            "results": rows,
-        }
+    if query.descending is not None:
+        served = await ordered_contacts(request, "objects", url, query.upstream, page_number(pairs), query.descending)
+        contacts, count = served.results, served.count
+        links = paging.page_links(base, it.OBJECTS_PATH, pairs, served)
+    else:
+        page = paging.esuite_page(await client.get_json(call, url, query.upstream))
+        contacts, count = page.results, page.count
+        links = paging.PageLinks(
+            paging.pagination_link(base, it.OBJECTS_PATH, pairs, page.next),
+            paging.pagination_link(base, it.OBJECTS_PATH, pairs, page.previous),
+        )
+    klanten = await _klanten(request, contacts, query.klant_filter)
+    rows = it.interne_taken_from_esuite(
+        contacts, settings.interne_taak_object_type_url, query.klant_filter, klanten, call.urls, _now(request)
     )
+    return JsonResponse({"count": count, "next": links.next, "previous": links.previous, "results": rows})
 
 
 @objects_api
@@ -168,5 +174,7 @@ async def _smoelenboek(request: Request, pairs: list[tuple[str, str]]) -> Respon
         # Redirects are not followed (SEC-3); a 3xx is no answer to pass on (operations.md §4.3).
         raise upstream_invalid_response("Het smoelenboek gaf een doorverwijzing; die wordt niet gevolgd.")
     if not answer.ok:
-        raise translate_upstream_error(answer.status, answer.body, lambda value: value, source="smoelenboek")
+        raise translate_upstream_error(
+            answer.status, answer.body, lambda value: value, source="smoelenboek", retry_after=answer.headers.get("retry-after")
+        )
     return JsonResponse(smoelenboek.smoelenboek_page(answer.body, objects_url, call.urls.adapter_base))

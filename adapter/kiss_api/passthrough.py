@@ -159,20 +159,26 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
     """The client's answer to an upstream response opened with `stream=True`."""
     call = call_of(request)
     json_answer = is_json_media_type(upstream.headers.get("content-type"))
-    if upstream.status_code >= 400 or json_answer or request.method == "HEAD":
+    mapped = answer_hook is not None  # a mapped route (zaken list and detail): only JSON can be mapped
+    if upstream.status_code >= 400 or json_answer or request.method == "HEAD" or mapped:
         try:
             raw = await upstream.aread()
         finally:
             await upstream.aclose()
         if upstream.status_code >= 400:
             body = _json_or_none(raw)
-            raise translate_upstream_error(upstream.status_code, body, call.urls.json_to_adapter)
+            raise translate_upstream_error(
+                upstream.status_code, body, call.urls.json_to_adapter, retry_after=upstream.headers.get("retry-after")
+            )
+        body = _json_or_none(raw)
+        if mapped and (not 200 <= upstream.status_code < 300 or body is None):
+            # operations.md §4.2/§4.3: a 2xx that is not JSON, or a 3xx, on a mapped route
+            raise upstream_invalid_response()
         headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS)
         if request.method == "HEAD" or not raw:
             if "content-type" in upstream.headers:
                 headers["content-type"] = upstream.headers["content-type"]
             return Response(status_code=upstream.status_code, headers=headers)
-        body = _json_or_none(raw)
         if body is None:
             raise upstream_invalid_response()
         esuite(request).check_origins(call, raw)

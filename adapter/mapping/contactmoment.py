@@ -21,14 +21,19 @@ from adapter.mapping.common import (
     parse_datetime,
     trim,
 )
+from adapter.mapping.paging import (  # noqa: F401  re-exported: routes and tests use cm.esuite_page
+    EsuitePage,
+    PageLinks,
+    esuite_page,
+    page_url,
+    pagination_link,
+    sort_by_registratiedatum,
+)
 from adapter.mapping.query import (
     Params,
-    encode_query,
     page_number,
-    page_of_link,
     unknown_parameters,
     values,
-    with_page,
 )
 from adapter.problems import InvalidParam, Problem, upstream_invalid_response, upstream_invalid_url
 
@@ -598,27 +603,6 @@ def _checked_ordering(pairs: Params) -> tuple[Ordering | None, list[InvalidParam
     return None, [InvalidParam("ordering", "invalid_choice", reason)]
 
 
-# --- C-2: the e-Suite list envelope ------------------------------------------------------------
-
-
-@attrs.frozen(slots=True)
-class EsuitePage:
-    count: int
-    results: list
-    next: Any
-    previous: Any
-
-
-def esuite_page(answer: Any) -> EsuitePage:
-    """C-2: an object with an integer `count` and an array `results`, else 502."""
-    if not isinstance(answer, dict):
-        raise upstream_invalid_response()
-    count, results = answer.get("count"), answer.get("results")
-    if not isinstance(count, int) or isinstance(count, bool) or not isinstance(results, list):
-        raise upstream_invalid_response()
-    return EsuitePage(count, results, answer.get("next"), answer.get("previous"))
-
-
 # --- C-3 object mode -------------------------------------------------------------------------
 
 
@@ -710,19 +694,6 @@ def with_expansion(item: dict, name: str, esuite_results: list, urls: UrlMap) ->
 # --- C-5 ordering ----------------------------------------------------------------------------
 
 
-def sort_by_registratiedatum(
-    items: list[dict],
-    descending: bool,
-    get: Callable[[dict], Any] = lambda item: item.get("registratiedatum"),
-) -> list[dict]:
-    """C-5: a stable sort by instant (no offset = Europe/Amsterdam); items whose date is
-    missing or does not parse go last, in their original order, in both directions."""
-    keyed = [(parse_datetime(get(item)), item) for item in items]
-    dated = [(instant, item) for instant, item in keyed if instant is not None]
-    dated.sort(key=lambda pair: pair[0], reverse=descending)  # list.sort stays stable with reverse
-    return [item for _, item in dated] + [item for instant, item in keyed if instant is None]
-
-
 def ordered(items: list[dict], ordering: Ordering | None) -> list[dict]:
     """C-5 for contactmomenten: without `ordering` the e-Suite's order is kept."""
     return items if ordering is None else sort_by_registratiedatum(items, ordering == "desc")
@@ -731,30 +702,11 @@ def ordered(items: list[dict], ordering: Ordering | None) -> list[dict]:
 # --- C-6 pagination links --------------------------------------------------------------------
 
 
-@attrs.frozen(slots=True)
-class PageLinks:
-    next: str | None
-    previous: str | None
-
-
-def pagination_link(adapter_base: str, route_path: str, inbound: Params, upstream_link: Any) -> str | None:
-    """C-6: the adapter URL with the inbound query and the `page` of the e-Suite link."""
-    if upstream_link is None:
-        return None
-    if not isinstance(upstream_link, str):
-        raise upstream_invalid_response()
-    return _adapter_page_url(adapter_base, route_path, inbound, page_of_link(upstream_link))
-
-
 def object_mode_links(adapter_base: str, route_path: str, inbound: Params, page: int | None, total: int) -> PageLinks:
     """C-3 step 6: links to page p+1 / p−1 when such a page exists."""
     page = page or 1
     has_next = page * OBJECT_MODE_PAGE_SIZE < total
     return PageLinks(
-        next=_adapter_page_url(adapter_base, route_path, inbound, page + 1) if has_next else None,
-        previous=_adapter_page_url(adapter_base, route_path, inbound, page - 1) if page > 1 else None,
+        next=page_url(adapter_base, route_path, inbound, page + 1) if has_next else None,
+        previous=page_url(adapter_base, route_path, inbound, page - 1) if page > 1 else None,
     )
-
-
-def _adapter_page_url(adapter_base: str, route_path: str, inbound: Params, page: int) -> str:
-    return f"{adapter_base}{route_path}?{encode_query(with_page(inbound, page))}"

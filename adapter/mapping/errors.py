@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable
 
 from adapter.mapping.common import non_blank_str
@@ -52,12 +53,29 @@ def translate_client_error(status: int, body: Any, rewrite: Callable[[Any], Any]
 
 
 def translate_upstream_error(
-    status: int, body: Any, rewrite: Callable[[Any], Any], source: str = "esuite"
+    status: int, body: Any, rewrite: Callable[[Any], Any], source: str = "esuite", retry_after: str | None = None
 ) -> Problem:
-    """Any non-2xx/3xx upstream answer as the problem the client gets."""
+    """Any non-2xx/3xx upstream answer as the problem the client gets.
+
+    `retry_after` is the upstream's `Retry-After` header (operations.md §8: it crosses to the
+    client): kept on the problem when it is a valid value, so a KISS-like client waits as told
+    after an e-Suite 429 or 503 instead of retrying at once.
+    """
     prefix = "upstream" if source == "esuite" else "smoelenboek"
     if status == 401:
-        return Problem(502, f"{prefix}-unauthorized")
-    if status >= 500:
-        return Problem(502, f"{prefix}-error")
-    return translate_client_error(status, body, rewrite)
+        problem = Problem(502, f"{prefix}-unauthorized")
+    elif status >= 500:
+        problem = Problem(502, f"{prefix}-error")
+    else:
+        problem = translate_client_error(status, body, rewrite)
+    if retry_after is not None and _RETRY_AFTER.fullmatch(retry_after):
+        problem.headers["Retry-After"] = retry_after
+    return problem
+
+
+# RFC 9110 §10.2.3: delay-seconds, or an IMF-fixdate. Anything else (a hostile header could
+# carry anything) is dropped rather than passed on.
+_RETRY_AFTER = re.compile(
+    r"[0-9]{1,9}|(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
+    r"[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT"
+)

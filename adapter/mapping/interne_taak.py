@@ -1,7 +1,7 @@
 """Interne taak: e-Suite contactverzoek ↔ Objects-API object (mapping.md §5–§7, kiss-front.md §5).
 
 Pure functions only. The routes fetch the e-Suite contacts and the klant look-ups, then call
-these functions; ordering (C-5) and pagination links (C-6) are left to `contactmoment.py`.
+these functions; ordering (C-5) and pagination links (C-6) are in `paging.py`.
 """
 
 from __future__ import annotations
@@ -405,7 +405,7 @@ def parse_interne_taken_query(
 
 
 def _ordering_and_page_size(pairs: Params) -> bool | None:
-    """`ordering` (per page, C-5) and `pageSize` (accepted, not forwarded) of §5.3."""
+    """`ordering` (global across the e-Suite's pages, C-5) and `pageSize` (accepted, not forwarded) of §5.3."""
     failures: list[InvalidParam] = []
     orderings = values(pairs, "ordering")
     if any(ordering not in ORDERINGS for ordering in orderings):

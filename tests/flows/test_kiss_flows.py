@@ -446,7 +446,8 @@ async def test_anonymous_caller_contactverzoek_found_by_phone_number(paged_stack
     for n, page in enumerate(pages, 1):
         assert page["previous"] == (link(n - 1) if n > 1 else None)
         assert page["next"] == (link(n + 1) if n < len(pages) else None)
-        assert_newest_first([row["record"]["data"]["registratiedatum"] for row in page["results"]])  # C-5: per page
+    # C-5: newest first over all pages, not only within each
+    assert_newest_first([row["record"]["data"]["registratiedatum"] for page in pages for row in page["results"]])
     # every contactverzoek in the e-Suite with that number and no klant, newest first
     linked = {link.contactmoment for link in stack.store.klantcontactmomenten.values()}
     expected_uuids = {
@@ -465,9 +466,13 @@ async def test_anonymous_caller_contactverzoek_found_by_phone_number(paged_stack
     calls = upstream.take()
     user = None if gen.objects_auth == "token" else "jjansen"
     searches = [e for e in calls if e["path"] == f"{CM_PATH}/contactmomenten"]
-    assert [e["query"] for e in searches] == [
-        CV_TYPES + [["telefoonnummerOfEmailadres", number], ["page", str(n)]] for n in range(1, len(pages) + 1)
-    ]
+    # Each of KISS's page requests reads every e-Suite page, the first one first (C-5).
+    per_request = [CV_TYPES + [["telefoonnummerOfEmailadres", number], ["page", str(n)]] for n in range(1, len(pages) + 1)]
+    queries = [e["query"] for e in searches]
+    assert len(queries) == len(pages) * len(pages)
+    for start in range(0, len(queries), len(pages)):
+        read = queries[start : start + len(pages)]
+        assert read[0] == per_request[0] and sorted(read) == sorted(per_request)
     assert {e["user_id"] for e in calls} == {user}
     # I-8: one klant look-up per contactverzoek the e-Suite found (before KISS drops the known ones)
     found = sorted(

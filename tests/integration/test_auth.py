@@ -122,8 +122,12 @@ async def test_expired_detail_texts():
 
 async def test_static_token_only_on_objects():
     assert_problem(await call(f"Token {OBJECTS_TOKEN}"), 401, "not_authenticated")
-    response = await call(f"Token {OBJECTS_TOKEN}", "/api/v2/objects/nope/history")
-    assert_problem(response, 404, "not_found")
+    # §2.1/§2.3: only the collection and /{uuid}; any deeper path is "Token outside" (issue 14).
+    for path in ("/api/v2/objects/nope/history", "/api/v2/objects/", "/api/v2/objects/a/b", "/api/v2/objectsx"):
+        response = await call(f"Token {OBJECTS_TOKEN}", path)
+        assert_problem(response, 401, "not_authenticated")
+        assert response.headers["www-authenticate"] == "Bearer"
+    assert_problem(await call(f"Token {OBJECTS_TOKEN}", "/api/v2/objects/nope"), 404, "not_found")  # route 14
     assert_problem(await call("Token wrong-token", "/api/v2/objects"), 403, "invalid-token")
 
 

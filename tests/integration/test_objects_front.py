@@ -112,42 +112,73 @@ def add_search_page_1(httpx_mock) -> None:
         httpx_mock.add_response(method="GET", url=lookup_url(row["url"]), json=load_fixture(f"esuite/{fixture}.json"))
 
 
+def add_search_pages(httpx_mock, look_ups: tuple[str, ...]) -> None:
+    """W9 upstream with C-5: both e-Suite pages of the phone search (the adapter reads every
+    page of an ordered list), and a klant look-up for the rows served (`look_ups`, uuid prefixes)."""
+    case = REQUESTS_GET["interne-taken-search-phone-v1"]
+    httpx_mock.add_response(method="GET", url=upstream_of(case), json=load_fixture("esuite/contactmomenten-page-1-contactverzoeken.json"))
+    httpx_mock.add_response(method="GET", url=upstream_of(case).replace("page=1", "page=2"), json=load_fixture("esuite/contactmomenten-page-2-contactverzoeken.json"))
+    for uuid in look_ups:
+        known = uuid == "b54a7b40"
+        fixture = "klantcontactmomenten-page" if known else "klantcontactmomenten-page-empty"
+        httpx_mock.add_response(method="GET", url=lookup_url(f"{CM}/contactmomenten/{SEARCH_UUIDS[uuid]}"), json=load_fixture(f"esuite/{fixture}.json"))
+
+
+SEARCH_UUIDS = {
+    "6b49ddb3": "6b49ddb3-f8be-452d-92ba-f780ee8d49db",  # 2025-06-10, e-Suite page 1
+    "141a574c": "141a574c-6013-48f9-9d3d-db0e887e2603",  # 2025-05-20, e-Suite page 1
+    "9202e9b2": "9202e9b2-43d7-4554-88e7-4d7d7cbc4049",  # 2025-04-01, e-Suite page 2
+    "b54a7b40": "b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3",  # 2025-03-04, e-Suite page 1
+}
+
+
+def w9_rows() -> dict[str, dict]:
+    """The four mapped rows of W9 (both expected pages), by uuid prefix."""
+    rows = load_fixture("expected/get-interne-taken-search-v1.response.json")["results"]
+    rows += load_fixture("expected/get-interne-taken-search-v1-page-2.response.json")["results"]
+    return {row["uuid"][:8]: row for row in rows}
+
+
 # --- §5.3 GET list of interne taken --------------------------------------------------------
 
 
 @pytest.mark.parametrize("auth", AUTHS)
 async def test_W9_search_by_phone_page_1_with_klant_look_ups(httpx_mock, auth):
+    """C-5: newest first over both e-Suite pages; the older b54a7b40 of e-Suite page 1 moves
+    to page 2 and 9202e9b2 of e-Suite page 2 comes to page 1. Look-ups for the rows served."""
     case = REQUESTS_GET["interne-taken-search-phone-v1"]
-    add_search_page_1(httpx_mock)
+    add_search_pages(httpx_mock, ("6b49ddb3", "141a574c", "9202e9b2"))
     headers, user_id = AUTHS[auth]
     async with adapter() as client:
         response = await client.get(case["target"], headers={**headers(), "X-Esuite-Request-User-Id": "intruder"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert_crs(response)
-    assert ordered(response.json()) == ordered(load_fixture(case["expectedResponse"]))
-    first, *look_ups = httpx_mock.get_requests()
+    expected = load_fixture(case["expectedResponse"])  # envelope: count 4, next page=2
+    rows = w9_rows()
+    expected["results"] = [rows["6b49ddb3"], rows["141a574c"], rows["9202e9b2"]]
+    assert ordered(response.json()) == ordered(expected)
+    first, second, *look_ups = httpx_mock.get_requests()
     assert (first.method, decoded(first.url)) == ("GET", decoded(upstream_of(case)))  # Q-14 order
-    page = load_fixture("esuite/contactmomenten-page-1-contactverzoeken.json")
+    assert decoded(second.url) == decoded(upstream_of(case).replace("page=1", "page=2"))
     assert sorted(decoded(request.url) for request in look_ups) == sorted(
-        (f"{CM}/klantcontactmomenten", [("contactmoment", row["url"])]) for row in page["results"]
+        (f"{CM}/klantcontactmomenten", [("contactmoment", f"{CM}/contactmomenten/{SEARCH_UUIDS[uuid]}")])
+        for uuid in ("6b49ddb3", "141a574c", "9202e9b2")
     )
-    assert_esuite_credentials([first, *look_ups], user_id)
+    assert_esuite_credentials([first, second, *look_ups], user_id)
 
 
 async def test_W9_page_2_has_previous_and_no_next(httpx_mock):
     case = REQUESTS_GET["interne-taken-search-phone-v1"]
-    page = load_fixture("esuite/contactmomenten-page-2-contactverzoeken.json")
-    upstream = upstream_of(case).replace("page=1", "page=2")
-    httpx_mock.add_response(method="GET", url=upstream, json=page)
-    httpx_mock.add_response(method="GET", url=lookup_url(page["results"][0]["url"]), json=load_fixture("esuite/klantcontactmomenten-page-empty.json"))
+    add_search_pages(httpx_mock, ("b54a7b40",))
     async with adapter() as client:
         response = await client.get(case["target"].replace("page=1", "page=2"), headers=kiss_headers())
     assert response.status_code == 200
     assert_crs(response)
-    assert ordered(response.json()) == ordered(load_fixture("expected/get-interne-taken-search-v1-page-2.response.json"))
-    assert "klant" not in response.json()["results"][0]["record"]["data"]["betrokkene"]  # anonymous: key absent
-    assert decoded(httpx_mock.get_requests()[0].url) == decoded(upstream)
+    expected = load_fixture("expected/get-interne-taken-search-v1-page-2.response.json")
+    expected["results"] = [w9_rows()["b54a7b40"]]  # the oldest of the four, with its klant
+    assert ordered(response.json()) == ordered(expected)
+    assert response.json()["results"][0]["record"]["data"]["betrokkene"]["klant"] == KLANT
 
 
 @pytest.mark.parametrize("name", ["interne-taken-by-klant-v1", "interne-taken-by-klant-2024"])
@@ -190,17 +221,22 @@ async def test_search_by_email_2024_attaches_the_looked_up_klant(httpx_mock):
         ("data_attr=betrokkene__digitaleAdressen__icontains__anna.vandijk%40example.org", [("telefoonnummerOfEmailadres", "anna.vandijk@example.org")]),
         ("data_attrs=betrokkene__digitaleAdressen__icontains__06123&page=", [("telefoonnummerOfEmailadres", "06123")]),
         ("", []),
-        # Q-14 order whatever the inbound order; ordering and pageSize are not forwarded.
+        # Q-14 order whatever the inbound order; pageSize is not forwarded.
         (
-            f"page=3&data_attr=betrokkene__digitaleAdressen__icontains__0612&ordering=record__data__registratiedatum&pageSize=10&data_attr=betrokkene__klant__exact__{quote(KLANT, safe='')}",
+            f"page=3&data_attr=betrokkene__digitaleAdressen__icontains__0612&pageSize=10&data_attr=betrokkene__klant__exact__{quote(KLANT, safe='')}",
             [("klant", ESUITE_KLANT), ("telefoonnummerOfEmailadres", "0612"), ("page", "3")],
+        ),
+        # ordering is not forwarded; an ordered list starts reading at the e-Suite's page 1 (C-5).
+        (
+            f"page=1&data_attr=betrokkene__digitaleAdressen__icontains__0612&ordering=record__data__registratiedatum&data_attr=betrokkene__klant__exact__{quote(KLANT, safe='')}",
+            [("klant", ESUITE_KLANT), ("telefoonnummerOfEmailadres", "0612"), ("page", "1")],
         ),
         # Q-13: identical repeats count once; Q-10: a trailing comma is an empty expression.
         ("data_attrs=betrokkene__klant__exact__12345,betrokkene__klant__exact__12345,", [("klant", "12345")]),
         # Q-11: the value may hold `__`, `,` (data_attr) and `+`/spaces (Q-2).
         ("data_attr=betrokkene__digitaleAdressen__icontains__a__b%2Cc+d%2B", [("telefoonnummerOfEmailadres", "a__b,c d+")]),
     ],
-    ids=["klant-2024", "klant-opaque", "email", "empty-page", "no-filter", "q14-order", "repeat", "odd-value"],
+    ids=["klant-2024", "klant-opaque", "email", "empty-page", "no-filter", "q14-order", "q14-ordered", "repeat", "odd-value"],
 )
 async def test_W11_query_translation(httpx_mock, query, upstream):
     httpx_mock.add_response(method="GET", json=EMPTY_PAGE)
@@ -225,8 +261,9 @@ async def test_look_up_results_for_other_contacts_are_ignored(httpx_mock):
     page = load_fixture("esuite/contactmomenten-page-1-contactverzoeken.json")
     httpx_mock.add_response(method="GET", url=upstream_of(REQUESTS_GET["interne-taken-search-phone-v1"]), json=page)
     httpx_mock.add_response(method="GET", url=re.compile(rf"{re.escape(CM)}/klantcontactmomenten\?.*"), json=load_fixture("esuite/klantcontactmomenten-page.json"), is_reusable=True)
+    unordered = REQUESTS_GET["interne-taken-search-phone-v1"]["target"].replace("ordering=-record__data__registratiedatum&", "")
     async with adapter() as client:
-        response = await client.get(REQUESTS_GET["interne-taken-search-phone-v1"]["target"], headers=kiss_headers())
+        response = await client.get(unordered, headers=kiss_headers())
     klanten = {row["uuid"][:8]: row["record"]["data"]["betrokkene"].get("klant") for row in response.json()["results"]}
     assert klanten == {"6b49ddb3": None, "141a574c": None, "b54a7b40": KLANT}
     assert len(httpx_mock.get_requests()) == 4
@@ -266,19 +303,23 @@ async def test_list_esuite_errors(httpx_mock, status, code):
 @pytest.mark.parametrize(
     "ordering, uuids",
     [
-        (None, ["b54a7b40", "6b49ddb3", "141a574c"]),  # the e-Suite's order (I-11)
-        ("-record__data__registratiedatum", ["6b49ddb3", "141a574c", "b54a7b40"]),
-        ("record__data__registratiedatum", ["b54a7b40", "141a574c", "6b49ddb3"]),
+        (None, ["b54a7b40", "6b49ddb3", "141a574c"]),  # the e-Suite's order of its page 1 (I-11)
+        # C-5: over both e-Suite pages (2025-06-10, 05-20, 04-01 | 03-04)
+        ("-record__data__registratiedatum", ["6b49ddb3", "141a574c", "9202e9b2"]),
+        ("record__data__registratiedatum", ["b54a7b40", "9202e9b2", "141a574c"]),
     ],
 )
-async def test_ordering_is_applied_per_page(httpx_mock, ordering, uuids):
-    add_search_page_1(httpx_mock)
+async def test_ordering_is_global_across_esuite_pages(httpx_mock, ordering, uuids):
     query = f"data_attr=betrokkene__digitaleAdressen__icontains__0612345678&page=1&type={IT}"
     if ordering:
+        add_search_pages(httpx_mock, tuple(uuids))
         query = f"ordering={ordering}&{query}"
+    else:
+        add_search_page_1(httpx_mock)
     async with adapter() as client:
         response = await client.get(f"/api/v2/objects?{query}", headers=kiss_headers())
     assert [row["uuid"][:8] for row in response.json()["results"]] == uuids
+    assert response.json()["count"] == 4
 
 
 async def test_unsupported_filter_is_refused_with_nothing_sent(httpx_mock):
@@ -477,8 +518,7 @@ async def test_head_on_the_objects_routes_is_route_24s_404(httpx_mock, path):
         ("GET", "/api/v2/objecttypes", kiss_headers),
         ("GET", "/api/v2", kiss_headers),
         ("GET", f"/api/v2/objects/{DETAIL_UUID}/history", kiss_headers),
-        ("GET", f"/api/v2/objects/{DETAIL_UUID}/history", AUTHS["token"][0]),
-        ("POST", "/api/v2/objects/search", AUTHS["token"][0]),
+        ("POST", "/api/v2/objects/search", AUTHS["token"][0]),  # one segment: route 14's {uuid}, 404
         ("GET", "/api/v2/objects/", kiss_headers),
     ],
 )
@@ -486,6 +526,25 @@ async def test_other_paths_under_api_v2_are_404(httpx_mock, method, path, header
     async with adapter() as client:
         response = await client.request(method, path, headers=headers(), json={"type": INTERNE_TAAK_TYPE})
     assert_problem(response, 404, "not_found")
+    assert httpx_mock.get_requests() == []
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", f"/api/v2/objects/{DETAIL_UUID}/history"),
+        ("POST", f"/api/v2/objects/{DETAIL_UUID}/history"),
+        ("GET", "/api/v2/objects/"),
+        ("GET", "/api/v2/objecttypes"),
+    ],
+)
+async def test_a_token_on_other_paths_under_api_v2_is_401(httpx_mock, method, path):
+    """kiss-front.md §2.1, §2.3: `Token` is accepted on the collection and `/{uuid}` only;
+    elsewhere it is "Token outside /api/v2/objects": 401, before routing (issue 14, a regression)."""
+    async with adapter() as client:
+        response = await client.request(method, path, headers=AUTHS["token"][0](), json={"type": INTERNE_TAAK_TYPE})
+    assert_problem(response, 401, "not_authenticated")
+    assert response.headers["www-authenticate"] == "Bearer"
     assert httpx_mock.get_requests() == []
 
 
@@ -597,7 +656,7 @@ async def test_smoelenboek_gets_every_parameter_unchanged_and_the_crs_headers(ht
 
 async def test_interne_taken_never_reach_the_smoelenboek_and_the_esuite_never_gets_its_token(httpx_mock):
     case = REQUESTS_GET["interne-taken-search-phone-v1"]
-    add_search_page_1(httpx_mock)
+    add_search_pages(httpx_mock, ("6b49ddb3", "141a574c", "9202e9b2"))
     async with adapter() as client:
         await client.get(case["target"], headers={**kiss_headers(), "Accept-Crs": "EPSG:4326"})
     requests = httpx_mock.get_requests()

@@ -129,19 +129,24 @@ async def test_contactverzoeken_of_the_seeded_klant(stack, style, auth):
 
 
 async def test_search_by_phone_v1_over_two_pages_matches_the_fixtures(small_stack):
-    """W9 through the simulator: page 1 as the fixture, but with the newest voorlopig antwoord
-    of 6b49ddb3 (the simulator holds its full history, like the detail fixture)."""
+    """W9 through the simulator, newest first over both e-Suite pages (C-5): 9202e9b2 of the
+    e-Suite's page 2 (2025-04-01) comes before b54a7b40 of its page 1 (2025-03-04). Rows as the
+    fixtures, 6b49ddb3 with its newest voorlopig antwoord (the simulator holds its full history)."""
     stack = small_stack
     case = REQUESTS_GET["interne-taken-search-phone-v1"]
     pages = await follow_like_kiss(stack, case["target"], kiss_headers())
     expected_1 = load_fixture(case["expectedResponse"])
+    expected_2 = load_fixture("expected/get-interne-taken-search-v1-page-2.response.json")
     detail = load_fixture("expected/get-interne-taak-detail.response.json")
-    expected_1["results"] = [detail if row["uuid"] == detail["uuid"] else row for row in expected_1["results"]]
-    assert ordered(pages) == ordered([expected_1, load_fixture("expected/get-interne-taken-search-v1-page-2.response.json")])
-    first, second = searches(stack)
-    assert first["query"] == TYPES + [["telefoonnummerOfEmailadres", "0612345678"], ["page", "1"]]
-    assert second["query"] == TYPES + [["telefoonnummerOfEmailadres", "0612345678"], ["page", "2"]]
-    # One klant look-up per row, each once.
+    rows = {row["uuid"][:8]: row for row in expected_1["results"] + expected_2["results"]}
+    rows["6b49ddb3"] = detail
+    expected_1["results"] = [rows["6b49ddb3"], rows["141a574c"], rows["9202e9b2"]]
+    expected_2["results"] = [rows["b54a7b40"]]
+    assert ordered(pages) == ordered([expected_1, expected_2])
+    # Each of KISS's two requests reads both e-Suite pages.
+    query = TYPES + [["telefoonnummerOfEmailadres", "0612345678"]]
+    assert [entry["query"] for entry in searches(stack)] == [query + [["page", "1"]], query + [["page", "2"]]] * 2
+    # One klant look-up per row served, each once.
     look_ups = [dict(entry["query"])["contactmoment"] for entry in stack.upstream_requests("GET", "/klantcontactmomenten")]
     assert sorted(look_ups) == sorted(f"{ESUITE}{CM_PATH}/contactmomenten/{row['uuid']}" for page in pages for row in page["results"])
 
@@ -308,10 +313,13 @@ async def test_paging_across_three_pages_like_kiss(small_stack, style, auth):
             assert origin_and_path == f"{ADAPTER}/api/v2/objects"
             # The same query, in the same order, with `page` replaced in place.
             assert pairs == [("page", str(target)) if name == "page" else (name, value) for name, value in inbound]
-        dates = [parse_datetime(row["record"]["data"]["registratiedatum"]) for row in page["results"]]
-        assert dates == sorted(dates, reverse=True)  # ordering=-record__data__registratiedatum
         assert all("klant" not in row["record"]["data"]["betrokkene"] for row in page["results"])
-    assert [entry["query"][-1] for entry in searches(stack)] == [["page", "1"], ["page", "2"], ["page", "3"]]
+    # ordering=-record__data__registratiedatum over all pages (C-5): created 2025-08-01 … 08-08.
+    assert seen == created[::-1]
+    # Every one of KISS's three requests reads the three e-Suite pages, the first one first.
+    pages_read = [entry["query"][-1] for entry in searches(stack)]
+    assert [pages_read[index] for index in (0, 3, 6)] == [["page", "1"]] * 3
+    assert sorted(pages_read) == sorted([["page", "1"], ["page", "2"], ["page", "3"]] * 3)
     assert {entry["user_id"] for entry in stack.upstream_requests("GET")} == {user_id}
 
 
@@ -377,4 +385,5 @@ async def test_created_contactverzoek_is_an_interne_taak_of_its_klant_and_phone(
 async def test_a_page_past_the_end_is_the_esuites_404(stack):
     response = await stack.client.get(kiss_query("2024", PHONE_FILTER.format("0612345678"), page=9), headers=kiss_headers())
     assert (response.status_code, response.json()["code"], response.headers["content-crs"]) == (404, "not_found", "EPSG:4326")
-    assert [entry["status"] for entry in stack.upstream_requests()] == [404]
+    # C-5: the first e-Suite page says there is one page; page 9 is not asked for.
+    assert [(entry["status"], entry["query"][-1]) for entry in stack.upstream_requests()] == [(200, ["page", "1"])]
