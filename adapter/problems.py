@@ -19,6 +19,8 @@ TITLES: dict[str, str] = {
     "not_found": "Niet gevonden.",
     "method_not_allowed": "Methode niet toegestaan.",
     "request-too-large": "Verzoek te groot.",
+    "request-header-too-large": "Verzoekkop te groot.",
+    "downloads-busy": "Er lopen te veel downloads tegelijk.",
     "internal": "Interne fout.",
     "upstream-unavailable": "De e-Suite is niet bereikbaar.",
     "upstream-error": "De e-Suite gaf een fout.",
