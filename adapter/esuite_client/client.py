@@ -12,6 +12,7 @@ import logging
 import random
 import re
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -29,9 +30,12 @@ from tenacity import (
 )
 
 from adapter import __version__
+from adapter.config import Limits
 from adapter.esuite_client.breaker import CircuitBreaker
+from adapter.esuite_client.transport import is_json_media_type
 from adapter.esuite_client.url_objects import outbound_url
 from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
+from adapter.mapping.common import json_values_bound, renderable
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
@@ -48,8 +52,103 @@ ESUITE_TARGETS = tuple(name for name, _, _ in ROOTS)
 _UUID_IN_PATH = re.compile(r"/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
+# An answer of at most MAX_UPSTREAM_ANSWER_BYTES parses to at most this many values: the
+# Python objects of a page stay a small multiple of its size (~100 bytes per value).
+MAX_ANSWER_VALUES = 500_000
+
+
 class RefusedUrl(Exception):
     """SEC-3: e-Suite credentials would go to a URL outside the five e-Suite roots."""
+
+
+class UnusableAnswer(Exception):
+    """A buffered answer past its byte cap, or in an encoding the adapter never asked for."""
+
+
+def _decompressor(content_encoding: str):
+    """A zlib decoder for the answer's encoding; None for identity. The adapter asks for gzip."""
+    encoding = content_encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip framing
+    raise UnusableAnswer()
+
+
+async def read_capped(response: httpx.Response, limits: Limits) -> bytes:
+    """The decoded body, counted while it arrives: at most `answer_compressed_bytes` read and
+    `answer_bytes` decoded (a gzip bomb stops at the cap, not when memory runs out). Counted
+    here on httpx's raw stream, so the caps hold whatever transport is under httpx."""
+    try:
+        return _checked_size(response.content, limits.answer_bytes)  # a transport that read it already
+    except httpx.ResponseNotRead:
+        pass
+    if response.request.method == "HEAD" or response.status_code in (204, 304):
+        return b""  # no body, whatever Content-Length describes
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.answer_compressed_bytes:
+        raise UnusableAnswer()
+    decoder = _decompressor(response.headers.get("content-encoding", ""))
+    cap, received, body = limits.answer_bytes, 0, bytearray()
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > limits.answer_compressed_bytes:
+            raise UnusableAnswer()
+        while chunk:
+            if decoder is None:
+                body += chunk
+                chunk = b""
+            else:
+                try:
+                    body += decoder.decompress(chunk, cap + 1 - len(body))
+                except zlib.error:
+                    raise UnusableAnswer() from None
+                chunk = decoder.unconsumed_tail
+            if len(body) > cap:
+                raise UnusableAnswer()
+    if decoder is not None and not decoder.eof and received:
+        raise UnusableAnswer()  # a truncated gzip stream
+    return bytes(body)
+
+
+def _checked_size(content: bytes, cap: int) -> bytes:
+    if len(content) > cap:
+        raise UnusableAnswer()
+    return content
+
+
+def buffered_answer(response: httpx.Response, body: bytes) -> httpx.Response:
+    """The answer with its decoded body in memory (no Content-Encoding left to decode; the
+    length of an encoded body no longer applies)."""
+    dropped = (b"content-encoding", b"content-length") if "content-encoding" in response.headers else ()
+    headers = [(name, value) for name, value in response.headers.raw if name.lower() not in dropped]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
+    )
+
+
+def answer_json(raw: bytes) -> Any:
+    """A buffered answer parsed; None when it is not JSON. Refused (502) when it holds more
+    values than MAX_ANSWER_VALUES or nests deeper than the renderer goes (item 5 of issue 13)."""
+    if not raw:
+        return None
+    if json_values_bound(raw) > MAX_ANSWER_VALUES:
+        raise upstream_invalid_response()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not renderable(body, raw):
+        raise upstream_invalid_response()
+    return body
+
+
+def must_buffer(method: str, response: httpx.Response) -> bool:
+    """With `stream=True`: which answers are read before `send` returns (JSON, errors, HEAD);
+    other bodies (downloads) stay open for the caller to stream."""
+    return response.status_code >= 400 or method == "HEAD" or is_json_media_type(response.headers.get("content-type"))
 
 
 @attrs.define
@@ -182,12 +281,14 @@ class EsuiteClient:
         *,
         timeout_seconds: float,
         max_connections: int,
+        limits: Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tokens = tokens
         self._metrics = metrics
         self._timeout = timeout_seconds
+        self.limits = limits or Limits()
         self._monotonic = monotonic
         self._foreign_origins: set[str] = set()
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
@@ -237,8 +338,10 @@ class EsuiteClient:
     ) -> httpx.Response:
         """One logical call: retries and the time budget included. Raises `Problem` on failure.
 
-        With `stream=True` the caller must close the response; the budget then ends when the
-        headers arrive and each later read has the full budget of inactivity (§5.1).
+        Every answer `must_buffer` names is read within the budget and under the byte caps of
+        `read_capped` (over a cap: 502, past the budget: 504). With `stream=True` any other
+        answer is returned open: the caller must close it; its budget ends when the headers
+        arrive and each later read has the full budget of inactivity (§5.1).
         """
         if params:
             # Q-5 encoding (a space is %20), not httpx's form encoding.
@@ -283,11 +386,12 @@ class EsuiteClient:
             )
             async with asyncio.timeout(remaining):
                 response = await self._http.send(request, auth=auth, stream=True)
-                if not stream or (idempotent and response.status_code in RETRY_STATUSES):
+                if not stream or must_buffer(method, response):
                     try:
-                        await response.aread()
+                        body = await read_capped(response, self.limits)
                     finally:
                         await response.aclose()
+                    return buffered_answer(response, body)
             return response
 
         def retry_error(error: BaseException) -> bool:
@@ -340,6 +444,9 @@ class EsuiteClient:
         except httpx.InvalidURL:
             # Only client-supplied path or query parts can make it invalid.
             raise Problem(400, "invalid", detail="Het adres van het verzoek is ongeldig.", invalid_params=[]) from None
+        except UnusableAnswer:
+            status_label = "unusable"
+            raise upstream_invalid_response() from None
         except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
             status_label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
             # The cause stays attached: `sent_without_answer` reads it (never rendered or logged).
@@ -381,14 +488,9 @@ class EsuiteClient:
         response = await self.send(
             call, method, url, target=target, params=params, content=content, headers=headers, auth=auth
         )
-        body = None
         if response.content:
             self.check_origins(call, response.content)
-            try:
-                body = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                body = None
-        return JsonAnswer(response.status_code, body, response.headers)
+        return JsonAnswer(response.status_code, answer_json(response.content), response.headers)
 
     @staticmethod
     def expect_success(call: CallContext, answer: JsonAnswer) -> Any:

@@ -70,6 +70,16 @@ class _AiohttpStream(httpx.AsyncByteStream):
         self._response.release()
 
 
+class _ReadStream(httpx.AsyncByteStream):
+    """A body already read, handed over as it came (still encoded)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._body
+
+
 class EsuiteTransport(AiohttpTransport):
     """aiohttp under httpx: exceptions mapped by whether the request may have been sent."""
 
@@ -119,8 +129,10 @@ class EsuiteTransport(AiohttpTransport):
                     body = await response.read()
                 finally:
                     response.release()
+                # As a stream, not `content=`: httpx would decode (gunzip) `content` right here,
+                # unbounded; EsuiteClient decodes it under its caps.
                 return httpx.Response(
-                    response.status, headers=response.raw_headers, content=body, request=request,
+                    response.status, headers=response.raw_headers, stream=_ReadStream(body), request=request,
                     extensions={"http_version": b"HTTP/1.1"},
                 )
         except (aiohttp.ClientError, TimeoutError) as cause:

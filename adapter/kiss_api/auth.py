@@ -41,6 +41,7 @@ VERIFIED_CACHE_SIZE = 4096
 
 class Authenticator:
     def __init__(self, settings: Settings) -> None:
+        self._max_authorization = settings.limits.authorization_bytes
         self._secrets = {client.id: client.secret.encode() for client in settings.clients}
         self._objects_tokens = tuple((t.index, t.token.encode()) for t in settings.objects_tokens)
         # Token → claims of tokens whose signature verified. KISS sends the same token on every
@@ -50,6 +51,9 @@ class Authenticator:
     def authenticate(self, authorization: str | None, path: str, now: float) -> Identity:
         if authorization is None:
             raise _unauthenticated("Geen Authorization-header met een Bearer-token.")
+        if len(authorization) > self._max_authorization:
+            # Refused before any split, base64 or JSON work (README "Security").
+            raise Problem(431, "request-header-too-large", detail="De Authorization-header is te lang.")
         parts = authorization.split(" ")
         if len(parts) != 2 or not parts[0] or not parts[1]:
             raise _unauthenticated("De Authorization-header is onbruikbaar.")
