@@ -289,6 +289,8 @@ class EsuiteClient:
         self._metrics = metrics
         self._timeout = timeout_seconds
         self.limits = limits or Limits()
+        # Streamed GET answers (downloads) each hold a pooled connection while the client reads.
+        self.download_slots = asyncio.Semaphore(self.limits.max_downloads)
         self._monotonic = monotonic
         self._foreign_origins: set[str] = set()
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))

@@ -5,25 +5,30 @@ JSON is rewritten both ways; any other body streams through unbuffered in both d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import orjson
+import structlog
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from adapter.esuite_client.client import CallContext, EsuiteClient
+from adapter.esuite_client.client import CallContext, EsuiteClient, answer_json, must_buffer
 from adapter.esuite_client.transport import is_json_media_type
 from adapter.esuite_client.urls import ROOTS
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
-from adapter.mapping.common import parse_json_body
+from adapter.mapping.common import json_values_bound, parse_json_body
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import Params, parse_query
 from adapter.problems import Problem, upstream_invalid_response
 
-MAX_JSON_BODY = 64 * 1024 * 1024
+log = structlog.get_logger("adapter.request")
+
 MAX_MAPPED_BODY = 1024 * 1024
+DOWNLOADS_BUSY_RETRY_SECONDS = "5"
 
 # SEC-6: what crosses, per direction. Everything else (cookies, hop-by-hop, Host, …) stays.
 FORWARDED_REQUEST_HEADERS = (
@@ -66,19 +71,23 @@ def inbound_query(request: Request) -> Params:
     return parse_query(request.scope.get("query_string", b"").decode("latin-1"))
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused with 413 past `limit` (kiss-front.md §3.2)."""
+async def read_body(request: Request, limit: int, max_values: int | None = None) -> bytes:
+    """The whole body, refused with 413 past `limit` bytes (kiss-front.md §3.2) or, for JSON,
+    past `max_values` values (counted per chunk as it arrives, before anything is parsed)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "request-too-large")
-    chunks: list[bytes] = []
-    size = 0
+    body = bytearray()
+    values = 1
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+        if len(body) + len(chunk) > limit:
             raise Problem(413, "request-too-large")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if max_values is not None:
+            values += json_values_bound(chunk) - 1
+            if values > max_values:
+                raise Problem(413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden.")
+        body += chunk
+    return bytes(body)
 
 
 async def read_json_body(request: Request, limit: int = MAX_MAPPED_BODY) -> Any:
@@ -120,8 +129,9 @@ def make_passthrough(
         content: Any = None
         if _has_body(request):
             if is_json_media_type(request.headers.get("content-type")):
-                body = await read_json_body(request, MAX_JSON_BODY)
-                content = orjson.dumps(call.urls.json_to_esuite(body))
+                limits = esuite(request).limits
+                raw = await read_body(request, limits.passthrough_json_bytes, limits.passthrough_json_values)
+                content = orjson.dumps(call.urls.json_to_esuite(parse_json_body(raw)))
             else:
                 content = request.stream()
                 if "content-length" in request.headers:
@@ -135,23 +145,20 @@ def make_passthrough(
 
 
 async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerHook | None = None) -> Response:
-    """The client's answer to an upstream response opened with `stream=True`."""
+    """The client's answer to an upstream response opened with `stream=True`: JSON, error and
+    HEAD answers arrive read (capped, within the budget: `EsuiteClient.send`); others stream."""
     call = call_of(request)
-    json_answer = is_json_media_type(upstream.headers.get("content-type"))
-    if upstream.status_code >= 400 or json_answer or request.method == "HEAD":
-        try:
-            raw = await upstream.aread()
-        finally:
-            await upstream.aclose()
+    if must_buffer(request.method, upstream):
+        raw = upstream.content
         if upstream.status_code >= 400:
-            body = _json_or_none(raw)
+            body = answer_json(raw)
             raise translate_upstream_error(upstream.status_code, body, call.urls.json_to_adapter)
         headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS)
         if request.method == "HEAD" or not raw:
             if "content-type" in upstream.headers:
                 headers["content-type"] = upstream.headers["content-type"]
             return Response(status_code=upstream.status_code, headers=headers)
-        body = _json_or_none(raw)
+        body = answer_json(raw)
         if body is None:
             raise upstream_invalid_response()
         esuite(request).check_origins(call, raw)
@@ -159,20 +166,74 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
             return rewritten_json(body, call.urls, status_code=upstream.status_code, headers=headers)
         return JsonResponse(answer_hook(call.urls.json_to_adapter(body)), status_code=upstream.status_code, headers=headers)
     headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS + STREAM_RESPONSE_HEADERS)
-    return StreamingResponse(_stream(upstream), status_code=upstream.status_code, headers=headers)
+    client = esuite(request)
+    slots = client.download_slots
+    if request.method == "GET":
+        if slots.locked():
+            # Downloads may hold only part of the pool (MAX_CONCURRENT_DOWNLOADS): the JSON
+            # routes always keep connections. Nothing is lost: a GET can simply be repeated.
+            await upstream.aclose()
+            raise Problem(503, "downloads-busy", headers={"Retry-After": DOWNLOADS_BUSY_RETRY_SECONDS})
+        await slots.acquire()  # free (checked just above, nothing awaited in between)
+        release = slots.release
+    else:
+        release = None
+    return DownloadResponse(
+        upstream, headers, client.limits.download_chunk_seconds, request.app.state.metrics, release
+    )
 
 
-async def _stream(upstream: httpx.Response):
-    """Chunks as they arrive, undecoded (RW-9, RW-10); the upstream connection is always released."""
+class DownloadResponse(StreamingResponse):
+    """Chunks as they arrive, undecoded (RW-9, RW-10). A client that does not take a chunk
+    within `chunk_seconds` ends the download (a minimum rate of DOWNLOAD_CHUNK bytes per
+    DOWNLOAD_CHUNK_TIMEOUT_SECONDS): a stalled reader never holds an e-Suite connection for
+    long. That is the client's doing, not the e-Suite's: the breaker never hears of it. The
+    upstream connection and the download slot are always released."""
+
+    def __init__(self, upstream: httpx.Response, headers: dict[str, str], chunk_seconds: float, metrics, release) -> None:
+        super().__init__(_chunks(upstream), status_code=upstream.status_code, headers=headers)
+        self._chunk_seconds = chunk_seconds
+        self._metrics = metrics
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()
+            if self._release is not None:
+                self._release()
+                self._release = None
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await self._timed(send, {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            async for chunk in self.body_iterator:
+                await self._timed(send, {"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._timed(send, {"type": "http.response.body", "body": b"", "more_body": False})
+        except _ClientStalled:
+            # Ending here leaves the response unfinished: the server closes the connection, so
+            # the client cannot take a truncated download for a whole one.
+            self._metrics.client_aborts.labels(reason="stalled").inc()
+            log.info("download_stalled", chunk_seconds=self._chunk_seconds)
+
+    async def _timed(self, send: Send, message: dict) -> None:
+        try:
+            async with asyncio.timeout(self._chunk_seconds) as deadline:
+                await send(message)
+        except TimeoutError:
+            if deadline.expired():
+                raise _ClientStalled() from None
+            raise
+
+
+class _ClientStalled(Exception):
+    pass
+
+
+async def _chunks(upstream: httpx.Response) -> AsyncIterator[bytes]:
     try:
         async for chunk in upstream.aiter_raw():
             yield chunk
     finally:
         await upstream.aclose()
-
-
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        return None
