@@ -22,7 +22,7 @@ from adapter.esuite_client.urls import ROOTS
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.mapping.common import json_values_bound, parse_json_body
 from adapter.mapping.errors import translate_upstream_error
-from adapter.mapping.query import Params, parse_query
+from adapter.mapping.query import Params, parse_client_query
 from adapter.problems import Problem, upstream_invalid_response
 
 log = structlog.get_logger("adapter.request")
@@ -68,7 +68,7 @@ def esuite(request: Request) -> EsuiteClient:
 
 
 def inbound_query(request: Request) -> Params:
-    return parse_query(request.scope.get("query_string", b"").decode("latin-1"))
+    return parse_client_query(request.scope.get("query_string", b""))
 
 
 async def read_body(request: Request, limit: int, max_values: int | None = None) -> bytes:
@@ -100,11 +100,18 @@ def _has_body(request: Request) -> bool:
 
 
 def _response_headers(upstream: httpx.Response, call: CallContext, names: tuple[str, ...]) -> dict[str, str]:
-    headers = {name: upstream.headers[name] for name in names if name in upstream.headers}
+    headers = {name: _raw_header(upstream, name) for name in names if name in upstream.headers}
     for name in REWRITTEN_RESPONSE_HEADERS:
         if name in upstream.headers:
-            headers[name] = call.urls.to_adapter(upstream.headers[name])
+            headers[name] = call.urls.to_adapter(_raw_header(upstream, name))
     return headers
+
+
+def _raw_header(upstream: httpx.Response, name: str) -> str:
+    """The value's bytes as latin-1 text, which Starlette writes back as the same bytes (a
+    UTF-8 filename in Content-Disposition reaches the client unchanged, never a 500)."""
+    key = name.encode("latin-1")
+    return b", ".join(value for raw_name, value in upstream.headers.raw if raw_name.lower() == key).decode("latin-1")
 
 
 def rewritten_query(pairs: Params, call: CallContext) -> Params:
@@ -125,7 +132,8 @@ def make_passthrough(
         sub_path = raw_path[len(adapter_root):] if raw_path.startswith(adapter_root) else request.url.path[len(adapter_root):]
         url = call.urls.esuite_root(root_name) + sub_path
         params = query_hook(inbound_query(request), call)
-        headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
+        # As bytes: the value goes out exactly as it came in (a UTF-8 X-Audit-Toelichting too).
+        headers = {name: request.headers[name].encode("latin-1") for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
         content: Any = None
         if _has_body(request):
             if is_json_media_type(request.headers.get("content-type")):
