@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable
@@ -49,7 +48,29 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 USER_HEADER = "X-Esuite-Request-User-Id"
 ESUITE_TARGETS = tuple(name for name, _, _ in ROOTS)
-_UUID_IN_PATH = re.compile(r"/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Path segments a DEBUG line may show: the provider roots and the ZGW resource names. Any other
+# segment (an id, or whatever a client put in a pass-through path: an e-mail address, a BSN)
+# is shown as `{id}`.
+_PATH_WORDS = frozenset(
+    segment for _, _, esuite in ROOTS for segment in esuite.split("/") if segment
+) | frozenset(
+    (
+        "contactmomenten", "klantcontactmomenten", "objectcontactmomenten", "klanten", "zaken",
+        "zaakcontactmomenten", "zaakobjecten", "zaakinformatieobjecten", "rollen", "statussen",
+        "resultaten", "zaaktypen", "statustypen", "roltypen", "resultaattypen", "informatieobjecttypen",
+        "catalogussen", "enkelvoudiginformatieobjecten", "objectinformatieobjecten", "download",
+        "schema", "openapi.yaml", "objects", "api", "v1", "v2",
+    )
+)
+
+
+def path_template(url: str) -> str:
+    """The URL's path with every segment outside `_PATH_WORDS` as `{id}` (never a raw path)."""
+    try:
+        path = httpx.URL(url).path
+    except httpx.InvalidURL:
+        return "{invalid}"
+    return "/".join(segment if segment in _PATH_WORDS or not segment else "{id}" for segment in path.split("/"))
 
 
 # An answer of at most MAX_UPSTREAM_ANSWER_BYTES parses to at most this many values: the
@@ -464,7 +485,7 @@ class EsuiteClient:
                     "upstream",
                     target=target,
                     method=method,
-                    path=_UUID_IN_PATH.sub("/{uuid}", httpx.URL(url).path),
+                    path=path_template(url),
                     status=status_label,
                     duration_ms=round(elapsed * 1000, 2),
                 )
