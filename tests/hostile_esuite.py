@@ -16,6 +16,7 @@ Modes:
 - `deep`: JSON nested 600 levels deep (orjson parses it but cannot render it).
 - `slow-headers`: the status line and headers at one byte every 0.2 s.
 - `download`: a 256 MiB `application/octet-stream` body, sent as fast as the adapter reads.
+- `disposition`: a small PDF whose `Content-Disposition` names a UTF-8 file (`Zoë.pdf`).
 """
 
 from __future__ import annotations
@@ -152,5 +153,13 @@ class HostileEsuite:
                 await writer.drain()
                 await asyncio.sleep(DRIP_SECONDS)
             writer.write(b"{}")
+            return True
+        if mode == "disposition":
+            writer.write(
+                _head(200, "Content-Type: application/pdf", "Content-Length: 4")[:-2]
+                + 'Content-Disposition: attachment; filename="Zoë.pdf"\r\n\r\n'.encode("utf-8")
+                + b"%PDF"
+            )
+            await writer.drain()
             return True
         raise ValueError(f"unknown mode {mode}")

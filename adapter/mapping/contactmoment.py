@@ -258,7 +258,7 @@ def _email_failures(body: dict) -> list[InvalidParam]:
     adressen = _object(body.get("betrokkene")).get("digitaleAdressen")
     for index, adres in enumerate(adressen if isinstance(adressen, list) else []):
         if isinstance(adres, dict) and _soort(adres) in _EMAIL_SOORTEN and (value := _non_blank(adres, "adres")):
-            value = trim(value)
+            # Measured on the value P-8 sends: verbatim, so surrounding white space is refused too.
             if len(value) > _MAX_EMAIL or not _EMAIL.fullmatch(value):
                 return [InvalidParam(f"betrokkene.digitaleAdressen.{index}.adres", "invalid", _REASON_EMAIL)]
             return []

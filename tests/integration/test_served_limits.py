@@ -16,7 +16,7 @@ from tests.conftest import fixture_env, kiss_headers
 from tests.hostile_esuite import HostileEsuite
 from tests.servers import rss_mib, served_adapter
 
-BUDGET = 2.0  # ESUITE_TIMEOUT_SECONDS of these tests
+BUDGET = 1.0  # ESUITE_TIMEOUT_SECONDS of these tests
 MIB = 1024 * 1024
 CONTACT = "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
 
