@@ -181,6 +181,9 @@ class CallContext:
     user_id: str | None = attrs.field(default=None, repr=False)
     upstream_calls: int = 0
     upstream_seconds: float = 0.0
+    # Set when a streamed request body failed or stalled on the client's side: the call's
+    # failure is then the client's, never the e-Suite's (the breaker does not hear of it).
+    client_fault: bool = False
 
 
 class EsuiteTokenSource:
@@ -386,7 +389,10 @@ class EsuiteClient:
             try:
                 response = await exchange()
             except (httpx.TransportError, TimeoutError):
-                breaker.record(False)
+                if call.client_fault:
+                    breaker.abandon()
+                else:
+                    breaker.record(False)
                 raise
             except BaseException:
                 breaker.abandon()
@@ -471,6 +477,10 @@ class EsuiteClient:
             status_label = "unusable"
             raise upstream_invalid_response() from None
         except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
+            if call.client_fault:
+                # The client's body stalled or broke off: its fault, answered as such.
+                status_label = "client"
+                raise Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen.") from None
             status_label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
             # The cause stays attached: `sent_without_answer` reads it (never rendered or logged).
             raise _problem_for(error, target) from error

@@ -141,7 +141,7 @@ def make_passthrough(
                 raw = await read_body(request, limits.passthrough_json_bytes, limits.passthrough_json_values)
                 content = orjson.dumps(call.urls.json_to_esuite(parse_json_body(raw)))
             else:
-                content = request.stream()
+                content = _client_body(request, call)
                 if "content-length" in request.headers:
                     headers["content-length"] = request.headers["content-length"]
         upstream = await esuite(request).send(
@@ -189,6 +189,21 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
     return DownloadResponse(
         upstream, headers, client.limits.download_chunk_seconds, request.app.state.metrics, release
     )
+
+
+async def _client_body(request: Request, call: CallContext) -> AsyncIterator[bytes]:
+    """The client's body as it arrives, for an upload: a client that stalls past the budget or
+    leaves marks the call as its own fault (408 or a disconnect, never the breaker's business)."""
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return
+        except BaseException:  # cancelled by the budget while waiting, or ClientDisconnect
+            call.client_fault = True
+            raise
+        yield chunk
 
 
 class DownloadResponse(StreamingResponse):

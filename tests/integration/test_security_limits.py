@@ -3,6 +3,7 @@ token claims, header bytes, Host, query encoding, e-mail addresses, DEBUG paths,
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -358,3 +359,37 @@ def test_limit_defaults():
 )
 def test_limits_out_of_range_are_errors(overrides, variable):
     assert [f.variable for f in load_settings(fixture_env(**overrides)).errors] == [variable]
+
+
+# --- a stalled upload is the client's fault ----------------------------------------------------
+
+
+async def test_an_upload_that_stalls_past_the_budget_is_408_and_never_opens_the_breaker():
+    from adapter.esuite_client.breaker import CircuitBreaker
+
+    def answer(request):
+        if request.method == "GET":  # the control: an e-Suite that does not answer
+            raise httpx.ReadTimeout("no answer", request=request)
+        return httpx.Response(201, json={})
+
+    seen, transport = recording(answer)
+    app = create_app(fixture_settings(ESUITE_TIMEOUT_SECONDS="1"), esuite_transport=transport)
+    breaker = app.state.esuite.esuite_breaker = CircuitBreaker("esuite", failures_to_open=1)
+
+    async def slow_body():
+        yield b"%PDF"
+        await asyncio.sleep(1.5)
+        yield b"rest"
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="https://kiss-adapter.example.org") as client:
+        answer = await client.post(
+            "/documenten/api/v1/enkelvoudiginformatieobjecten",
+            content=slow_body(),
+            headers={**kiss_headers(), "Content-Type": "application/pdf"},
+        )
+        assert (answer.status_code, answer.json()["code"]) == (408, "request-timeout")
+        assert not breaker.is_open
+        assert seen == []
+        control = await client.get("/documenten/api/v1/enkelvoudiginformatieobjecten", headers=kiss_headers())
+    assert (control.status_code, control.json()["code"]) == (504, "upstream-timeout")
+    assert breaker.is_open  # the same breaker opens on one e-Suite failure
