@@ -2,8 +2,8 @@
 
 httptools (llhttp) has no limit of its own: uvicorn's protocol collects the request line and
 header values in memory until the head ends, so one 40 MB `Authorization` header cost the
-served adapter 2.4 s of its event loop and 150 MB (measured 2026-12-02, bench note in the
-README). Here the bytes of an unfinished head are counted as they arrive; past the limit the
+served adapter 2.4–3 s of its event loop and 150 MB of peak RSS (measured 2026-12-02 on
+loopback, 2 shared cores; with this protocol: 431 in under 10 ms, no RSS growth). Here the bytes of an unfinished head are counted as they arrive; past the limit the
 connection gets 431 problem+json and is closed, before the rest is read. The limit is
 uvicorn's own `h11_max_incomplete_event_size`, so the h11 implementation is bounded by the
 same number (it answers 400 there).
@@ -22,6 +22,7 @@ from adapter.problems import Problem
 log = structlog.get_logger("adapter.request")
 
 DEFAULT_HEAD_LIMIT = 16 * 1024
+ABORT_EXTENSION = "kiss_esuite_adapter.abort"
 
 
 def head_too_large_answer() -> bytes:
@@ -52,6 +53,9 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head = False
         self._head_bytes = 0
+        # An ASGI extension: the app may drop this connection at once (a stalled download
+        # reader), discarding what the client never took instead of waiting for it to read.
+        self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = self.transport.abort
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:

@@ -24,6 +24,7 @@ from adapter.mapping.common import json_values_bound, parse_json_body
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import Params, parse_client_query
 from adapter.problems import Problem, upstream_invalid_response
+from adapter.server_protocol import ABORT_EXTENSION
 
 log = structlog.get_logger("adapter.request")
 
@@ -220,6 +221,9 @@ class DownloadResponse(StreamingResponse):
         self._release = release
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Offered by the adapter's server (adapter/server_protocol.py); other servers close the
+        # connection once the unfinished response returns.
+        self._abort = scope.get("extensions", {}).get(ABORT_EXTENSION)
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -239,6 +243,8 @@ class DownloadResponse(StreamingResponse):
             # the client cannot take a truncated download for a whole one.
             self._metrics.client_aborts.labels(reason="stalled").inc()
             log.info("download_stalled", chunk_seconds=self._chunk_seconds)
+            if self._abort is not None:
+                self._abort()
 
     async def _timed(self, send: Send, message: dict) -> None:
         try:
