@@ -165,7 +165,7 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
         headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS)
         if request.method == "HEAD" or not raw:
             if "content-type" in upstream.headers:
-                headers["content-type"] = upstream.headers["content-type"]
+                headers["content-type"] = _raw_header(upstream, "content-type")
             return Response(status_code=upstream.status_code, headers=headers)
         body = answer_json(raw)
         if body is None:

@@ -18,7 +18,6 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter.config import Limits
-
 from adapter.esuite_client.client import CallContext
 from adapter.esuite_client.urls import UrlMap
 from adapter.kiss_api.auth import OBJECTS_PATH, Authenticator
