@@ -45,6 +45,7 @@ def create_app(
         metrics,
         timeout_seconds=settings.esuite_timeout_seconds,
         max_connections=settings.esuite_max_connections,
+        limits=settings.limits,
         transport=esuite_transport or EsuiteTransport(settings.esuite_max_connections),
     )
     store = duplicates or (
@@ -120,6 +121,7 @@ def create_app(
                 urls=urls,
                 adapter_base_configured=settings.adapter_base_url is not None,
                 metrics=metrics,
+                limits=settings.limits,
                 clock=clock,
             )
         ],

@@ -121,12 +121,21 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         # the scheme from a proxy on 127.0.0.1 (and parse the client address on every request).
         proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+        **head_limit_options(settings.limits.request_head_bytes),
     )
     # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM
     # ends in exit code 0 instead of a kill by the default action (operations.md §5.7).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
     GracefulServer(config, app.state.readiness).run()
     return EXIT_OK
+
+
+def head_limit_options(head_bytes: int) -> dict:
+    """README "Security": the request head is bounded by the server, before any work. The
+    httptools protocol counts it (adapter/server_protocol.py); h11 reads the same option."""
+    from adapter.server_protocol import HeadLimitedHttpToolsProtocol
+
+    return {"http": HeadLimitedHttpToolsProtocol, "h11_max_incomplete_event_size": head_bytes}
 
 
 class GracefulServer(uvicorn.Server):
@@ -231,7 +240,14 @@ def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             yield
 
     adapter_server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=args.port, log_config=None, access_log=False)
+        uvicorn.Config(
+            create_app(settings),
+            host="127.0.0.1",
+            port=args.port,
+            log_config=None,
+            access_log=False,
+            **head_limit_options(settings.limits.request_head_bytes),
+        )
     )
     sim_server = _QuietServer(
         uvicorn.Config(simulator, host="127.0.0.1", port=args.sim_port, log_level="warning", access_log=False)

@@ -44,6 +44,23 @@ class Smoelenboek:
     token: str
 
 
+KIB, MIB = 1024, 1024 * 1024
+
+
+@attrs.frozen
+class Limits:
+    """Bounds on what a client or an upstream can make the adapter read (README "Security")."""
+
+    request_head_bytes: int = 16 * KIB
+    authorization_bytes: int = 8 * KIB
+    passthrough_json_bytes: int = 64 * MIB  # kiss-front.md §3.2
+    passthrough_json_values: int = 100_000
+    answer_bytes: int = 8 * MIB  # decompressed
+    answer_compressed_bytes: int = 8 * MIB  # as received (an identity answer counts against both)
+    download_chunk_seconds: float = 30.0
+    max_downloads: int = 50
+
+
 @attrs.frozen
 class Settings:
     esuite_base_url: str
@@ -62,6 +79,7 @@ class Settings:
     idempotency_redis_url: str | None = attrs.field(default=None, repr=False)
     shutdown_grace_seconds: int = 25
     ordered_list_max_pages: int = 10  # mapping.md C-5: e-Suite pages sorted per ordered list
+    limits: "Limits" = attrs.field(factory=lambda: Limits())
 
 
 @attrs.frozen
@@ -126,6 +144,11 @@ class _Reader:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             self.error(name, "must be an absolute http or https URL")
             return None
+        if "@" in parts.netloc:
+            # A password would be printed wherever the URL is (start-up line, errors); the
+            # message never repeats the value.
+            self.error(name, "must not contain user information (user:password@); use the token variables")
+            return None
         if parts.query or parts.fragment or value.endswith(("?", "#")):
             self.error(name, "must not have a query or fragment")
             return None
@@ -168,7 +191,9 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     types = _contactverzoek_types(r)
 
     interne_taak_type = r.required("INTERNE_TAAK_OBJECT_TYPE_URL")
-    if interne_taak_type is not None and urlsplit(interne_taak_type).scheme not in ("http", "https"):
+    if interne_taak_type is not None and "@" in urlsplit(interne_taak_type).netloc:
+        r.error("INTERNE_TAAK_OBJECT_TYPE_URL", "must not contain user information (user:password@)")
+    elif interne_taak_type is not None and urlsplit(interne_taak_type).scheme not in ("http", "https"):
         r.warning("INTERNE_TAAK_OBJECT_TYPE_URL", "is not an absolute URL; KISS must use the same value")
     smoelenboek = _smoelenboek(r, interne_taak_type)
 
@@ -181,6 +206,7 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     max_connections = int(r.number("ESUITE_MAX_CONNECTIONS", 100, 1, 10000, integer=True))
     grace = int(r.number("SHUTDOWN_GRACE_SECONDS", 25, 0, 300, integer=True))
     ordered_pages = int(r.number("ORDERED_LIST_MAX_PAGES", 10, 1, 100, integer=True))
+    limits = _limits(r, max_connections)
 
     log_level = (r.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -192,6 +218,8 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     redis_url = r.get("IDEMPOTENCY_REDIS_URL")
     if redis_url is not None and urlsplit(redis_url).scheme not in ("redis", "rediss"):
         r.error("IDEMPOTENCY_REDIS_URL", "must be a redis:// or rediss:// URL")
+    # redis://:password@host is how a Redis password is given, so userinfo is allowed there
+    # alone; that URL is never printed (repr=False, and no finding repeats it).
 
     for name in OBSOLETE_VARIABLES:
         if name in r.env:
@@ -216,8 +244,38 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         idempotency_redis_url=redis_url,
         shutdown_grace_seconds=grace,
         ordered_list_max_pages=ordered_pages,
+        limits=limits,
     )
     return ConfigResult(settings, tuple(r.findings))
+
+
+def _limits(r: _Reader, max_connections: int) -> Limits:
+    """The limits of README "Security"; each variable in bytes, values or seconds."""
+    default = Limits()
+
+    def size(name: str, value: int, low: int, high: int) -> int:
+        return int(r.number(name, value, low, high, integer=True))
+
+    head = size("MAX_REQUEST_HEAD_BYTES", default.request_head_bytes, 4 * KIB, 1 * MIB)
+    authorization = size("MAX_AUTHORIZATION_BYTES", default.authorization_bytes, 1 * KIB, 1 * MIB)
+    if authorization > head:
+        r.error("MAX_AUTHORIZATION_BYTES", "must not exceed MAX_REQUEST_HEAD_BYTES")
+    # Downloads may hold at most half the pool: the JSON routes always keep connections.
+    downloads = size("MAX_CONCURRENT_DOWNLOADS", max(1, max_connections // 2), 1, 10000)
+    if max_connections > 1 and downloads >= max_connections:
+        r.error("MAX_CONCURRENT_DOWNLOADS", "must be less than ESUITE_MAX_CONNECTIONS")
+    return Limits(
+        request_head_bytes=head,
+        authorization_bytes=authorization,
+        passthrough_json_bytes=size("MAX_PASSTHROUGH_JSON_BYTES", default.passthrough_json_bytes, 1 * KIB, 1024 * MIB),
+        passthrough_json_values=size("MAX_PASSTHROUGH_JSON_VALUES", default.passthrough_json_values, 100, 10_000_000),
+        answer_bytes=size("MAX_UPSTREAM_ANSWER_BYTES", default.answer_bytes, 64 * KIB, 1024 * MIB),
+        answer_compressed_bytes=size(
+            "MAX_UPSTREAM_COMPRESSED_ANSWER_BYTES", default.answer_compressed_bytes, 64 * KIB, 1024 * MIB
+        ),
+        download_chunk_seconds=r.number("DOWNLOAD_CHUNK_TIMEOUT_SECONDS", default.download_chunk_seconds, 1, 600, integer=False),
+        max_downloads=downloads,
+    )
 
 
 def _clients(r: _Reader) -> tuple[Client, ...]:
@@ -276,6 +334,8 @@ def _smoelenboek(r: _Reader, interne_taak_type: str | None) -> Smoelenboek | Non
     if missing:
         return None
     object_type = values["SMOELENBOEK_OBJECT_TYPE_URL"]
+    if "@" in urlsplit(object_type).netloc:
+        r.error("SMOELENBOEK_OBJECT_TYPE_URL", "must not contain user information (user:password@)")
     if object_type == interne_taak_type:
         r.error("SMOELENBOEK_OBJECT_TYPE_URL", "must differ from INTERNE_TAAK_OBJECT_TYPE_URL")
     base_url = r.http_url("SMOELENBOEK_BASE_URL", values["SMOELENBOEK_BASE_URL"])

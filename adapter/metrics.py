@@ -65,6 +65,12 @@ class Metrics:
             ["route"],
             registry=r,
         )
+        self.client_aborts = Counter(
+            "kiss_adapter_client_aborts",
+            "Requests the client ended: went away mid-body (disconnect) or stopped reading a download (stalled)",
+            ["reason"],
+            registry=r,
+        )
         self.auth_failures = Counter("kiss_adapter_auth_failures", "Refused credentials", ["code"], registry=r)
         self.request_count = Children(self.requests)  # (method, route, status)
         self.request_seconds = Children(self.request_duration)  # (method, route)

@@ -36,3 +36,43 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def served_adapter(env: dict[str, str]):
+    """`python -m adapter serve` on 127.0.0.1 as operators run it; yields (base URL, pid)."""
+    import os
+    import subprocess
+    import sys
+
+    import httpx
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env={**os.environ, **env},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                httpx.get(base + "/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "adapter exited"
+                assert time.monotonic() < deadline, "adapter did not start"
+                time.sleep(0.05)
+        yield base, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def rss_mib(pid: int, field: str = "VmRSS") -> float:
+    """The process's resident set (`VmRSS`) or its peak (`VmHWM`) from /proc, in MiB."""
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise LookupError(field)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import re
 import time
+import zlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -29,9 +29,12 @@ from tenacity import (
 )
 
 from adapter import __version__
+from adapter.config import Limits
 from adapter.esuite_client.breaker import CircuitBreaker
+from adapter.esuite_client.transport import is_json_media_type
 from adapter.esuite_client.url_objects import outbound_url
 from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins, is_under_root
+from adapter.mapping.common import json_values_bound, renderable
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
@@ -45,11 +48,128 @@ RETRY_STATUSES = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
 USER_HEADER = "X-Esuite-Request-User-Id"
 ESUITE_TARGETS = tuple(name for name, _, _ in ROOTS)
-_UUID_IN_PATH = re.compile(r"/[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+# Path segments a DEBUG line may show: the provider roots and the ZGW resource names. Any other
+# segment (an id, or whatever a client put in a pass-through path: an e-mail address, a BSN)
+# is shown as `{id}`.
+_PATH_WORDS = frozenset(
+    segment for _, _, esuite in ROOTS for segment in esuite.split("/") if segment
+) | frozenset(
+    (
+        "contactmomenten", "klantcontactmomenten", "objectcontactmomenten", "klanten", "zaken",
+        "zaakcontactmomenten", "zaakobjecten", "zaakinformatieobjecten", "rollen", "statussen",
+        "resultaten", "zaaktypen", "statustypen", "roltypen", "resultaattypen", "informatieobjecttypen",
+        "catalogussen", "enkelvoudiginformatieobjecten", "objectinformatieobjecten", "download",
+        "schema", "openapi.yaml", "objects", "api", "v1", "v2",
+    )
+)
+
+
+def path_template(url: str) -> str:
+    """The URL's path with every segment outside `_PATH_WORDS` as `{id}` (never a raw path)."""
+    try:
+        path = httpx.URL(url).path
+    except httpx.InvalidURL:
+        return "{invalid}"
+    return "/".join(segment if segment in _PATH_WORDS or not segment else "{id}" for segment in path.split("/"))
+
+
+# An answer of at most MAX_UPSTREAM_ANSWER_BYTES parses to at most this many values: the
+# Python objects of a page stay a small multiple of its size (~100 bytes per value).
+MAX_ANSWER_VALUES = 500_000
 
 
 class RefusedUrl(Exception):
     """SEC-3, SEC-15: e-Suite credentials would go to a URL outside the call's own root."""
+
+
+class UnusableAnswer(Exception):
+    """A buffered answer past its byte cap, or in an encoding the adapter never asked for."""
+
+
+def _decompressor(content_encoding: str):
+    """A zlib decoder for the answer's encoding; None for identity. The adapter asks for gzip."""
+    encoding = content_encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj(32 + zlib.MAX_WBITS)  # zlib or gzip framing
+    raise UnusableAnswer()
+
+
+async def read_capped(response: httpx.Response, limits: Limits) -> bytes:
+    """The decoded body, counted while it arrives: at most `answer_compressed_bytes` read and
+    `answer_bytes` decoded (a gzip bomb stops at the cap, not when memory runs out). Counted
+    here on httpx's raw stream, so the caps hold whatever transport is under httpx."""
+    try:
+        return _checked_size(response.content, limits.answer_bytes)  # a transport that read it already
+    except httpx.ResponseNotRead:
+        pass
+    if response.request.method == "HEAD" or response.status_code in (204, 304):
+        return b""  # no body, whatever Content-Length describes
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limits.answer_compressed_bytes:
+        raise UnusableAnswer()
+    decoder = _decompressor(response.headers.get("content-encoding", ""))
+    cap, received, body = limits.answer_bytes, 0, bytearray()
+    async for chunk in response.aiter_raw():
+        received += len(chunk)
+        if received > limits.answer_compressed_bytes:
+            raise UnusableAnswer()
+        while chunk:
+            if decoder is None:
+                body += chunk
+                chunk = b""
+            else:
+                try:
+                    body += decoder.decompress(chunk, cap + 1 - len(body))
+                except zlib.error:
+                    raise UnusableAnswer() from None
+                chunk = decoder.unconsumed_tail
+            if len(body) > cap:
+                raise UnusableAnswer()
+    if decoder is not None and not decoder.eof and received:
+        raise UnusableAnswer()  # a truncated gzip stream
+    return bytes(body)
+
+
+def _checked_size(content: bytes, cap: int) -> bytes:
+    if len(content) > cap:
+        raise UnusableAnswer()
+    return content
+
+
+def buffered_answer(response: httpx.Response, body: bytes) -> httpx.Response:
+    """The answer with its decoded body in memory (no Content-Encoding left to decode; the
+    length of an encoded body no longer applies)."""
+    dropped = (b"content-encoding", b"content-length") if "content-encoding" in response.headers else ()
+    headers = [(name, value) for name, value in response.headers.raw if name.lower() not in dropped]
+    return httpx.Response(
+        response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
+    )
+
+
+def answer_json(raw: bytes) -> Any:
+    """A buffered answer parsed; None when it is not JSON. Refused (502) when it holds more
+    values than MAX_ANSWER_VALUES or nests deeper than the renderer goes (item 5 of issue 13)."""
+    if not raw:
+        return None
+    if json_values_bound(raw) > MAX_ANSWER_VALUES:
+        raise upstream_invalid_response()
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    if not renderable(body, raw):
+        raise upstream_invalid_response()
+    return body
+
+
+def must_buffer(method: str, response: httpx.Response) -> bool:
+    """With `stream=True`: which answers are read before `send` returns (JSON, errors, HEAD);
+    other bodies (downloads) stay open for the caller to stream."""
+    return response.status_code >= 400 or method == "HEAD" or is_json_media_type(response.headers.get("content-type"))
 
 
 @attrs.define
@@ -61,6 +181,9 @@ class CallContext:
     user_id: str | None = attrs.field(default=None, repr=False)
     upstream_calls: int = 0
     upstream_seconds: float = 0.0
+    # Set when a streamed request body failed or stalled on the client's side: the call's
+    # failure is then the client's, never the e-Suite's (the breaker does not hear of it).
+    client_fault: bool = False
 
 
 class EsuiteTokenSource:
@@ -186,12 +309,16 @@ class EsuiteClient:
         *,
         timeout_seconds: float,
         max_connections: int,
+        limits: Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._tokens = tokens
         self._metrics = metrics
         self._timeout = timeout_seconds
+        self.limits = limits or Limits()
+        # Streamed GET answers (downloads) each hold a pooled connection while the client reads.
+        self.download_slots = asyncio.Semaphore(self.limits.max_downloads)
         self._monotonic = monotonic
         self._foreign_origins: set[str] = set()
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
@@ -241,8 +368,10 @@ class EsuiteClient:
     ) -> httpx.Response:
         """One logical call: retries and the time budget included. Raises `Problem` on failure.
 
-        With `stream=True` the caller must close the response; the budget then ends when the
-        headers arrive and each later read has the full budget of inactivity (§5.1).
+        Every answer `must_buffer` names is read within the budget and under the byte caps of
+        `read_capped` (over a cap: 502, past the budget: 504). With `stream=True` any other
+        answer is returned open: the caller must close it; its budget ends when the headers
+        arrive and each later read has the full budget of inactivity (§5.1).
         """
         if params:
             # Q-5 encoding (a space is %20), not httpx's form encoding.
@@ -264,7 +393,10 @@ class EsuiteClient:
             try:
                 response = await exchange()
             except (httpx.TransportError, TimeoutError):
-                breaker.record(False)
+                if call.client_fault:
+                    breaker.abandon()
+                else:
+                    breaker.record(False)
                 raise
             except BaseException:
                 breaker.abandon()
@@ -287,11 +419,12 @@ class EsuiteClient:
             )
             async with asyncio.timeout(remaining):
                 response = await self._http.send(request, auth=auth, stream=True)
-                if not stream or (idempotent and response.status_code in RETRY_STATUSES):
+                if not stream or must_buffer(method, response):
                     try:
-                        await response.aread()
+                        body = await read_capped(response, self.limits)
                     finally:
                         await response.aclose()
+                    return buffered_answer(response, body)
             return response
 
         def retry_error(error: BaseException) -> bool:
@@ -344,7 +477,14 @@ class EsuiteClient:
         except httpx.InvalidURL:
             # Only client-supplied path or query parts can make it invalid.
             raise Problem(400, "invalid", detail="Het adres van het verzoek is ongeldig.", invalid_params=[]) from None
+        except UnusableAnswer:
+            status_label = "unusable"
+            raise upstream_invalid_response() from None
         except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
+            if call.client_fault:
+                # The client's body stalled or broke off: its fault, answered as such.
+                status_label = "client"
+                raise Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen.") from None
             status_label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
             # The cause stays attached: `sent_without_answer` reads it (never rendered or logged).
             raise _problem_for(error, target) from error
@@ -359,7 +499,7 @@ class EsuiteClient:
                     "upstream",
                     target=target,
                     method=method,
-                    path=_UUID_IN_PATH.sub("/{uuid}", httpx.URL(url).path),
+                    path=path_template(url),
                     status=status_label,
                     duration_ms=round(elapsed * 1000, 2),
                 )
@@ -385,14 +525,9 @@ class EsuiteClient:
         response = await self.send(
             call, method, url, target=target, params=params, content=content, headers=headers, auth=auth
         )
-        body = None
         if response.content:
             self.check_origins(call, response.content)
-            try:
-                body = orjson.loads(response.content)
-            except orjson.JSONDecodeError:
-                body = None
-        return JsonAnswer(response.status_code, body, response.headers)
+        return JsonAnswer(response.status_code, answer_json(response.content), response.headers)
 
     @staticmethod
     def expect_success(call: CallContext, answer: JsonAnswer) -> Any:

@@ -48,6 +48,17 @@ def _translated(cause: BaseException) -> httpx.TransportError:
     return error
 
 
+def _header_text(value: bytes) -> str:
+    """aiohttp writes header values as UTF-8: decoding UTF-8 here sends the bytes httpx holds
+    (a non-ASCII user id arrived double-encoded with latin-1 here)."""
+    if value.isascii():
+        return value.decode("ascii")
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
 def is_json_media_type(content_type: str | None) -> bool:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     return media_type == "application/json" or media_type.endswith("+json")
@@ -68,6 +79,16 @@ class _AiohttpStream(httpx.AsyncByteStream):
 
     async def aclose(self) -> None:
         self._response.release()
+
+
+class _ReadStream(httpx.AsyncByteStream):
+    """A body already read, handed over as it came (still encoded)."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._body
 
 
 class EsuiteTransport(AiohttpTransport):
@@ -95,7 +116,7 @@ class EsuiteTransport(AiohttpTransport):
         if not isinstance(self.client, aiohttp.ClientSession):
             self.client = self.get_client()
         timeout = request.extensions.get("timeout", {})
-        headers = CIMultiDict((name.decode("latin-1"), value.decode("latin-1")) for name, value in request.headers.raw)
+        headers = CIMultiDict((name.decode("latin-1"), _header_text(value)) for name, value in request.headers.raw)
         try:
             data = request.content or None
         except httpx.RequestNotRead:
@@ -119,8 +140,10 @@ class EsuiteTransport(AiohttpTransport):
                     body = await response.read()
                 finally:
                     response.release()
+                # As a stream, not `content=`: httpx would decode (gunzip) `content` right here,
+                # unbounded; EsuiteClient decodes it under its caps.
                 return httpx.Response(
-                    response.status, headers=response.raw_headers, content=body, request=request,
+                    response.status, headers=response.raw_headers, stream=_ReadStream(body), request=request,
                     extensions={"http_version": b"HTTP/1.1"},
                 )
         except (aiohttp.ClientError, TimeoutError) as cause:

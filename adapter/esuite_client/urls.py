@@ -133,7 +133,9 @@ class UrlMap:
         object.__setattr__(self, "_escaped_base", b'\\"' + self.esuite_base.encode())
         object.__setattr__(self, "_string_start", b'"' + self.esuite_base.encode())
         object.__setattr__(
-            self, "_adapter_roots", {e.encode(): (self.adapter_base + a).encode() for _, a, e in ROOTS}
+            # JSON-escaped: the text is pasted into JSON (an origin from a Host header never
+            # adds keys, even if one got past the pipeline's host[:port] check).
+            self, "_adapter_roots", {e.encode(): orjson.dumps(self.adapter_base + a)[1:-1] for _, a, e in ROOTS}
         )
 
     def for_request(self, origin: str, configured: bool) -> "UrlMap":

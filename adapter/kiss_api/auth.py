@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import collections
 import hmac
+import math
 import numbers
+import re
 
 import attrs
 import jwt
@@ -37,10 +39,14 @@ def _forbidden(code: str, detail: str) -> Problem:
 
 
 VERIFIED_CACHE_SIZE = 4096
+# C0, DEL and C1 controls: a user claim goes into an e-Suite header and the audit trail, where
+# CR, LF or NUL cannot go (and made every call of that token a 500 before).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Authenticator:
     def __init__(self, settings: Settings) -> None:
+        self._max_authorization = settings.limits.authorization_bytes
         self._secrets = {client.id: client.secret.encode() for client in settings.clients}
         self._objects_tokens = tuple((t.index, t.token.encode()) for t in settings.objects_tokens)
         # Token → claims of tokens whose signature verified. KISS sends the same token on every
@@ -50,6 +56,9 @@ class Authenticator:
     def authenticate(self, authorization: str | None, path: str, now: float) -> Identity:
         if authorization is None:
             raise _unauthenticated("Geen Authorization-header met een Bearer-token.")
+        if len(authorization) > self._max_authorization:
+            # Refused before any split, base64 or JSON work (README "Security").
+            raise Problem(431, "request-header-too-large", detail="De Authorization-header is te lang.")
         parts = authorization.split(" ")
         if len(parts) != 2 or not parts[0] or not parts[1]:
             raise _unauthenticated("De Authorization-header is onbruikbaar.")
@@ -84,6 +93,8 @@ class Authenticator:
         _check_times(claims, now)
         user_id = claims.get("user_id")
         representation = claims.get("user_representation")
+        if any(isinstance(value, str) and _CONTROL.search(value) for value in (user_id, representation)):
+            raise _forbidden("jwt-decode-error", "Het token bevat een ongeldige gebruikersnaam.")
         return Identity(
             client_id=client_id,
             user_id=user_id if isinstance(user_id, str) and user_id != "" else None,
@@ -129,7 +140,15 @@ def _time_claim(claims: dict, name: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise _forbidden("jwt-decode-error", "Een tijdclaim van het token is geen getal.")
-    return float(value)
+    try:
+        number = float(value)
+    except OverflowError:  # an integer past float's range
+        number = math.inf
+    if not math.isfinite(number):
+        # NaN compares false with everything and Infinity (JSON 1e400) never passes: either
+        # would make a token valid forever.
+        raise _forbidden("jwt-decode-error", "Een tijdclaim van het token is geen eindig getal.")
+    return number
 
 
 def _check_times(claims: dict, now: float) -> None:

@@ -5,7 +5,8 @@ JSON is rewritten both ways; any other body streams through unbuffered in both d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -13,22 +14,24 @@ import orjson
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
-from adapter.esuite_client.client import CallContext, EsuiteClient
+from adapter.esuite_client.client import CallContext, EsuiteClient, answer_json, must_buffer
 from adapter.esuite_client.transport import is_json_media_type
 from adapter.esuite_client.urls import ROOTS, is_under_root
 from adapter.kiss_api.path_guard import checked_sub_path
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.kiss_api.routing import refuse_collection_spellings
-from adapter.mapping.common import parse_json_body
+from adapter.mapping.common import json_values_bound, parse_json_body
 from adapter.mapping.errors import translate_upstream_error
-from adapter.mapping.query import Params, parse_query
+from adapter.mapping.query import Params, parse_client_query
 from adapter.problems import Problem, upstream_invalid_response
+from adapter.server_protocol import ABORT_EXTENSION
 
-log = structlog.get_logger("adapter.passthrough")
+log = structlog.get_logger("adapter.request")
 
-MAX_JSON_BODY = 64 * 1024 * 1024
 MAX_MAPPED_BODY = 1024 * 1024
+DOWNLOADS_BUSY_RETRY_SECONDS = "5"
 
 # SEC-6: what crosses, per direction. Everything else (cookies, hop-by-hop, Host, …) stays.
 FORWARDED_REQUEST_HEADERS = (
@@ -68,22 +71,26 @@ def esuite(request: Request) -> EsuiteClient:
 
 
 def inbound_query(request: Request) -> Params:
-    return parse_query(request.scope.get("query_string", b"").decode("latin-1"))
+    return parse_client_query(request.scope.get("query_string", b""))
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refused with 413 past `limit` (kiss-front.md §3.2)."""
+async def read_body(request: Request, limit: int, max_values: int | None = None) -> bytes:
+    """The whole body, refused with 413 past `limit` bytes (kiss-front.md §3.2) or, for JSON,
+    past `max_values` values (counted per chunk as it arrives, before anything is parsed)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "request-too-large")
-    chunks: list[bytes] = []
-    size = 0
+    body = bytearray()
+    values = 1
     async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
+        if len(body) + len(chunk) > limit:
             raise Problem(413, "request-too-large")
-        chunks.append(chunk)
-    return b"".join(chunks)
+        if max_values is not None:
+            values += json_values_bound(chunk) - 1
+            if values > max_values:
+                raise Problem(413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden.")
+        body += chunk
+    return bytes(body)
 
 
 async def read_json_body(request: Request, limit: int = MAX_MAPPED_BODY) -> Any:
@@ -96,10 +103,10 @@ def _has_body(request: Request) -> bool:
 
 
 def _response_headers(upstream: httpx.Response, call: CallContext, names: tuple[str, ...]) -> dict[str, str]:
-    headers = {name: upstream.headers[name] for name in names if name in upstream.headers}
+    headers = {name: _raw_header(upstream, name) for name in names if name in upstream.headers}
     for name in REWRITTEN_RESPONSE_HEADERS:
         if name in upstream.headers:
-            rewritten = _own_root_link(upstream.headers[name], upstream, call)
+            rewritten = _own_root_link(_raw_header(upstream, name), upstream, call)
             if rewritten is None:
                 log.warning("link_dropped", header=name)  # never the value (it may hold personal data)
             else:
@@ -115,6 +122,13 @@ def _own_root_link(value: str, upstream: httpx.Response, call: CallContext) -> s
     if root_name is None or not is_under_root(value, call.urls.esuite_root(root_name)):
         return None
     return call.urls.to_adapter(value)
+
+
+def _raw_header(upstream: httpx.Response, name: str) -> str:
+    """The value's bytes as latin-1 text, which Starlette writes back as the same bytes (a
+    UTF-8 filename in Content-Disposition reaches the client unchanged, never a 500)."""
+    key = name.encode("latin-1")
+    return b", ".join(value for raw_name, value in upstream.headers.raw if raw_name.lower() == key).decode("latin-1")
 
 
 def rewritten_query(pairs: Params, call: CallContext) -> Params:
@@ -137,14 +151,16 @@ def make_passthrough(
             refuse_collection_spellings(root_name, sub_path, request.method)
         url = call.urls.esuite_root(root_name) + sub_path
         params = query_hook(inbound_query(request), call)
-        headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
+        # As bytes: the value goes out exactly as it came in (a UTF-8 X-Audit-Toelichting too).
+        headers = {name: request.headers[name].encode("latin-1") for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
         content: Any = None
         if _has_body(request):
             if is_json_media_type(request.headers.get("content-type")):
-                body = await read_json_body(request, MAX_JSON_BODY)
-                content = orjson.dumps(call.urls.json_to_esuite(body))
+                limits = esuite(request).limits
+                raw = await read_body(request, limits.passthrough_json_bytes, limits.passthrough_json_values)
+                content = orjson.dumps(call.urls.json_to_esuite(parse_json_body(raw)))
             else:
-                content = request.stream()
+                content = _client_body(request, call)
                 if "content-length" in request.headers:
                     headers["content-length"] = request.headers["content-length"]
         upstream = await esuite(request).send(
@@ -156,28 +172,27 @@ def make_passthrough(
 
 
 async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerHook | None = None) -> Response:
-    """The client's answer to an upstream response opened with `stream=True`."""
+    """The client's answer to an upstream response opened with `stream=True`: JSON, error and
+    HEAD answers arrive read (capped, within the budget: `EsuiteClient.send`); others stream."""
     call = call_of(request)
-    json_answer = is_json_media_type(upstream.headers.get("content-type"))
     mapped = answer_hook is not None  # a mapped route (zaken list and detail): only JSON can be mapped
-    if upstream.status_code >= 400 or json_answer or request.method == "HEAD" or mapped:
-        try:
-            raw = await upstream.aread()
-        finally:
-            await upstream.aclose()
+    if mapped and not must_buffer(request.method, upstream):
+        await upstream.aclose()
+        raise upstream_invalid_response()  # operations.md §4.2/§4.3: a 2xx or 3xx that is not JSON
+    if must_buffer(request.method, upstream):
+        raw = upstream.content
         if upstream.status_code >= 400:
-            body = _json_or_none(raw)
+            body = answer_json(raw)
             raise translate_upstream_error(
                 upstream.status_code, body, call.urls.json_to_adapter, retry_after=upstream.headers.get("retry-after")
             )
-        body = _json_or_none(raw)
+        body = answer_json(raw)
         if mapped and (not 200 <= upstream.status_code < 300 or body is None):
-            # operations.md §4.2/§4.3: a 2xx that is not JSON, or a 3xx, on a mapped route
-            raise upstream_invalid_response()
+            raise upstream_invalid_response()  # operations.md §4.2/§4.3: an empty body or a 3xx on a mapped route
         headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS)
         if request.method == "HEAD" or not raw:
             if "content-type" in upstream.headers:
-                headers["content-type"] = upstream.headers["content-type"]
+                headers["content-type"] = _raw_header(upstream, "content-type")
             return Response(status_code=upstream.status_code, headers=headers)
         if body is None:
             raise upstream_invalid_response()
@@ -186,20 +201,94 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
             return rewritten_json(body, call.urls, status_code=upstream.status_code, headers=headers)
         return JsonResponse(answer_hook(call.urls.json_to_adapter(body)), status_code=upstream.status_code, headers=headers)
     headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS + STREAM_RESPONSE_HEADERS)
-    return StreamingResponse(_stream(upstream), status_code=upstream.status_code, headers=headers)
+    client = esuite(request)
+    slots = client.download_slots
+    if request.method == "GET":
+        if slots.locked():
+            # Downloads may hold only part of the pool (MAX_CONCURRENT_DOWNLOADS): the JSON
+            # routes always keep connections. Nothing is lost: a GET can simply be repeated.
+            await upstream.aclose()
+            raise Problem(503, "downloads-busy", headers={"Retry-After": DOWNLOADS_BUSY_RETRY_SECONDS})
+        await slots.acquire()  # free (checked just above, nothing awaited in between)
+        release = slots.release
+    else:
+        release = None
+    return DownloadResponse(
+        upstream, headers, client.limits.download_chunk_seconds, request.app.state.metrics, release
+    )
 
 
-async def _stream(upstream: httpx.Response):
-    """Chunks as they arrive, undecoded (RW-9, RW-10); the upstream connection is always released."""
+async def _client_body(request: Request, call: CallContext) -> AsyncIterator[bytes]:
+    """The client's body as it arrives, for an upload: a client that stalls past the budget or
+    leaves marks the call as its own fault (408 or a disconnect, never the breaker's business)."""
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return
+        except BaseException:  # cancelled by the budget while waiting, or ClientDisconnect
+            call.client_fault = True
+            raise
+        yield chunk
+
+
+class DownloadResponse(StreamingResponse):
+    """Chunks as they arrive, undecoded (RW-9, RW-10). A client that does not take a chunk
+    within `chunk_seconds` ends the download (a minimum rate of DOWNLOAD_CHUNK bytes per
+    DOWNLOAD_CHUNK_TIMEOUT_SECONDS): a stalled reader never holds an e-Suite connection for
+    long. That is the client's doing, not the e-Suite's: the breaker never hears of it. The
+    upstream connection and the download slot are always released."""
+
+    def __init__(self, upstream: httpx.Response, headers: dict[str, str], chunk_seconds: float, metrics, release) -> None:
+        super().__init__(_chunks(upstream), status_code=upstream.status_code, headers=headers)
+        self._chunk_seconds = chunk_seconds
+        self._metrics = metrics
+        self._release = release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Offered by the adapter's server (adapter/server_protocol.py); other servers close the
+        # connection once the unfinished response returns.
+        self._abort = scope.get("extensions", {}).get(ABORT_EXTENSION)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.body_iterator.aclose()
+            if self._release is not None:
+                self._release()
+                self._release = None
+
+    async def stream_response(self, send: Send) -> None:
+        try:
+            await self._timed(send, {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            async for chunk in self.body_iterator:
+                await self._timed(send, {"type": "http.response.body", "body": chunk, "more_body": True})
+            await self._timed(send, {"type": "http.response.body", "body": b"", "more_body": False})
+        except _ClientStalled:
+            # Ending here leaves the response unfinished: the server closes the connection, so
+            # the client cannot take a truncated download for a whole one.
+            self._metrics.client_aborts.labels(reason="stalled").inc()
+            log.info("download_stalled", chunk_seconds=self._chunk_seconds)
+            if self._abort is not None:
+                self._abort()
+
+    async def _timed(self, send: Send, message: dict) -> None:
+        try:
+            async with asyncio.timeout(self._chunk_seconds) as deadline:
+                await send(message)
+        except TimeoutError:
+            if deadline.expired():
+                raise _ClientStalled() from None
+            raise
+
+
+class _ClientStalled(Exception):
+    pass
+
+
+async def _chunks(upstream: httpx.Response) -> AsyncIterator[bytes]:
     try:
         async for chunk in upstream.aiter_raw():
             yield chunk
     finally:
         await upstream.aclose()
-
-
-def _json_or_none(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw) if raw else None
-    except orjson.JSONDecodeError:
-        return None

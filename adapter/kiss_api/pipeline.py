@@ -14,20 +14,25 @@ from collections.abc import Callable
 
 import structlog
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adapter.config import Limits
 from adapter.esuite_client.client import CallContext
 from adapter.esuite_client.urls import UrlMap
 from adapter.kiss_api.auth import OBJECTS_PATH, Authenticator
 from adapter.kiss_api.responses import problem_response
 from adapter.metrics import Metrics
-from adapter.problems import Problem
+from adapter.problems import InvalidParam, Problem
 
 log = structlog.get_logger("adapter.request")
 
 ANONYMOUS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/schema"})
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _CONVERTOR = re.compile(r"\{(\w+):\w+\}")
+# RW-2 without ADAPTER_BASE_URL: the Host header becomes the origin of every emitted URL.
+_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
+CLIENT_CLOSED = 499  # nginx's "client closed request": counted apart from 5xx
 
 
 @functools.lru_cache(maxsize=256)
@@ -39,6 +44,25 @@ def request_id_from(value: str | None) -> str:
     return value if value is not None and _REQUEST_ID.match(value) else str(uuid.uuid4())
 
 
+def head_bytes(scope: Scope) -> int:
+    """The request head's size as received, near enough: line, names, values, separators."""
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"") + 16
+    for name, value in scope["headers"]:
+        size += len(name) + len(value) + 4
+    return size
+
+
+def head_problem(scope: Scope, headers: Headers, limits: Limits, configured: bool) -> Problem | None:
+    """Checks before any work: the head's size (the server bounds it too, adapter/server_protocol.py)
+    and, without ADAPTER_BASE_URL, a Host that is exactly `host[:port]`."""
+    if head_bytes(scope) > limits.request_head_bytes:
+        return Problem(431, "request-header-too-large")
+    if not configured and not _HOST.match(headers.get("host", "localhost")):
+        reason = "De Host-header moet de vorm host[:poort] hebben."
+        return Problem(400, "invalid", detail=reason, invalid_params=[InvalidParam("Host", "invalid", reason)])
+    return None
+
+
 class RequestPipeline:
     def __init__(
         self,
@@ -48,8 +72,10 @@ class RequestPipeline:
         urls: UrlMap,
         adapter_base_configured: bool,
         metrics: Metrics,
+        limits: Limits | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self.limits = limits or Limits()
         self.app = app
         self.authenticator = authenticator
         self.urls = urls
@@ -66,7 +92,9 @@ class RequestPipeline:
         request_id = request_id_from(headers.get("x-request-id"))
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        origin = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}"
+        refused = head_problem(scope, headers, self.limits, self.configured)
+        host = headers.get("host", "localhost") if refused is None or self.configured else "localhost"
+        origin = f"{scope.get('scheme', 'http')}://{host}"
         call = CallContext(request_id, self.urls.for_request(origin, self.configured))
         state = scope.setdefault("state", {})
         state["call"] = call
@@ -83,6 +111,9 @@ class RequestPipeline:
 
         self.metrics.in_flight.inc()
         try:
+            if refused is not None:
+                await problem_response(refused, state)(scope, receive, send_with_request_id)
+                return
             if scope["path"] not in ANONYMOUS_PATHS:
                 try:
                     identity = self.authenticator.authenticate(headers.get("authorization"), scope["path"], self.clock())
@@ -101,6 +132,10 @@ class RequestPipeline:
                 if response_started:
                     raise
                 await problem_response(problem, state)(scope, receive, send_with_request_id)
+            except ClientDisconnect:
+                # The client went away mid-body: nothing to answer, and no fault of the adapter.
+                response_status = CLIENT_CLOSED
+                self.metrics.client_aborts.labels(reason="disconnect").inc()
             except Exception:
                 log.error("unhandled_error", exc_info=True)
                 if response_started:
@@ -130,7 +165,9 @@ class RequestPipeline:
         for key in ("replayed", "problem_code", "instance"):
             if key in state:
                 fields[key] = state[key]
-        if status >= 500:
+        if status == CLIENT_CLOSED:
+            log.info("request", **fields)
+        elif status >= 500:
             log.error("request", **fields)
         elif status >= 400 and call.upstream_calls:
             log.warning("request", **fields)

@@ -72,8 +72,34 @@ def amsterdam_date(value: Any, now: datetime) -> str:
     return parsed.astimezone(AMSTERDAM).date().isoformat()
 
 
+# orjson parses 1024 levels of nesting but renders only 254: deeper JSON can be read but
+# never answered or forwarded.
+RENDER_DEPTH = 254
+
+
+def json_values_bound(raw: bytes) -> int:
+    """An upper bound on the number of values (keys included) in JSON text, counted in C
+    without parsing: separators inside strings count too, so it never counts too few."""
+    return raw.count(b",") + raw.count(b":") + raw.count(b"[") + raw.count(b"{") + 1
+
+
+def renderable(value: Any, raw: bytes) -> bool:
+    """Whether parsed JSON nests no deeper than RENDER_DEPTH (only text with that many
+    brackets can; it is then rendered once to find out)."""
+    import orjson
+
+    if raw.count(b"[") + raw.count(b"{") <= RENDER_DEPTH:
+        return True
+    try:
+        orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return False
+    return True
+
+
 def parse_json_body(raw: bytes) -> Any:
-    """V-1 / T-1: the body parsed as JSON whatever its Content-Type (a UTF-8 BOM is tolerated)."""
+    """V-1 / T-1: the body parsed as JSON whatever its Content-Type (a UTF-8 BOM is tolerated).
+    Nesting deeper than RENDER_DEPTH is refused like unparsable text (400)."""
     import orjson
 
     from adapter.problems import InvalidParam, Problem
@@ -81,14 +107,19 @@ def parse_json_body(raw: bytes) -> Any:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise Problem(
-            400,
-            "parse_error",
-            detail="De inhoud van het verzoek is geen geldige JSON.",
-            invalid_params=[InvalidParam("nonFieldErrors", "parse_error", "De inhoud is geen geldige JSON.")],
-        ) from None
+        reason = "De inhoud is geen geldige JSON."
+    else:
+        if renderable(body, raw):
+            return body
+        reason = f"De inhoud is dieper genest dan {RENDER_DEPTH} niveaus."
+    raise Problem(
+        400,
+        "parse_error",
+        detail="De inhoud van het verzoek is geen geldige JSON.",
+        invalid_params=[InvalidParam("nonFieldErrors", "parse_error", reason)],
+    )
 
 
 def json_object(body: Any) -> dict:

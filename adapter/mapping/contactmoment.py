@@ -6,6 +6,7 @@ on (what to validate, what to send, which URL to trust, how to page and sort) li
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
@@ -83,6 +84,12 @@ _REASON_ELEMENT = "Elk digitaal adres moet een object zijn."
 _REASON_DATETIME = "Dit veld moet een datum en tijd zijn (ISO 8601)."
 _REASON_EENHEID_SOORT = "Het type organisatorische eenheid moet afdeling of groep zijn."
 _REASON_MEDEWERKER_ID = "Een medewerker als behandelaar heeft een identificatie nodig."
+_REASON_EMAIL = "Dit is geen geldig e-mailadres."
+# The e-Suite contract's `format: email` (contracts/esuite.openapi.yaml): an ASCII mailbox,
+# local part of dot-atom characters, a domain of at least two labels.
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@" + _LABEL + r"(?:\." + _LABEL + r")+")
+_MAX_EMAIL = 254
 
 
 @attrs.frozen(slots=True)
@@ -152,6 +159,7 @@ def build_esuite_contact(body: Any, contactverzoek_types: Sequence[str]) -> dict
         *_date_failures(body),
         *_length_failures(body, toewijzing),
         *(_contactverzoek_failures(body, toewijzing) if cv else []),
+        *(_email_failures(body) if cv else []),
     ]
     if failures:
         raise _invalid_contactmoment(failures)
@@ -247,6 +255,19 @@ def _contactverzoek_failures(body: dict, toewijzing: _Toewijzing) -> list[Invali
     if not failures and toewijzing.is_empty():
         failures.append(InvalidParam("actor", "required", NO_BEHANDELAAR_REASON))
     return failures
+
+
+def _email_failures(body: dict) -> list[InvalidParam]:
+    """The e-mail address P-8 would send must be one (the e-Suite's `format: email`): refused
+    here, nothing sent, instead of a contactverzoek the KCM cannot answer."""
+    adressen = _object(body.get("betrokkene")).get("digitaleAdressen")
+    for index, adres in enumerate(adressen if isinstance(adressen, list) else []):
+        if isinstance(adres, dict) and _soort(adres) in _EMAIL_SOORTEN and (value := _non_blank(adres, "adres")):
+            # Measured on the value P-8 sends: verbatim, so surrounding white space is refused too.
+            if len(value) > _MAX_EMAIL or not _EMAIL.fullmatch(value):
+                return [InvalidParam(f"betrokkene.digitaleAdressen.{index}.adres", "invalid", _REASON_EMAIL)]
+            return []
+    return []
 
 
 # --- mapping ---------------------------------------------------------------------------------

@@ -9,16 +9,42 @@ from adapter.problems import InvalidParam, Problem
 Params = list[tuple[str, str]]
 
 
-def parse_query(raw: str) -> Params:
-    """Q-1 … Q-3: leading `?`s dropped, empty segments skipped, `+` is a space, order kept."""
+def parse_query(raw: str, strict: bool = False) -> Params:
+    """Q-1 … Q-3: leading `?`s dropped, empty segments skipped, `+` is a space, order kept.
+    `strict` (a client's query): a name or value that is not UTF-8 is a 400, never replaced
+    by U+FFFD and forwarded."""
     raw = raw.lstrip("?")
+    errors = "strict" if strict else "replace"
     pairs: Params = []
     for segment in raw.split("&"):
         if not segment:
             continue
         name, _, value = segment.partition("=")
-        pairs.append((unquote_plus(name), unquote_plus(value)))
+        try:
+            pairs.append((unquote_plus(name, errors=errors), unquote_plus(value, errors=errors)))
+        except UnicodeDecodeError:
+            raise _not_utf8(name) from None
     return pairs
+
+
+def parse_client_query(raw: bytes) -> Params:
+    """The query string of an inbound request, as bytes: UTF-8, else 400."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _not_utf8("") from None
+    return parse_query(text, strict=True)
+
+
+def _not_utf8(name: str) -> Problem:
+    reason = "De waarde is geen geldige UTF-8-tekst."
+    try:
+        label = unquote_plus(name, errors="strict") or "nonFieldErrors"
+    except UnicodeDecodeError:
+        label = "nonFieldErrors"
+    return Problem(
+        400, "invalid", detail="De query-parameters zijn ongeldig.", invalid_params=[InvalidParam(label, "invalid", reason)]
+    )
 
 
 def encode_query(pairs: Params) -> str:

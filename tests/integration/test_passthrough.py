@@ -176,13 +176,11 @@ async def test_download_headers_pass_and_body_is_not_decoded():
     assert "x-internal" not in response.headers
 
 
-async def test_json_body_over_the_limit_is_413(monkeypatch):
-    from adapter.kiss_api import passthrough
-
-    monkeypatch.setattr(passthrough, "MAX_JSON_BODY", 100)
+async def test_json_body_over_the_limit_is_413():
     seen, transport = recording()
-    async with app_client(transport) as client:
-        response = await client.post("/klanten/api/v1/klanten", json={"x": "y" * 200}, headers=kiss_headers())
+    settings = fixture_settings(MAX_PASSTHROUGH_JSON_BYTES="1024")
+    async with app_client(transport, settings=settings) as client:
+        response = await client.post("/klanten/api/v1/klanten", json={"x": "y" * 1100}, headers=kiss_headers())
     assert response.status_code == 413
     assert response.json()["code"] == "request-too-large"
     assert seen == []

@@ -1,0 +1,254 @@
+"""Issue 13 items 2, 3 and 5 against the served adapter (`python -m adapter serve` on 127.0.0.1)
+and the hostile e-Suite: every attack answered fast, within budget + 2 s, never a 500, the
+adapter's RSS (from /proc) growing less than 100 MB, the breaker closed and /readyz ready."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import httpx
+import orjson
+import pytest
+
+from tests.conftest import fixture_env, kiss_headers
+from tests.hostile_esuite import HostileEsuite
+from tests.servers import rss_mib, served_adapter
+
+BUDGET = 1.0  # ESUITE_TIMEOUT_SECONDS of these tests
+MIB = 1024 * 1024
+CONTACT = "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
+
+
+class Served:
+    def __init__(self, base: str, pid: int) -> None:
+        self.base, self.pid = base, pid
+        self.port = int(base.rsplit(":", 1)[1])
+        self.start_rss = rss_mib(pid)
+
+    def growth_mib(self) -> float:
+        """Peak RSS (VmHWM) since start-up over the RSS right after start-up."""
+        return rss_mib(self.pid, "VmHWM") - self.start_rss
+
+    def metric(self, line_start: str) -> float:
+        for line in httpx.get(self.base + "/metrics", timeout=5).text.splitlines():
+            if line.startswith(line_start + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
+    def assert_healthy(self) -> None:
+        """Breaker closed, /readyz ready, and not one 5xx counted on the inbound side."""
+        assert self.metric('kiss_adapter_circuit_open{target="zaken"}') == 0
+        assert self.metric('kiss_adapter_circuit_open{target="contactmomenten"}') == 0
+        ready = httpx.get(self.base + "/readyz", timeout=5)
+        assert (ready.status_code, ready.json()["status"]) == (200, "ready")
+        text = httpx.get(self.base + "/metrics", timeout=5).text
+        assert 'status="500"' not in text
+        assert self.growth_mib() < 100
+
+
+@pytest.fixture(scope="module")
+def hostile():
+    with HostileEsuite() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def adapter(hostile):
+    env = fixture_env(
+        ESUITE_BASE_URL=hostile.base,
+        ESUITE_TIMEOUT_SECONDS=str(int(BUDGET)),
+        ESUITE_MAX_CONNECTIONS="4",  # downloads may hold 2
+        MAX_UPSTREAM_ANSWER_BYTES=str(MIB),
+        MAX_UPSTREAM_COMPRESSED_ANSWER_BYTES=str(MIB),
+        DOWNLOAD_CHUNK_TIMEOUT_SECONDS="1",
+        LOG_LEVEL="WARNING",
+    )
+    with served_adapter(env) as (base, pid):
+        yield Served(base, pid)
+
+
+def raw_exchange(served: Served, head: bytes, body: bytes = b"", receive_buffer: int | None = None) -> tuple[bytes, float]:
+    """Sends head and body from a thread (the adapter may answer and close before it has all
+    of it) and returns the first bytes of the answer and the seconds until they came."""
+    sock = socket.socket()
+    if receive_buffer:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+    sock.connect(("127.0.0.1", served.port))
+    sock.settimeout(BUDGET + 10)
+
+    def send_all() -> None:
+        try:
+            sock.sendall(head + body)
+        except OSError:
+            pass  # refused and closed before the whole request was read: the point
+
+    started = time.monotonic()
+    sender = threading.Thread(target=send_all, daemon=True)
+    sender.start()
+    answer = b""
+    try:
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(65536)
+            if not data:
+                break
+            answer += data
+        # the rest of a short problem+json body
+        if b"content-length:" in answer.lower():
+            length = int(answer.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            while len(answer.split(b"\r\n\r\n", 1)[1]) < length:
+                data = sock.recv(65536)
+                if not data:
+                    break
+                answer += data
+    except ConnectionResetError:
+        pass
+    elapsed = time.monotonic() - started
+    sock.close()
+    sender.join(5)
+    return answer, elapsed
+
+
+def status_and_body(answer: bytes) -> tuple[int, dict]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ")[1]), orjson.loads(body)
+
+
+@pytest.mark.parametrize("size", [1_000_000, 40_000_000])
+def test_a_huge_authorization_header_is_431_at_once_and_healthz_answers_meanwhile(adapter, size):
+    head = b"GET /zaken/api/v1/zaken HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + b"a" * size + b"\r\n\r\n"
+    healthz: dict[str, float] = {}
+
+    def probe() -> None:
+        started = time.monotonic()
+        assert httpx.get(adapter.base + "/healthz", timeout=5).status_code == 200
+        healthz["seconds"] = time.monotonic() - started
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    answer, seconds = raw_exchange(adapter, head)
+    prober.join(5)
+    status, body = status_and_body(answer)
+    assert (status, body["code"]) == (431, "request-header-too-large")
+    assert b"content-type: application/problem+json" in answer.lower()
+    assert seconds < 0.5
+    assert healthz["seconds"] < 1
+    adapter.assert_healthy()
+
+
+def test_an_authorization_header_over_8_kib_is_refused_before_decoding(adapter):
+    answer = httpx.get(adapter.base + "/zaken/api/v1/zaken", headers={"Authorization": "Bearer " + "a" * 9000}, timeout=5)
+    assert answer.status_code == 431
+    assert answer.json()["code"] == "request-header-too-large"
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+def test_a_head_over_16_kib_in_one_read_is_431(adapter):
+    headers = {**kiss_headers(), **{f"X-Filler-{n}": "f" * 2000 for n in range(9)}}
+    answer = httpx.get(adapter.base + "/zaken/api/v1/zaken", headers=headers, timeout=5)
+    assert (answer.status_code, answer.json()["code"]) == (431, "request-header-too-large")
+
+
+def test_a_64_mib_pass_through_body_of_small_values_is_413_fast_and_small(adapter, hostile):
+    body = b"[" + b"0," * (32 * MIB - 1) + b"0]"
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        b"POST /klanten/api/v1/klanten HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Authorization: " + token + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n"
+    )
+    answer, seconds = raw_exchange(adapter, head, body)
+    status, problem = status_and_body(answer)
+    assert (status, problem["code"]) == (413, "request-too-large")
+    assert seconds < BUDGET + 2
+    assert hostile.requests_for(b"/klanten-api-provider/") == []
+    adapter.assert_healthy()
+
+
+HOSTILE_ANSWERS = [
+    ("drip", 504, "upstream-timeout"),
+    ("error-drip", 504, "upstream-timeout"),
+    ("slow-headers", 504, "upstream-timeout"),
+    ("endless", 502, "upstream-invalid-response"),
+    ("huge", 502, "upstream-invalid-response"),
+    ("gzip-bomb", 502, "upstream-invalid-response"),
+    ("deep", 502, "upstream-invalid-response"),
+]
+
+
+@pytest.mark.parametrize("route", ["pass-through", "mapped"])
+@pytest.mark.parametrize("mode, status, code", HOSTILE_ANSWERS)
+def test_a_hostile_answer_is_502_or_504_within_the_budget(adapter, hostile, route, mode, status, code):
+    path = f"/zaken/api/v1/hostile-{mode}" if route == "pass-through" else CONTACT
+    hostile.mode = mode
+    try:
+        started = time.monotonic()
+        answer = httpx.get(adapter.base + path, headers=kiss_headers(), timeout=BUDGET + 10)
+        seconds = time.monotonic() - started
+    finally:
+        hostile.mode = "json"
+    assert (answer.status_code, answer.json()["code"]) == (status, code)
+    assert seconds < BUDGET + 2
+    # A well-behaved answer right after: one bad answer never takes the pod out of service.
+    assert httpx.get(adapter.base + "/zaken/api/v1/hostile-json", headers=kiss_headers(), timeout=5).status_code == 200
+    adapter.assert_healthy()
+
+
+def test_stalled_download_readers_are_cut_off_and_never_starve_the_json_routes(adapter, hostile):
+    stalled_before = adapter.metric('kiss_adapter_client_aborts_total{reason="stalled"}')
+    token = kiss_headers()["Authorization"].encode()
+    head = b"GET /documenten/api/v1/hostile-download HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + token + b"\r\n\r\n"
+    readers = []
+    for _ in range(2):  # MAX_CONCURRENT_DOWNLOADS: half of ESUITE_MAX_CONNECTIONS=4
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", adapter.port))
+        sock.sendall(head)
+        assert sock.recv(12) == b"HTTP/1.1 200"  # then never read again
+        readers.append(sock)
+    busy = httpx.get(adapter.base + "/documenten/api/v1/hostile-download", headers=kiss_headers(), timeout=5)
+    assert (busy.status_code, busy.json()["code"], busy.headers["retry-after"]) == (503, "downloads-busy", "5")
+    for _ in range(6):  # more JSON calls than the pool has connections: they always get one
+        started = time.monotonic()
+        answer = httpx.get(adapter.base + "/zaken/api/v1/hostile-json", headers=kiss_headers(), timeout=BUDGET + 5)
+        assert answer.status_code == 200
+        assert time.monotonic() - started < 1
+    deadline = time.monotonic() + 1 + 2  # DOWNLOAD_CHUNK_TIMEOUT_SECONDS + 2 s
+    while hostile.active_downloads and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert hostile.active_downloads == 0  # both e-Suite connections released
+    assert adapter.metric('kiss_adapter_client_aborts_total{reason="stalled"}') == stalled_before + 2
+    for sock in readers:  # the adapter dropped their connections: what is left ends at once
+        sock.settimeout(3)
+        received, ended = 0, False
+        try:
+            while received < 64 * MIB:
+                data = sock.recv(1 << 20)
+                if not data:
+                    ended = True
+                    break
+                received += len(data)
+        except ConnectionResetError:
+            ended = True
+        sock.close()
+        assert ended
+    adapter.assert_healthy()
+
+
+def test_a_client_leaving_mid_body_is_counted_apart_from_5xx(adapter, hostile):
+    before = adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}')
+    token = kiss_headers()["Authorization"].encode()
+    sock = socket.create_connection(("127.0.0.1", adapter.port))
+    sock.sendall(
+        b"POST /klanten/api/v1/klanten HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        b"Authorization: " + token + b"\r\nContent-Length: 100000\r\n\r\n" + b'{"a": "' + b"x" * 100
+    )
+    time.sleep(0.2)
+    sock.close()
+    deadline = time.monotonic() + 2
+    while adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}') == before:
+        assert time.monotonic() < deadline, "the disconnect was never counted"
+        time.sleep(0.05)
+    assert adapter.metric('kiss_adapter_http_requests_total{method="POST",route="/klanten/api/v1/{path}",status="499"}') == 1
+    assert hostile.requests_for(b"/klanten-api-provider/") == []
+    adapter.assert_healthy()
