@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import time
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from adapter import __version__
 from adapter.config import Settings
 from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
+from adapter.esuite_client.tls import trusted_context
 from adapter.esuite_client.transport import EsuiteTransport
 from adapter.esuite_client.urls import UrlMap
 from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
@@ -36,7 +38,9 @@ def create_app(
     esuite_transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
     duplicates: DuplicateStore | None = None,
+    ssl_context: ssl.SSLContext | None = None,
 ) -> Starlette:
+    """`ssl_context`: the outbound TLS trust; `serve` passes the one it checked (tls.py)."""
     metrics = Metrics()
     urls = UrlMap(settings.adapter_base_url or "http://localhost", settings.esuite_base_url)
     esuite = EsuiteClient(
@@ -44,7 +48,10 @@ def create_app(
         metrics,
         timeout_seconds=settings.esuite_timeout_seconds,
         max_connections=settings.esuite_max_connections,
-        transport=esuite_transport or EsuiteTransport(settings.esuite_max_connections),
+        transport=esuite_transport or EsuiteTransport(
+            settings.esuite_max_connections,
+            ssl_context or trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context,
+        ),
     )
     store = duplicates or (
         RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)
