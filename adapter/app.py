@@ -26,7 +26,7 @@ from adapter.kiss_api.auth import Authenticator
 from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
-from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_trailing_slash
+from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_compat_root, with_trailing_slash
 from adapter.metrics import Metrics
 
 log = structlog.get_logger("adapter")
@@ -91,12 +91,16 @@ def create_app(
         Route("/klanten/api/v1/klanten", zaken_klanten.klanten_list, methods=["GET"]),
         Route("/klanten/api/v1/klanten/{uuid:canonical_uuid}", zaken_klanten.klant_put, methods=["PUT"]),
         *root_routes("/klanten/api/v1", make_passthrough("klanten"), ANY_METHOD),
-        Route("/zaken/api/v1/zaakcontactmomenten", zaken_klanten.zaakcontactmomenten, methods=["POST"]),
-        Route("/zaken/api/v1/zaken", zaken_klanten.zaken_list, methods=["GET"]),
-        Route("/zaken/api/v1/zaken/{uuid:canonical_uuid}", zaken_klanten.zaak_detail, methods=["GET"]),
-        *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
-        *root_routes("/catalogi/api/v1", make_passthrough("catalogi"), ANY_METHOD),
-        *root_routes("/documenten/api/v1", make_passthrough("documenten"), ANY_METHOD),
+        # Each of these three fronts also answers under its compatibility root
+        # (/zgw-apis-provider/{zrc,ztc,drc}/api/v1, urls.COMPAT_ROOTS), URLs emitted under it.
+        *with_compat_root("zaken", [
+            Route("/zaken/api/v1/zaakcontactmomenten", zaken_klanten.zaakcontactmomenten, methods=["POST"]),
+            Route("/zaken/api/v1/zaken", zaken_klanten.zaken_list, methods=["GET"]),
+            Route("/zaken/api/v1/zaken/{uuid:canonical_uuid}", zaken_klanten.zaak_detail, methods=["GET"]),
+            *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
+        ]),
+        *with_compat_root("catalogi", root_routes("/catalogi/api/v1", make_passthrough("catalogi"), ANY_METHOD)),
+        *with_compat_root("documenten", root_routes("/documenten/api/v1", make_passthrough("documenten"), ANY_METHOD)),
     ]
 
     @contextlib.asynccontextmanager
