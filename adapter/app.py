@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ssl
 import time
@@ -27,7 +28,9 @@ from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
 from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_compat_root, with_trailing_slash
+from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.metrics import Metrics
+from adapter.telemetry import Telemetry
 
 log = structlog.get_logger("adapter")
 
@@ -39,9 +42,13 @@ def create_app(
     clock: Callable[[], float] = time.time,
     duplicates: DuplicateStore | None = None,
     ssl_context: ssl.SSLContext | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Starlette:
-    """`ssl_context`: the outbound TLS trust; `serve` passes the one it checked (tls.py)."""
+    """`ssl_context`: the outbound TLS trust; `serve` passes the one it checked (tls.py).
+    `telemetry`: OpenTelemetry's exporters; by default from the environment when it is on."""
     metrics = Metrics()
+    if telemetry is None and settings.otel_enabled:
+        telemetry = Telemetry.from_environment()
     urls = UrlMap(settings.adapter_base_url or "http://localhost", settings.esuite_base_url)
     esuite = EsuiteClient(
         EsuiteTokenSource(settings.esuite_client_id, settings.esuite_client_secret, clock),
@@ -52,6 +59,7 @@ def create_app(
             settings.esuite_max_connections,
             ssl_context or trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context,
         ),
+        telemetry=telemetry,
     )
     store = duplicates or (
         RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)
@@ -112,17 +120,22 @@ def create_app(
             clients=len(settings.clients),
             contactverzoek_types=len(settings.contactverzoek_types),
             smoelenboek=settings.smoelenboek is not None,
+            opentelemetry=telemetry is not None,
         )
         try:
             yield
         finally:
             await esuite.aclose()
             await store.aclose()
+            if telemetry is not None:
+                await asyncio.to_thread(telemetry.shutdown)  # exports what is queued
             log.info("shutdown")
 
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost, so the pipeline's log line and every e-Suite call are in the span.
+            *([Middleware(TracingMiddleware, telemetry=telemetry)] if telemetry is not None else []),
             Middleware(
                 RequestPipeline,
                 authenticator=Authenticator(settings),
@@ -143,4 +156,5 @@ def create_app(
     app.state.metrics = metrics
     app.state.readiness = health.Readiness()
     app.state.duplicates = store
+    app.state.telemetry = telemetry
     return app
