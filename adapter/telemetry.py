@@ -56,10 +56,13 @@ class Telemetry:
     def with_exporters(cls, span_processor: SpanProcessor | None, metric_reader: MetricReader | None) -> Telemetry:
         resource = Resource.create({"service.name": SERVICE_NAME, "service.version": __version__})
         resource = resource.merge(OTELResourceDetector().detect())  # OTEL_SERVICE_NAME etc. win
-        tracer_provider = TracerProvider(resource=resource)
+        # Shut down by the app's lifespan (app.py), not again by the SDK's own exit hook.
+        tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         if span_processor is not None:
             tracer_provider.add_span_processor(span_processor)
-        meter_provider = MeterProvider(metric_readers=[metric_reader] if metric_reader else [], resource=resource)
+        meter_provider = MeterProvider(
+            metric_readers=[metric_reader] if metric_reader else [], resource=resource, shutdown_on_exit=False
+        )
         return cls(tracer_provider, meter_provider)
 
     @classmethod
