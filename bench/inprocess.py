@@ -1,6 +1,7 @@
 """The adapter's own CPU per request, without the HTTP server: a quick A/B tool for changes.
 
     .venv/bin/python -m bench.inprocess [S1,S2,S3] [--requests 400] [--concurrency 8] [--latency-ms 0]
+                                        [--repeat 1] [--otel]
 
 Starts the fake e-Suite (`bench/upstream.py`) as its own process, builds the app with
 `create_app` exactly as `serve` does (production transport), and calls it as an ASGI
@@ -8,6 +9,11 @@ application from the same process, so the CPU time counted (`time.process_time`)
 adapter's routing, authentication, mapping and e-Suite client, and not uvicorn's HTTP parsing
 or a load driver's. Far less noisy than the full bench on a shared machine; the full bench
 (`python -m bench`) stays the number to report.
+
+`--otel` switches OpenTelemetry on as `serve` would (server and client spans, the duration
+histogram, trace ids in log lines), with the batch span processor feeding an exporter that
+drops what it gets: the adapter's own tracing cost, not a collector's network. `--repeat N`
+measures N runs after the warm-up and prints the minimum and the median.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import statistics
 import sys
 import time
 from urllib.parse import quote
@@ -80,14 +87,32 @@ async def _measure(app, name: str, method: str, target: str, headers: list, args
             return await one()
 
     count = args.requests if name != "S3" else max(20, args.requests // 20)
-    for _ in range(2):  # warm-up, then the measured run
+    cpu_runs: list[float] = []
+    for _ in range(1 + args.repeat):  # warm-up, then the measured runs
         started, cpu = time.perf_counter(), time.process_time()
         results = await asyncio.gather(*(limited() for _ in range(count)))
-        cpu = time.process_time() - cpu
+        cpu_runs.append(time.process_time() - cpu)
         wall = time.perf_counter() - started
-    assert all(status in _EXPECTED for status, _ in results)
-    print(f"{name}: {cpu / count * 1e6:9.0f} µs CPU/request  ({count} requests, {args.concurrency} at a time, "
-          f"{wall / count * 1e3:.2f} ms wall/request, answer {len(body)} bytes)", file=sys.stderr, flush=True)
+        assert all(status in _EXPECTED for status, _ in results)
+    measured = [cpu / count * 1e6 for cpu in cpu_runs[1:]]
+    otel = " otel" if args.otel else ""
+    print(f"{name}{otel}: {min(measured):9.0f} µs CPU/request min, {statistics.median(measured):.0f} median of "
+          f"{len(measured)} ({count} requests, {args.concurrency} at a time, {wall / count * 1e3:.2f} ms wall/request, "
+          f"answer {len(body)} bytes)", file=sys.stderr, flush=True)
+
+
+def _telemetry():
+    """OpenTelemetry as `serve` builds it, exporting into nothing (see the module text)."""
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    from adapter.telemetry import Telemetry
+
+    class Dropped(SpanExporter):
+        def export(self, spans):
+            return SpanExportResult.SUCCESS
+
+    return Telemetry.with_exporters(BatchSpanProcessor(Dropped()), InMemoryMetricReader())
 
 
 async def _run(args) -> None:
@@ -107,8 +132,8 @@ async def _run(args) -> None:
         env = adapter_environment(upstream_port, 8000, args.log_level, keys)
         settings = load_settings(env).settings
         # Log lines are rendered as in production, then dropped: only their cost is wanted.
-        configure_logging(settings.log_level, "json", stream=_DEVNULL, cache=True)
-        app = create_app(settings)
+        configure_logging(settings.log_level, "json", stream=_DEVNULL, cache=True, tracing=args.otel)
+        app = create_app(settings, telemetry=_telemetry() if args.otel else None)
         token = mint_token("bench-kiss", keys["kiss"], time.time(), ttl=86400, user_id="bench")
         headers = [(b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode())]
         adapter_base = "http://127.0.0.1:8000"
@@ -136,6 +161,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--latency-ms", type=float, default=0, help="the fake e-Suite's latency per answer")
+    parser.add_argument("--repeat", type=int, default=1, help="measured runs after the warm-up (min and median)")
+    parser.add_argument("--otel", action="store_true", help="OpenTelemetry on, spans to a dropping exporter")
     args = parser.parse_args()
     try:
         import uvloop
