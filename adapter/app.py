@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ssl
 import time
@@ -128,7 +127,7 @@ def create_app(
             await esuite.aclose()
             await store.aclose()
             if telemetry is not None:
-                await asyncio.to_thread(telemetry.shutdown)  # exports what is queued
+                await telemetry.aclose()  # exports what is queued, within a bound
             log.info("shutdown")
 
     app = Starlette(

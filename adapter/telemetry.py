@@ -14,7 +14,9 @@ names and status codes, never a path, query or body value (they may hold persona
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import MutableMapping
 
 from opentelemetry import trace
@@ -31,6 +33,7 @@ from adapter import __version__
 SERVICE_NAME = "kiss-esuite-adapter"
 # The old (pre-1.21) HTTP semantic conventions: PodiumD's RED dashboard queries
 # `http_server_duration_milliseconds_{bucket,count}` by `http_method`, `http_target`, `http_status_code`.
+SHUTDOWN_SECONDS = 5.0
 KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
 
 
@@ -82,6 +85,21 @@ class Telemetry:
         """Exports what is still queued (blocking: call it off the event loop)."""
         self.tracer_provider.shutdown()
         self.meter_provider.shutdown()
+
+    async def aclose(self, timeout: float = SHUTDOWN_SECONDS) -> None:
+        """`shutdown` in a daemon thread, waited for at most `timeout`: an unreachable
+        collector (the exporter retries for up to 10 s per signal) must not hold the pod's
+        shutdown past its grace period."""
+        done = threading.Event()
+
+        def run() -> None:
+            try:
+                self.shutdown()
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name="otel-shutdown", daemon=True).start()
+        await asyncio.to_thread(done.wait, timeout)
 
     def start_client_span(self, method: str, target: str, headers: MutableMapping[str, str]) -> trace.Span:
         """The span of one logical upstream call (retries included), its context written into

@@ -246,3 +246,22 @@ async def test_prometheus_metrics_include_process_and_runtime():
     for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "python_info", "python_gc_objects_collected_total"):
         assert name in names, name
     assert "kiss_adapter_http_requests_total" in names or any(n.startswith("kiss_adapter_") for n in names)
+
+
+async def test_shutdown_waits_for_an_unreachable_collector_only_within_its_bound():
+    import threading
+    import time
+
+    from opentelemetry.sdk.trace.export import SpanProcessor
+
+    release = threading.Event()
+
+    class Stuck(SpanProcessor):
+        def shutdown(self) -> None:
+            release.wait(30)  # an export that does not come back
+
+    telemetry = Telemetry.with_exporters(Stuck(), InMemoryMetricReader())
+    started = time.monotonic()
+    await telemetry.aclose(timeout=0.2)
+    assert time.monotonic() - started < 1.0
+    release.set()
