@@ -114,16 +114,17 @@ async def _measure(app, name: str, method: str, target: str, headers: list, args
 
 
 async def _measure_ab(apps, name: str, method: str, target: str, headers: list, args) -> None:
-    """OpenTelemetry off and on, batches alternating in one process: drift of a shared machine
-    falls on both alike. Prints both and the ratio of their minimums and medians."""
+    """OpenTelemetry off and on, batches alternating in one process (ABBA): drift of a shared
+    machine or of the fake e-Suite falls on both alike. Prints both and the ratio of their minimums and medians."""
     off, count = _batch_runner(apps[0], name, method, target, headers, args)
     on, _ = _batch_runner(apps[1], name, method, target, headers, args)
     await off()
     await on()  # warm-up
     runs: tuple[list[float], list[float]] = ([], [])
-    for _ in range(args.repeat):
-        runs[0].append((await off())[0])
-        runs[1].append((await on())[0])
+    for index in range(args.repeat):
+        # ABBA order: a drift over the run (the fake e-Suite's store grows with S2) falls on both.
+        for which in ((0, 1) if index % 2 == 0 else (1, 0)):
+            runs[which].append((await (off, on)[which]())[0])
     (off_min, on_min), (off_med, on_med) = ((min(r) for r in runs), (statistics.median(r) for r in runs))
     print(f"{name}: off {off_min:.0f} / on {on_min:.0f} µs CPU/request min (x{on_min / off_min:.2f}), "
           f"median {off_med:.0f} / {on_med:.0f} (x{on_med / off_med:.2f}), {args.repeat} alternating runs "
