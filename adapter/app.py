@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ssl
 import time
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ from starlette.routing import Route
 from adapter import __version__
 from adapter.config import Settings
 from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
+from adapter.esuite_client.tls import trusted_context
 from adapter.esuite_client.transport import EsuiteTransport
 from adapter.esuite_client.urls import UrlMap
 from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
@@ -25,8 +27,10 @@ from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.path_guard import PathGuard
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
-from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_trailing_slash
+from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_compat_root, with_trailing_slash
+from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.metrics import Metrics
+from adapter.telemetry import Telemetry
 
 log = structlog.get_logger("adapter")
 
@@ -37,8 +41,14 @@ def create_app(
     esuite_transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
     duplicates: DuplicateStore | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    telemetry: Telemetry | None = None,
 ) -> Starlette:
+    """`ssl_context`: the outbound TLS trust; `serve` passes the one it checked (tls.py).
+    `telemetry`: OpenTelemetry's exporters; by default from the environment when it is on."""
     metrics = Metrics()
+    if telemetry is None and settings.otel_enabled:
+        telemetry = Telemetry.from_environment()
     urls = UrlMap(settings.adapter_base_url or "http://localhost", settings.esuite_base_url)
     esuite = EsuiteClient(
         EsuiteTokenSource(settings.esuite_client_id, settings.esuite_client_secret, clock),
@@ -46,7 +56,11 @@ def create_app(
         timeout_seconds=settings.esuite_timeout_seconds,
         max_connections=settings.esuite_max_connections,
         limits=settings.limits,
-        transport=esuite_transport or EsuiteTransport(settings.esuite_max_connections),
+        transport=esuite_transport or EsuiteTransport(
+            settings.esuite_max_connections,
+            ssl_context or trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context,
+        ),
+        telemetry=telemetry,
     )
     store = duplicates or (
         RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)
@@ -86,12 +100,16 @@ def create_app(
         Route("/klanten/api/v1/klanten", zaken_klanten.klanten_list, methods=["GET"]),
         Route("/klanten/api/v1/klanten/{uuid:canonical_uuid}", zaken_klanten.klant_put, methods=["PUT"]),
         *root_routes("/klanten/api/v1", make_passthrough("klanten"), ANY_METHOD),
-        Route("/zaken/api/v1/zaakcontactmomenten", zaken_klanten.zaakcontactmomenten, methods=["POST"]),
-        Route("/zaken/api/v1/zaken", zaken_klanten.zaken_list, methods=["GET"]),
-        Route("/zaken/api/v1/zaken/{uuid:canonical_uuid}", zaken_klanten.zaak_detail, methods=["GET"]),
-        *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
-        *root_routes("/catalogi/api/v1", make_passthrough("catalogi"), ANY_METHOD),
-        *root_routes("/documenten/api/v1", make_passthrough("documenten"), ANY_METHOD),
+        # Each of these three fronts also answers under its compatibility root
+        # (/zgw-apis-provider/{zrc,ztc,drc}/api/v1, urls.COMPAT_ROOTS), URLs emitted under it.
+        *with_compat_root("zaken", [
+            Route("/zaken/api/v1/zaakcontactmomenten", zaken_klanten.zaakcontactmomenten, methods=["POST"]),
+            Route("/zaken/api/v1/zaken", zaken_klanten.zaken_list, methods=["GET"]),
+            Route("/zaken/api/v1/zaken/{uuid:canonical_uuid}", zaken_klanten.zaak_detail, methods=["GET"]),
+            *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
+        ]),
+        *with_compat_root("catalogi", root_routes("/catalogi/api/v1", make_passthrough("catalogi"), ANY_METHOD)),
+        *with_compat_root("documenten", root_routes("/documenten/api/v1", make_passthrough("documenten"), ANY_METHOD)),
     ]
 
     @contextlib.asynccontextmanager
@@ -103,17 +121,22 @@ def create_app(
             clients=len(settings.clients),
             contactverzoek_types=len(settings.contactverzoek_types),
             smoelenboek=settings.smoelenboek is not None,
+            opentelemetry=telemetry is not None,
         )
         try:
             yield
         finally:
             await esuite.aclose()
             await store.aclose()
+            if telemetry is not None:
+                await telemetry.aclose()  # exports what is queued, within a bound
             log.info("shutdown")
 
     app = Starlette(
         routes=routes,
         middleware=[
+            # Outermost, so the pipeline's log line and every e-Suite call are in the span.
+            *([Middleware(TracingMiddleware, telemetry=telemetry)] if telemetry is not None else []),
             Middleware(PathGuard, metrics=metrics),  # SEC-14: before authentication and routing
             Middleware(
                 RequestPipeline,
@@ -136,4 +159,5 @@ def create_app(
     app.state.metrics = metrics
     app.state.readiness = health.Readiness()
     app.state.duplicates = store
+    app.state.telemetry = telemetry
     return app

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import uvicorn
 
 from adapter import __version__
-from adapter.config import MIN_SECRET_LENGTH, load_settings
+from adapter.config import MIN_SECRET_LENGTH, ConfigResult, Finding, load_settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEMO_INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/interne-taak"
@@ -81,8 +81,26 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_OK
 
 
-def _check_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+def load_with_trust(environ: Mapping[str, str]):
+    """The settings, plus the outbound TLS context built from them (tls.py); CA files that
+    could not be used are findings: a bad EXTRA_CA_CERTS an error, others warnings."""
+    from adapter.esuite_client.tls import trusted_context
+
     result = load_settings(environ)
+    if result.settings is None:
+        return result, None
+    trust = trusted_context(result.settings.ca_certificates_dir, result.settings.extra_ca_certs)
+    findings = tuple(
+        Finding("ERROR" if problem.fatal else "WARNING", problem.variable, f"{problem.path} {problem.message}")
+        for problem in trust.problems
+    )
+    if any(problem.fatal for problem in trust.problems):
+        return ConfigResult(None, result.findings + findings), None
+    return ConfigResult(result.settings, result.findings + findings), trust.context
+
+
+def _check_config(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
+    result, _ = load_with_trust(environ)
     print(result.report())
     return EXIT_USAGE if result.errors else EXIT_OK
 
@@ -101,15 +119,15 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from adapter.app import create_app
     from adapter.logging import configure_logging
 
-    result = load_settings(environ)
+    result, ssl_context = load_with_trust(environ)
     if result.errors:
         print(result.report(), file=sys.stderr)
         return EXIT_USAGE
     settings = result.settings
-    configure_logging(settings.log_level, settings.log_format, cache=True)
+    configure_logging(settings.log_level, settings.log_format, cache=True, tracing=settings.otel_enabled)
     for finding in result.findings:
         print(finding, file=sys.stderr)
-    app = create_app(settings)
+    app = create_app(settings, ssl_context=ssl_context)
     config = uvicorn.Config(
         app,
         host=args.host,

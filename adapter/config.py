@@ -6,6 +6,7 @@ switch without renaming anything. Every problem is collected; nothing fails lazi
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -20,6 +21,17 @@ OBSOLETE_VARIABLES = (
     "GROEPEN_BASE_URL",
     "GROEPEN_TOKEN",
     "GROEPEN_OBJECT_TYPE_URL",
+)
+DEFAULT_CA_CERTIFICATES_DIR = "/etc/ssl/certs"
+OTLP_ENDPOINT_VARIABLES = (
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+)
+OTLP_PROTOCOL_VARIABLES = (
+    "OTEL_EXPORTER_OTLP_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL",
+    "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
 )
 _CLIENT_VAR = re.compile(r"^CLIENTS__(\d+)__(ID|SECRET)$")
 _INDEXED_VAR = re.compile(r"^(CONTACTVERZOEK_TYPES|OBJECTS_TOKENS)__(\d+)$")
@@ -80,6 +92,9 @@ class Settings:
     shutdown_grace_seconds: int = 25
     ordered_list_max_pages: int = 10  # mapping.md C-5: e-Suite pages sorted per ordered list
     limits: "Limits" = attrs.field(factory=lambda: Limits())
+    ca_certificates_dir: str | None = DEFAULT_CA_CERTIFICATES_DIR
+    extra_ca_certs: str | None = None
+    otel_enabled: bool = False
 
 
 @attrs.frozen
@@ -221,6 +236,12 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     # redis://:password@host is how a Redis password is given, so userinfo is allowed there
     # alone; that URL is never printed (repr=False, and no finding repeats it).
 
+    ca_dir = r.get("CA_CERTIFICATES_DIR")
+    if ca_dir is not None and not os.path.isdir(ca_dir):
+        r.warning("CA_CERTIFICATES_DIR", f"{ca_dir} is not a readable directory; no certificates added from it")
+    extra_ca_certs = r.get("EXTRA_CA_CERTS")
+    otel_enabled = _otel_enabled(r)
+
     for name in OBSOLETE_VARIABLES:
         if name in r.env:
             r.warning(name, "obsolete and ignored: KISS reads afdelingen and groepen from the Objects API itself")
@@ -245,6 +266,9 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         shutdown_grace_seconds=grace,
         ordered_list_max_pages=ordered_pages,
         limits=limits,
+        ca_certificates_dir=ca_dir or DEFAULT_CA_CERTIFICATES_DIR,
+        extra_ca_certs=extra_ca_certs,
+        otel_enabled=otel_enabled,
     )
     return ConfigResult(settings, tuple(r.findings))
 
@@ -354,3 +378,17 @@ def _objects_tokens(r: _Reader) -> tuple[ObjectsToken, ...]:
             continue
         tokens.append(ObjectsToken(index, value))
     return tuple(tokens)
+
+
+def _otel_enabled(r: _Reader) -> bool:
+    """OpenTelemetry is on when an OTLP endpoint is set and `OTEL_SDK_DISABLED` is not `true`
+    (the SDK reads the other `OTEL_*` variables itself). Only OTLP over HTTP is shipped."""
+    endpoints = [name for name in OTLP_ENDPOINT_VARIABLES if r.get(name) is not None]
+    for name in endpoints:
+        r.http_url(name, r.get(name))
+    for name in OTLP_PROTOCOL_VARIABLES:
+        protocol = r.get(name)
+        if protocol is not None and protocol != "http/protobuf":
+            r.error(name, "must be http/protobuf (OTLP over HTTP, port 4318); gRPC is not included")
+    disabled = (r.get("OTEL_SDK_DISABLED") or "").lower() == "true"
+    return bool(endpoints) and not disabled

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 
 from adapter import __version__
 
@@ -76,5 +84,10 @@ class Metrics:
         self.request_seconds = Children(self.request_duration)  # (method, route)
         self.upstream_count = Children(self.upstream_requests)  # (target, method, status)
         self.upstream_seconds = Children(self.upstream_duration)  # (target, method)
+        # Process (`process_*`: CPU, memory, open files) and runtime (`python_info`,
+        # `python_gc_*`) metrics, as prometheus_client's default registry has them.
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
         build_info = Gauge("kiss_adapter_build_info", "Build information", ["version"], registry=r)
         build_info.labels(version=__version__).set(1)

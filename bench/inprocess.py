@@ -1,6 +1,7 @@
 """The adapter's own CPU per request, without the HTTP server: a quick A/B tool for changes.
 
     .venv/bin/python -m bench.inprocess [S1,S2,S3] [--requests 400] [--concurrency 8] [--latency-ms 0]
+                                        [--repeat 1] [--otel | --ab-otel]
 
 Starts the fake e-Suite (`bench/upstream.py`) as its own process, builds the app with
 `create_app` exactly as `serve` does (production transport), and calls it as an ASGI
@@ -8,14 +9,24 @@ application from the same process, so the CPU time counted (`time.process_time`)
 adapter's routing, authentication, mapping and e-Suite client, and not uvicorn's HTTP parsing
 or a load driver's. Far less noisy than the full bench on a shared machine; the full bench
 (`python -m bench`) stays the number to report.
+
+`--otel` switches OpenTelemetry on as `serve` would (server and client spans, the duration
+histogram, trace ids in log lines), with the batch span processor feeding an exporter that
+drops what it gets: the adapter's own tracing cost, not a collector's network. `--repeat N`
+measures N runs after the warm-up and prints the minimum and the median. `--ab-otel` builds
+both apps and alternates their runs (off, on, off, on, …) in one process, printing the ratios:
+on a shared machine the figure to report (both apps' log lines go through the trace-id
+processor, which costs ~2 µs a line without a span).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import secrets
+import statistics
 import sys
 import time
 from urllib.parse import quote
@@ -61,9 +72,12 @@ async def _call(app, scope: dict, body: bytes) -> tuple[int, bytes]:
     return status, b"".join(chunks)
 
 
-async def _measure(app, name: str, method: str, target: str, headers: list, args) -> None:
+def _batch_runner(app, name: str, method: str, target: str, headers: list, args):
+    """An async function measuring one batch of the scenario: CPU µs per request, wall ms, answer."""
     post_headers = headers + [(b"content-type", b"application/json")]
     counter = iter(range(10**9))
+    semaphore = asyncio.Semaphore(args.concurrency)
+    count = args.requests if name != "S3" else max(20, args.requests // 20)
 
     async def one():
         if method == "POST":
@@ -71,23 +85,64 @@ async def _measure(app, name: str, method: str, target: str, headers: list, args
             return await _call(app, _scope(method, target, post_headers), body)
         return await _call(app, _scope(method, target, headers), b"")
 
-    status, body = await one()
-    assert status in _EXPECTED, (name, status, body[:300])
-    semaphore = asyncio.Semaphore(args.concurrency)
-
     async def limited():
         async with semaphore:
             return await one()
 
-    count = args.requests if name != "S3" else max(20, args.requests // 20)
-    for _ in range(2):  # warm-up, then the measured run
+    async def batch() -> tuple[float, float, int]:
+        status, body = await one()
+        assert status in _EXPECTED, (name, status, body[:300])
         started, cpu = time.perf_counter(), time.process_time()
         results = await asyncio.gather(*(limited() for _ in range(count)))
         cpu = time.process_time() - cpu
         wall = time.perf_counter() - started
-    assert all(status in _EXPECTED for status, _ in results)
-    print(f"{name}: {cpu / count * 1e6:9.0f} µs CPU/request  ({count} requests, {args.concurrency} at a time, "
-          f"{wall / count * 1e3:.2f} ms wall/request, answer {len(body)} bytes)", file=sys.stderr, flush=True)
+        assert all(status in _EXPECTED for status, _ in results)
+        return cpu / count * 1e6, wall / count * 1e3, len(body)
+
+    return batch, count
+
+
+async def _measure(app, name: str, method: str, target: str, headers: list, args) -> None:
+    batch, count = _batch_runner(app, name, method, target, headers, args)
+    runs = [await batch() for _ in range(1 + args.repeat)][1:]  # warm-up, then the measured runs
+    measured = [cpu for cpu, _, _ in runs]
+    _, wall, size = runs[-1]
+    otel = " otel" if args.otel else ""
+    print(f"{name}{otel}: {min(measured):9.0f} µs CPU/request min, {statistics.median(measured):.0f} median of "
+          f"{len(measured)} ({count} requests, {args.concurrency} at a time, {wall:.2f} ms wall/request, "
+          f"answer {size} bytes)", file=sys.stderr, flush=True)
+
+
+async def _measure_ab(apps, name: str, method: str, target: str, headers: list, args) -> None:
+    """OpenTelemetry off and on, batches alternating in one process (ABBA): drift of a shared
+    machine or of the fake e-Suite falls on both alike. Prints both and the ratio of their minimums and medians."""
+    off, count = _batch_runner(apps[0], name, method, target, headers, args)
+    on, _ = _batch_runner(apps[1], name, method, target, headers, args)
+    await off()
+    await on()  # warm-up
+    runs: tuple[list[float], list[float]] = ([], [])
+    for index in range(args.repeat):
+        # ABBA order: a drift over the run (the fake e-Suite's store grows with S2) falls on both.
+        for which in ((0, 1) if index % 2 == 0 else (1, 0)):
+            runs[which].append((await (off, on)[which]())[0])
+    (off_min, on_min), (off_med, on_med) = ((min(r) for r in runs), (statistics.median(r) for r in runs))
+    print(f"{name}: off {off_min:.0f} / on {on_min:.0f} µs CPU/request min (x{on_min / off_min:.2f}), "
+          f"median {off_med:.0f} / {on_med:.0f} (x{on_med / off_med:.2f}), {args.repeat} alternating runs "
+          f"of {count} requests", file=sys.stderr, flush=True)
+
+
+def _telemetry():
+    """OpenTelemetry as `serve` builds it, exporting into nothing (see the module text)."""
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+
+    from adapter.telemetry import Telemetry
+
+    class Dropped(SpanExporter):
+        def export(self, spans):
+            return SpanExportResult.SUCCESS
+
+    return Telemetry.with_exporters(BatchSpanProcessor(Dropped()), InMemoryMetricReader())
 
 
 async def _run(args) -> None:
@@ -107,8 +162,10 @@ async def _run(args) -> None:
         env = adapter_environment(upstream_port, 8000, args.log_level, keys)
         settings = load_settings(env).settings
         # Log lines are rendered as in production, then dropped: only their cost is wanted.
-        configure_logging(settings.log_level, "json", stream=_DEVNULL, cache=True)
-        app = create_app(settings)
+        tracing = args.otel or args.ab_otel
+        configure_logging(settings.log_level, "json", stream=_DEVNULL, cache=True, tracing=tracing)
+        app = create_app(settings, telemetry=_telemetry() if args.otel else None)
+        traced = create_app(settings, telemetry=_telemetry()) if args.ab_otel else None
         token = mint_token("bench-kiss", keys["kiss"], time.time(), ttl=86400, user_id="bench")
         headers = [(b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode())]
         adapter_base = "http://127.0.0.1:8000"
@@ -121,10 +178,15 @@ async def _run(args) -> None:
             "S3": ("GET", (f"/api/v2/objects?type={quote(C.INTERNE_TAAK_TYPE, safe='')}"
                            f"&data_attr=betrokkene__digitaleAdressen__icontains__{C.PHONE}")),
         }
-        async with app.router.lifespan_context(app):
+        async with app.router.lifespan_context(app), contextlib.AsyncExitStack() as stack:
+            if traced is not None:
+                await stack.enter_async_context(traced.router.lifespan_context(traced))
             for name in args.scenarios.split(","):
                 method, target = targets[name]
-                await _measure(app, name, method, target, headers, args)
+                if traced is not None:
+                    await _measure_ab((app, traced), name, method, target, headers, args)
+                else:
+                    await _measure(app, name, method, target, headers, args)
     finally:
         upstream.stop()
 
@@ -136,6 +198,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--latency-ms", type=float, default=0, help="the fake e-Suite's latency per answer")
+    parser.add_argument("--repeat", type=int, default=1, help="measured runs after the warm-up (min and median)")
+    parser.add_argument("--otel", action="store_true", help="OpenTelemetry on, spans to a dropping exporter")
+    parser.add_argument("--ab-otel", action="store_true", help="off and on alternating in one process, with ratios")
     args = parser.parse_args()
     try:
         import uvloop

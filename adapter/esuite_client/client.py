@@ -39,6 +39,7 @@ from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
 from adapter.problems import Problem, upstream_invalid_response, upstream_invalid_url
+from adapter.telemetry import Telemetry
 
 log = structlog.get_logger("adapter.upstream")
 
@@ -312,8 +313,10 @@ class EsuiteClient:
         limits: Limits | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        telemetry: Telemetry | None = None,
     ) -> None:
         self._tokens = tokens
+        self._telemetry = telemetry
         self._metrics = metrics
         self._timeout = timeout_seconds
         self.limits = limits or Limits()
@@ -385,6 +388,8 @@ class EsuiteClient:
         all_headers = {**self._default_headers, "x-request-id": call.request_id}
         if headers:
             all_headers.update((name.lower(), value) for name, value in headers.items())
+        # OpenTelemetry (None when off): one client span per logical call, its `traceparent` sent.
+        span = self._telemetry.start_client_span(method, target, all_headers) if self._telemetry else None
         started = self._monotonic()
         breaker = self.breaker_for(target)
 
@@ -494,6 +499,8 @@ class EsuiteClient:
             call.upstream_seconds += elapsed
             self._metrics.upstream_count(target, method, status_label).inc()
             self._metrics.upstream_seconds(target, method).observe(elapsed)
+            if span is not None:
+                self._telemetry.end_client_span(span, status_label)
             if log.is_enabled_for(logging.DEBUG):  # the path template costs a URL parse
                 log.debug(
                     "upstream",

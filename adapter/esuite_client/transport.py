@@ -19,6 +19,7 @@ layer. Its request path is replaced here, for three reasons:
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -26,6 +27,8 @@ import httpx
 import yarl
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict
+
+from adapter.esuite_client.tls import trusted_context
 
 DOWNLOAD_CHUNK = 256 * 1024
 EAGER_JSON_BYTES = 1024 * 1024
@@ -94,10 +97,11 @@ class _ReadStream(httpx.AsyncByteStream):
 class EsuiteTransport(AiohttpTransport):
     """aiohttp under httpx: exceptions mapped by whether the request may have been sent."""
 
-    def __init__(self, max_connections: int) -> None:
+    def __init__(self, max_connections: int, ssl_context: ssl.SSLContext | None = None) -> None:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
-        # SEC-10: certificates always verified; extra CAs through SSL_CERT_FILE / SSL_CERT_DIR.
-        super().__init__(verify=True, trust_env=True, limits=limits)
+        # SEC-10: certificates always verified. The context comes from tls.py (certifi, the
+        # system store and the operator's CA files), built once at start-up.
+        super().__init__(verify=ssl_context or trusted_context(None, None).context, trust_env=False, limits=limits)
 
     def get_client(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(

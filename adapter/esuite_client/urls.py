@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -18,6 +19,17 @@ ROOTS: tuple[tuple[str, str, str], ...] = (
     ("documenten", "/documenten/api/v1", "/zgw-apis-provider/drc/api/v1"),
 )
 PROVIDER_PATHS = tuple(esuite for _, _, esuite in ROOTS)
+# Compatibility roots: PodiumD's example e-Suite register points KISS's zaaksysteem at
+# `{A}/zgw-apis-provider/{zrc,ztc,drc}/api/v1`. The same fronts answer there (app.py), and a
+# request there gets its URLs under these roots (`CompatUrlMap`). Recognised in every request.
+COMPAT_ROOTS: tuple[tuple[str, str], ...] = (
+    ("zaken", "/zgw-apis-provider/zrc/api/v1"),
+    ("catalogi", "/zgw-apis-provider/ztc/api/v1"),
+    ("documenten", "/zgw-apis-provider/drc/api/v1"),
+)
+_INBOUND_ROOTS = ROOTS + tuple(
+    (name, compat, esuite) for name, compat in COMPAT_ROOTS for root, _, esuite in ROOTS if root == name
+)
 _BOUNDARY = ("/", "?", "#")
 
 
@@ -122,7 +134,7 @@ class UrlMap:
         object.__setattr__(
             self,
             "_to_esuite",
-            tuple((origin + a, self.esuite_base + e) for origin in origins for _, a, e in ROOTS),
+            tuple((origin + a, self.esuite_base + e) for origin in origins for _, a, e in _INBOUND_ROOTS),
         )
         # A whole JSON string value (not a key: no `:` after it) that starts with an e-Suite
         # root, in orjson's compact text (the string body as an unrolled loop: far fewer
@@ -209,6 +221,33 @@ class UrlMap:
 
     def json_to_esuite(self, value: Any) -> Any:
         return _walk(value, self.to_esuite)
+
+
+@attrs.frozen
+class CompatUrlMap(UrlMap):
+    """The map of a request on a compatibility root: zaken, catalogi and documenten URLs are
+    emitted under `COMPAT_ROOTS`, the others as usual; requests are read as by `UrlMap`."""
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        emitted = {name: self.adapter_base + compat for name, compat in COMPAT_ROOTS}
+        roots = tuple((name, emitted.get(name, self.adapter_base + a), e) for name, a, e in ROOTS)
+        object.__setattr__(self, "_to_adapter", tuple((self.esuite_base + e, adapter) for _, adapter, e in roots))
+        object.__setattr__(self, "_adapter_roots", {e.encode(): adapter.encode() for _, adapter, e in roots})
+
+    def adapter_root(self, name: str) -> str:
+        compat = dict(COMPAT_ROOTS).get(name)
+        return super().adapter_root(name) if compat is None else self.adapter_base + compat
+
+
+def compat_map(urls: UrlMap) -> CompatUrlMap:
+    """`urls` emitting under the compatibility roots."""
+    return urls if isinstance(urls, CompatUrlMap) else _compat_map(urls.adapter_base, urls.esuite_base, urls.request_origins)
+
+
+@functools.lru_cache(maxsize=64)  # one per request origin: built once, not per request
+def _compat_map(adapter_base: str, esuite_base: str, request_origins: tuple[str, ...]) -> CompatUrlMap:
+    return CompatUrlMap(adapter_base, esuite_base, request_origins)
 
 
 def _walk(value: Any, rewrite) -> Any:

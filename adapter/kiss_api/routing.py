@@ -11,7 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Route, request_response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from adapter.esuite_client.urls import COMPAT_ROOTS, ROOTS, compat_map
 
 from adapter.esuite_client.urls import MAX_DECODE_ROUNDS
 from adapter.problems import Problem
@@ -133,3 +135,40 @@ def with_trailing_slash(path: str, handlers: dict[str, Endpoint]) -> list[Route]
     """The path owned with and without a trailing `/`: `POST …/contactmomenten/` must never
     reach the e-Suite through the catch-all pass-through, unvalidated and unmapped."""
     return [OwnPathRoute(path, handlers), OwnPathRoute(path + "/", handlers)]
+
+
+class _OnCompatRoot:
+    """A front's route app, run for a request on its compatibility root: the handler sees the
+    path under the front's own root (as if the client had used it), and the request's URL
+    map emits under the compatibility roots."""
+
+    def __init__(self, app: ASGIApp, compat_root: str, own_root: str) -> None:
+        self.app = app
+        self.compat_root, self.own_root = compat_root, own_root
+        self.compat_raw, self.own_raw = compat_root.encode(), own_root.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        call = scope["state"]["call"]
+        call.urls = compat_map(call.urls)
+        inner = {**scope, "path": self.own_root + scope["path"][len(self.compat_root):]}
+        raw = scope.get("raw_path")
+        if raw is not None and raw.startswith(self.compat_raw):
+            inner["raw_path"] = self.own_raw + raw[len(self.compat_raw):]
+        await self.app(inner, receive, send)
+
+
+def with_compat_root(name: str, routes: list[Route]) -> list[Route]:
+    """`routes` of the front `name`, then the same routes under its compatibility root
+    (urls.COMPAT_ROOTS), same methods and behaviour; only the URLs emitted differ."""
+    own_root = next(adapter for root, adapter, _ in ROOTS if root == name)
+    compat_root = dict(COMPAT_ROOTS)[name]
+    compat = [
+        Route(
+            compat_root + route.path[len(own_root):],
+            _OnCompatRoot(route.app, compat_root, own_root),
+            methods=sorted(route.methods or ()),
+            name=f"compat:{route.name}",
+        )
+        for route in routes
+    ]
+    return [*routes, *compat]
