@@ -49,7 +49,11 @@ def create_app(
     store = duplicates or (
         RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)
         if settings.idempotency_redis_url
-        else InProcessStore()
+        else InProcessStore(
+            max_entries=settings.idempotency_max_entries,
+            max_bytes=settings.idempotency_max_bytes,
+            on_size=metrics.duplicate_store_size,
+        )
     )
     cm_passthrough = make_passthrough("contactmomenten")
 

@@ -6,6 +6,7 @@ switch without renaming anything. Every problem is collected; nothing fails lazi
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -60,7 +61,10 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     idempotency_redis_url: str | None = attrs.field(default=None, repr=False)
-    shutdown_grace_seconds: int = 25
+    shutdown_grace_seconds: int = 35  # derived: ESUITE_TIMEOUT_SECONDS + SHUTDOWN_MARGIN_SECONDS
+    esuite_public_origins: tuple[str, ...] = ()
+    idempotency_max_entries: int = 20_000
+    idempotency_max_bytes: int = 128 * 1024 * 1024
 
 
 @attrs.frozen
@@ -178,7 +182,10 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     objects_tokens = _objects_tokens(r)
     timeout = r.number("ESUITE_TIMEOUT_SECONDS", 30.0, 1, 300, integer=False)
     max_connections = int(r.number("ESUITE_MAX_CONNECTIONS", 100, 1, 10000, integer=True))
-    grace = int(r.number("SHUTDOWN_GRACE_SECONDS", 25, 0, 300, integer=True))
+    grace = _shutdown_grace(r, timeout)
+    public_origins = _public_origins(r)
+    max_entries = int(r.number("IDEMPOTENCY_MAX_ENTRIES", 20_000, 100, 10_000_000, integer=True))
+    max_bytes = int(r.number("IDEMPOTENCY_MAX_BYTES", 128 * 1024 * 1024, 1024 * 1024, 16 * 1024**3, integer=True))
 
     log_level = (r.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -213,8 +220,41 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         log_format=log_format,
         idempotency_redis_url=redis_url,
         shutdown_grace_seconds=grace,
+        esuite_public_origins=public_origins,
+        idempotency_max_entries=max_entries,
+        idempotency_max_bytes=max_bytes,
     )
     return ConfigResult(settings, tuple(r.findings))
+
+
+# A create sent just before SIGTERM ends within its budget; the margin covers recording its
+# outcome in the duplicate store (Redis socket time-out 2 s) and the answer (operations.md §5.7).
+SHUTDOWN_MARGIN_SECONDS = 5
+
+
+def _shutdown_grace(r: _Reader, timeout: float) -> int:
+    derived = math.ceil(timeout) + SHUTDOWN_MARGIN_SECONDS
+    grace = int(r.number("SHUTDOWN_GRACE_SECONDS", derived, 0, 600, integer=True))
+    if grace < derived:
+        r.warning(
+            "SHUTDOWN_GRACE_SECONDS",
+            f"shorter than ESUITE_TIMEOUT_SECONDS + {SHUTDOWN_MARGIN_SECONDS} s ({derived}): a create in flight at "
+            "shutdown may be cut short; it is then answered 503 and recorded as uncertain",
+        )
+    return grace
+
+
+def _public_origins(r: _Reader) -> tuple[str, ...]:
+    """ESUITE_PUBLIC_ORIGINS__{n}: bases under which the e-Suite prints its own URLs besides
+    ESUITE_BASE_URL (a gateway host name); a create answered under one of them is accepted."""
+    origins: list[str] = []
+    for _, name, value in r.indexed("ESUITE_PUBLIC_ORIGINS"):
+        url = r.http_url(name, value)
+        if url is not None and urlsplit(url).username is None and urlsplit(url).password is None:
+            origins.append(url)
+        elif url is not None:
+            r.error(name, "must not contain user information")
+    return tuple(origins)
 
 
 def _clients(r: _Reader) -> tuple[Client, ...]:
