@@ -18,6 +18,8 @@ import uvicorn
 
 from adapter import __version__
 from adapter.config import MIN_SECRET_LENGTH, load_settings
+from adapter.kiss_api.responses import problem_response
+from adapter.problems import Problem
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEMO_INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/interne-taak"
@@ -121,24 +123,75 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM
     # ends in exit code 0 instead of a kill by the default action (operations.md §5.7).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    config.app = ShutdownGuard(app, app.state.readiness)
     GracefulServer(config, app.state.readiness).run()
     return EXIT_OK
 
 
-class GracefulServer(uvicorn.Server):
-    """uvicorn's server, which first reports `shutting-down` on /readyz when told to stop.
+# How long the listener stays open after SIGTERM with /readyz answering `shutting-down`, so a
+# load balancer's readiness probe (Kubernetes: every 5 s, after the preStop pause) sees it.
+READINESS_DRAIN_SECONDS = 3.0
 
-    uvicorn then stops accepting, lets in-flight requests finish within the grace period and
-    runs the lifespan shutdown, which closes the client pools.
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, which on SIGTERM first reports `shutting-down` on /readyz while it
+    keeps serving for READINESS_DRAIN_SECONDS (operations.md §5.7), and only then stops.
+
+    uvicorn then stops accepting, lets in-flight requests finish within the grace period,
+    cancels what is left (answered 503 by `ShutdownGuard`; a create is recorded as uncertain)
+    and runs the lifespan shutdown, which closes the client pools and the duplicate store.
+    A second signal skips the drain.
     """
 
-    def __init__(self, config: uvicorn.Config, readiness) -> None:
+    def __init__(self, config: uvicorn.Config, readiness, drain_seconds: float = READINESS_DRAIN_SECONDS) -> None:
         super().__init__(config)
         self.readiness = readiness
+        self.drain_seconds = drain_seconds
+        self._stop_at: float | None = None
+        self._signal: int | None = None
 
     def handle_exit(self, sig, frame) -> None:
+        if self._stop_at is None and self.drain_seconds > 0:
+            self.readiness.shutting_down = True
+            self._stop_at, self._signal = time.monotonic() + self.drain_seconds, sig
+            return
         self.readiness.shutting_down = True
         super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._stop_at is not None and not self.should_exit and time.monotonic() >= self._stop_at:
+            super().handle_exit(self._signal, None)
+        return await super().on_tick(counter)
+
+
+class ShutdownGuard:
+    """The outermost ASGI layer of `serve`: a request that uvicorn cancels because it outlived
+    the shutdown grace gets a problem+json 503 `shutting-down` instead of uvicorn's plain-text
+    500 and a traceback in the log. Outside a shutdown a cancellation passes unchanged."""
+
+    def __init__(self, app, readiness) -> None:
+        self.app = app
+        self.readiness = readiness
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except asyncio.CancelledError:
+            if not self.readiness.shutting_down:
+                raise
+            if not started:
+                problem = Problem(503, "shutting-down", headers={"Retry-After": "1"})
+                await problem_response(problem, scope.get("state"))(scope, receive, send)
 
 
 def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

@@ -26,9 +26,9 @@ WINDOW_SECONDS = 600.0
 MAX_ENTRIES = 20_000
 MAX_BYTES = 128 * 1024 * 1024
 # Python's own cost of one stored create beyond its key and answer bytes (the entry, the
-# StoredAnswer, the dict slot, the expiry tuple): measured 2026-12-02 with tracemalloc,
-# `python -m bench.duplicate_store`.
-ENTRY_OVERHEAD_BYTES = 1_100
+# StoredAnswer, the dict slot, the expiry tuple, object headers), rounded up: 2026-12-02,
+# `python -m bench.duplicate_store` retained 1,327 bytes per create of which 734 answer bytes.
+ENTRY_OVERHEAD_BYTES = 500
 # How long `aclose` waits for claims still being finished (a create cut short at shutdown
 # records its uncertain outcome): at least Redis's socket time-out.
 CLOSE_WAIT_SECONDS = 3.0
@@ -202,7 +202,7 @@ class InProcessStore:
         if len(self._entries) <= self._max_entries and self._bytes <= self._max_bytes:
             return
         evicted = 0
-        for key in [k for k, e in self._entries.items() if not e.in_flight]:
+        for key in [k for k, e in self._entries.items() if e.answer is not None or not e.in_flight]:
             if len(self._entries) <= self._max_entries and self._bytes <= self._max_bytes:
                 break
             self._remove(key, report=False)
@@ -233,7 +233,7 @@ def _accounted_bytes(key: str, entry: _Entry) -> int:
     if entry.answer is not None:
         size += len(entry.answer.body) + len(entry.answer.location or "")
     if entry.uncertain is not None:
-        # A parsed dict costs several times its JSON text (measured ~4x, bench.duplicate_store).
+        # A parsed dict costs several times its JSON text (2026-12-02: 3.3x for a contactverzoek).
         size += 4 * len(orjson.dumps(entry.uncertain.esuite_body))
     return size
 
