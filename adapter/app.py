@@ -25,6 +25,7 @@ from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
 from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_trailing_slash
+from adapter.kiss_api.shutdown import ShutdownGuard
 from adapter.metrics import Metrics
 
 log = structlog.get_logger("adapter")
@@ -123,7 +124,8 @@ def create_app(
                 adapter_base_configured=settings.adapter_base_url is not None,
                 metrics=metrics,
                 clock=clock,
-            )
+            ),
+            Middleware(ShutdownGuard),
         ],
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -14,12 +15,11 @@ import time
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
+import structlog
 import uvicorn
 
 from adapter import __version__
 from adapter.config import MIN_SECRET_LENGTH, load_settings
-from adapter.kiss_api.responses import problem_response
-from adapter.problems import Problem
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 DEMO_INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/interne-taak"
@@ -105,6 +105,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return EXIT_USAGE
     settings = result.settings
     configure_logging(settings.log_level, settings.log_format, cache=True)
+    _route_server_logs()
     for finding in result.findings:
         print(finding, file=sys.stderr)
     app = create_app(settings)
@@ -123,9 +124,27 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM
     # ends in exit code 0 instead of a kill by the default action (operations.md §5.7).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    config.app = ShutdownGuard(app, app.state.readiness)
     GracefulServer(config, app.state.readiness).run()
     return EXIT_OK
+
+
+class _ServerLogHandler(logging.Handler):
+    """uvicorn's own log records (e.g. "Cancel 1 running task(s)" at shutdown) as structured
+    lines like every other, instead of Python's plain-text last-resort output; an exception
+    keeps only its type and traceback (adapter.logging)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        log = structlog.get_logger(record.name)
+        level = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning"}.get(record.levelno, "error")
+        getattr(log, level)("server", message=record.getMessage(), exc_info=record.exc_info or None)
+
+
+def _route_server_logs() -> None:
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.handlers = [_ServerLogHandler()]
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
 
 
 # How long the listener stays open after SIGTERM with /readyz answering `shutting-down`, so a
@@ -138,7 +157,7 @@ class GracefulServer(uvicorn.Server):
     keeps serving for READINESS_DRAIN_SECONDS (operations.md §5.7), and only then stops.
 
     uvicorn then stops accepting, lets in-flight requests finish within the grace period,
-    cancels what is left (answered 503 by `ShutdownGuard`; a create is recorded as uncertain)
+    cancels what is left (answered 503 by `ShutdownGuard`, a create recorded as uncertain)
     and runs the lifespan shutdown, which closes the client pools and the duplicate store.
     A second signal skips the drain.
     """
@@ -162,36 +181,6 @@ class GracefulServer(uvicorn.Server):
         if self._stop_at is not None and not self.should_exit and time.monotonic() >= self._stop_at:
             super().handle_exit(self._signal, None)
         return await super().on_tick(counter)
-
-
-class ShutdownGuard:
-    """The outermost ASGI layer of `serve`: a request that uvicorn cancels because it outlived
-    the shutdown grace gets a problem+json 503 `shutting-down` instead of uvicorn's plain-text
-    500 and a traceback in the log. Outside a shutdown a cancellation passes unchanged."""
-
-    def __init__(self, app, readiness) -> None:
-        self.app = app
-        self.readiness = readiness
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except asyncio.CancelledError:
-            if not self.readiness.shutting_down:
-                raise
-            if not started:
-                problem = Problem(503, "shutting-down", headers={"Retry-After": "1"})
-                await problem_response(problem, scope.get("state"))(scope, receive, send)
 
 
 def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

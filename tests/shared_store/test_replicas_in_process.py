@@ -73,3 +73,34 @@ async def test_redis_down_refuses_creates_before_the_esuite_and_reports_degraded
     assert replicas.creates() == []
     detail = await replicas.clients[1].get("/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers())
     assert detail.status_code == 200  # every other route keeps working
+
+
+async def test_a_replica_that_died_after_creating_leaves_a_lock_the_other_takes_over_by_searching(redis_server):
+    """Issue 14 item 1: the holder's create reached the e-Suite, then the holder died (kill -9)
+    before it recorded the answer. The next holder searches instead of creating again."""
+    from adapter.idempotency import RedisStore
+
+    settings = fixture_settings(IDEMPOTENCY_REDIS_URL=redis_server.url)
+    sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=settings.esuite_base_url))
+    dying_store = RedisStore(redis_server.url, lock_seconds=0.3)
+
+    async def dies_before_recording(key, answer, uncertain=None) -> None:
+        return None
+
+    dying_store.finish = dies_before_recording
+    dying = create_app(settings, esuite_transport=httpx.ASGITransport(sim), duplicates=dying_store)
+    alive = create_app(settings, esuite_transport=httpx.ASGITransport(sim))
+    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) for app in (dying, alive)]
+    path = "/contactmomenten/api/v1/contactmomenten"
+    first = await clients[0].post(path, content=BODY, headers=kiss_headers())
+    second = await clients[1].post(path, content=BODY, headers=kiss_headers())
+    creates = [e for e in sim.state.store.requests if e["method"] == "POST" and e["path"].endswith(CM_PATH)]
+    searches = [e for e in sim.state.store.requests if e["method"] == "GET" and e["path"].endswith(CM_PATH)]
+    for client in clients:
+        await client.aclose()
+    await alive.state.duplicates.aclose()
+    await dying_store.aclose()
+    assert first.status_code == 201 and second.status_code == 201
+    assert second.json()["url"] == first.json()["url"]
+    assert len(creates) == 1
+    assert len(searches) == 1
