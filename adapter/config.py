@@ -184,8 +184,9 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     max_connections = int(r.number("ESUITE_MAX_CONNECTIONS", 100, 1, 10000, integer=True))
     grace = _shutdown_grace(r, timeout)
     public_origins = _public_origins(r)
-    max_entries = int(r.number("IDEMPOTENCY_MAX_ENTRIES", 20_000, 100, 10_000_000, integer=True))
-    max_bytes = int(r.number("IDEMPOTENCY_MAX_BYTES", 128 * 1024 * 1024, 1024 * 1024, 16 * 1024**3, integer=True))
+    # The in-process duplicate store's bounds (README, "Duplicate protection and its limits").
+    max_entries = int(r.number("IDEMPOTENCY_MAX_ENTRIES", 20_000, 100, 100_000, integer=True))
+    max_bytes = int(r.number("IDEMPOTENCY_MAX_MIB", 128, 1, 4096, integer=True)) * 1024 * 1024
 
     log_level = (r.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
