@@ -75,7 +75,7 @@ async def create(request: Request) -> Response:
         raise failure.problem from None
     except asyncio.CancelledError:
         # Shutdown ended the request past its grace (operations.md §5.7): the POST may have
-        # been sent, so a repeat searches first. The server answers 503 (adapter.cli).
+        # been sent, so a repeat searches first. The answer is 503 (adapter.kiss_api.shutdown).
         uncertain = UncertainAttempt(contact, request.app.state.clock())
         log.warning("uncertain_outcome", problem_code="shutting-down")
         raise
@@ -98,10 +98,10 @@ async def _found_or_created(request: Request, claim: Claim, contact: dict, body:
     if earlier is not None:
         try:
             found = await _find_uncertain_contact(request, earlier)
-        except Problem as problem:  # still unknown: the next repeat searches again
+            if found is not None:
+                return _created_answer(request, found, body)
+        except Problem as problem:  # still unknown, or found and unusable: the next repeat searches again
             raise UncertainCreate(problem) from None
-        if found is not None:
-            return _created_answer(request, found, body)
     created = await _create_contact(request, contact)
     try:
         return _created_answer(request, created, body)

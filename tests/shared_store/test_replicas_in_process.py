@@ -1,6 +1,7 @@
 """Two app replicas sharing one Redis and one e-Suite, in process (operations.md §5.3, §4.2, §3)."""
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -104,3 +105,27 @@ async def test_a_replica_that_died_after_creating_leaves_a_lock_the_other_takes_
     assert second.json()["url"] == first.json()["url"]
     assert len(creates) == 1
     assert len(searches) == 1
+
+
+async def test_a_takeover_whose_search_fails_stays_uncertain_for_the_next_repeat(redis_server):
+    from adapter.idempotency import RedisStore, duplicate_key
+
+    settings = fixture_settings(IDEMPOTENCY_REDIS_URL=redis_server.url)
+    sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=settings.esuite_base_url))
+    dead = RedisStore(redis_server.url, lock_seconds=0.2)
+    await dead.begin(duplicate_key("kiss", json.loads(BODY)), 1)  # a holder that never comes back
+    app = create_app(settings, esuite_transport=httpx.ASGITransport(sim))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER)
+    sim.state.faults.configure({"routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten": {"error5xx": 1.0}}})
+    failed = await client.post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
+    sim.state.faults.configure({"routes": {}})
+    repeat = await client.post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
+    requests = [e["method"] for e in sim.state.store.requests if e["path"].endswith(CM_PATH)]
+    await client.aclose()
+    await app.state.duplicates.aclose()
+    await dead.aclose()
+    assert failed.status_code == 502
+    assert repeat.status_code == 201
+    # the takeover's search failed (GETs, retried by the client), the repeat searched again, then one create
+    assert requests.count("POST") == 1
+    assert requests[-2:] == ["GET", "POST"]
