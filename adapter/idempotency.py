@@ -372,7 +372,9 @@ class RedisStore:
         if self._clock_offset_ms is None:
             await self._measure_clock()
         assert self._clock_offset_ms is not None
-        return int(time.time() * 1000 + self._clock_offset_ms + self.SOCKET_TIMEOUT_SECONDS * 1000)
+        # Expires before our socket time-out (minus the reply's way back): a claim Redis runs
+        # in time is one whose answer still reaches us.
+        return int(time.time() * 1000 + self._clock_offset_ms + (self.SOCKET_TIMEOUT_SECONDS - 0.5) * 1000)
 
     async def _measure_clock(self) -> None:
         """Redis's clock against ours (TIME, at the middle of the round trip): claims carry an
