@@ -168,9 +168,11 @@ async def _find_uncertain_contact(request: Request, attempt: UncertainAttempt) -
     for _ in range(uncertain.SEARCH_PAGES):
         page = cm.esuite_page(await client.get_json(call, url, params))
         contacts.extend(page.results)
-        if not isinstance(page.next, str) or not call.urls.is_esuite_url(page.next):
+        # An e-Suite printing another origin links its pages under it too (issue 14 item 4).
+        next_url, _ = rebased_provider_urls(page.next, call.urls.esuite_base, request.app.state.settings.esuite_public_origins)
+        if not isinstance(next_url, str) or not call.urls.is_esuite_url(next_url):
             break
-        url, params = page.next, None
+        url, params = next_url, None
     found = uncertain.newest_match(contacts, attempt.esuite_body)
     outcomes.labels(resolved="found" if found is not None else "created").inc()
     return found

@@ -167,3 +167,17 @@ async def test_a_create_cancelled_in_flight_is_recorded_uncertain_and_the_repeat
     methods = [e["method"] for e in stack.upstream_requests(path_suffix="/contactmomenten")]
     assert methods == ["POST", "GET", "POST"]  # searched before creating again
     await stack.aclose()
+
+
+async def test_the_search_follows_pages_the_esuite_links_under_its_other_origin(httpx_mock):
+    other = "http://localhost:8081"
+    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=504, text="Gateway Time-out")
+    unrelated = {**created(), "url": f"{other}/contactmomenten-api-provider/api/v1/contactmomenten/aaaaaaaa-82b6-48ce-bd85-2a3d5b682439", "tekst": "iets anders"}
+    first_page = {"count": 2, "next": f"{other}/contactmomenten-api-provider/api/v1/contactmomenten?page=2", "previous": None, "results": [unrelated]}
+    httpx_mock.add_response(method="GET", url=SEARCH, json=first_page)
+    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten?page=2", json=page(under(other)))
+    async with app_client() as client:
+        await client.post(CREATE, json=body(), headers=kiss_headers())
+        repeat = await client.post(CREATE, json=body(), headers=kiss_headers())
+    assert repeat.status_code == 201 and repeat.json()["url"] == ADAPTER_URL
+    assert calls(httpx_mock) == ["POST", "GET", "GET"]
