@@ -29,6 +29,8 @@ MAX_BYTES = 128 * 1024 * 1024
 # StoredAnswer, the dict slot, the expiry tuple, object headers), rounded up: 2026-12-02,
 # `python -m bench.duplicate_store` retained 1,327 bytes per create of which 734 answer bytes.
 ENTRY_OVERHEAD_BYTES = 500
+# At most one `duplicate_store_evicted` warning per minute, with the count since the last one.
+EVICTION_WARNING_SECONDS = 60.0
 # How long `aclose` waits for claims still being finished (a create cut short at shutdown
 # records its uncertain outcome): at least Redis's socket time-out.
 CLOSE_WAIT_SECONDS = 3.0
@@ -121,6 +123,8 @@ class InProcessStore:
         self._max_bytes = max_bytes
         self._on_size = on_size
         self._bytes = 0
+        self._evicted_unreported = 0
+        self._warned_at = float("-inf")
         self._entries: dict[str, _Entry] = {}
         # Expiry times in the order they were set; the window is fixed, so they are sorted and
         # expiring is popping from the front rather than scanning every entry on each POST.
@@ -201,16 +205,25 @@ class InProcessStore:
         """Past a bound: drop the oldest entries that nobody holds (insertion order)."""
         if len(self._entries) <= self._max_entries and self._bytes <= self._max_bytes:
             return
-        evicted = 0
-        for key in [k for k, e in self._entries.items() if e.answer is not None or not e.in_flight]:
-            if len(self._entries) <= self._max_entries and self._bytes <= self._max_bytes:
+        # The oldest come first (insertion order), so this stops after a few entries.
+        victims: list[str] = []
+        freed = 0
+        for key, entry in self._entries.items():
+            if len(self._entries) - len(victims) <= self._max_entries and self._bytes - freed <= self._max_bytes:
                 break
+            if entry.answer is not None or not entry.in_flight:
+                victims.append(key)
+                freed += entry.size
+        for key in victims:
             self._remove(key, report=False)
-            evicted += 1
-        if evicted:
-            entries, stored_bytes = self.size
-            log.warning("duplicate_store_evicted", evicted=evicted, entries=entries, bytes=stored_bytes)
+        if victims:
             self._report()
+            self._evicted_unreported += len(victims)
+            now = self._clock()
+            if now - self._warned_at >= EVICTION_WARNING_SECONDS:  # a full store evicts on every create
+                entries, stored_bytes = self.size
+                log.warning("duplicate_store_evicted", evicted=self._evicted_unreported, entries=entries, bytes=stored_bytes)
+                self._evicted_unreported, self._warned_at = 0, now
 
     def _resize(self, key: str, entry: _Entry, size: int) -> None:
         self._bytes += size - entry.size

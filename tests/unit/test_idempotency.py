@@ -167,3 +167,16 @@ async def test_the_size_is_a_prometheus_gauge():
     expected = key_bytes + len(created.content) + len(created.headers["location"]) + ENTRY_OVERHEAD_BYTES
     assert size == [f"kiss_adapter_duplicate_store_bytes {float(expected)}"]
     await stack.aclose()
+
+
+async def test_a_full_store_warns_at_most_once_a_minute_with_the_count_since():
+    from structlog.testing import capture_logs
+
+    now = [0.0]
+    store = InProcessStore(max_entries=1, clock=lambda: now[0])
+    with capture_logs() as logs:
+        await stored(store, "a", "b", "c")
+        now[0] = 61.0
+        await stored(store, "d")
+    counts = [entry["evicted"] for entry in logs if entry["event"] == "duplicate_store_evicted"]
+    assert counts == [1, 2]  # b's eviction of a at once; c's and d's together a minute later
