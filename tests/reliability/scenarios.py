@@ -109,7 +109,11 @@ class Redis:
         if shutil.which("redis-server") is None:
             raise RuntimeError("redis-server is not installed")
         self.server = RedisServer(directory=tempfile.mkdtemp(dir=work) if persistent else None)
-        self.server.start()
+        try:
+            self.server.start()
+        except RuntimeError:
+            self.server.stop()
+            raise
         self.url = self.server.url
 
     def restart(self) -> None:
@@ -119,6 +123,28 @@ class Redis:
 
     def stop(self) -> None:
         self.server.stop()
+
+
+class Processes:
+    """Every replica and Redis a scenario starts, stopped at the end, also when a start fails."""
+
+    def __init__(self) -> None:
+        self._started: list[Replica | Redis] = []
+
+    def replica(self, *args, **env: str) -> Replica:
+        self._started.append(Replica(*args, **env))
+        return self._started[-1]
+
+    def redis(self, work: str, persistent: bool) -> Redis:
+        self._started.append(Redis(work, persistent))
+        return self._started[-1]
+
+    def __enter__(self) -> "Processes":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for process in reversed(self._started):
+            process.stop()
 
 
 def contactverzoek(index: int, rng: random.Random) -> dict:
@@ -249,12 +275,9 @@ def behind_proxy(scenario: Scenario, policy, printed_host: str = "127.0.0.1", **
 def fault_proxy(verzoeken: int, seed: int, work: str) -> Row:
     """Every proxy fault on 40 % of the creates; one replica, the in-process store."""
     scenario = Scenario("fault-proxy", verzoeken, seed, work)
-    with behind_proxy(scenario, creates_only(scenario.rng, 0.4, KINDS), delay_seconds=BUDGET_SECONDS + 1) as proxy:
-        replica = Replica(proxy.url, scenario.work, "fault-proxy")
-        try:
-            asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: [replica.url], concurrency=8))
-        finally:
-            replica.stop()
+    with Processes() as started, behind_proxy(scenario, creates_only(scenario.rng, 0.4, KINDS), delay_seconds=BUDGET_SECONDS + 1) as proxy:
+        replica = started.replica(proxy.url, scenario.work, "fault-proxy")
+        asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: [replica.url], concurrency=8))
         return scenario.row(proxy)
 
 
@@ -262,10 +285,10 @@ def kill_9(verzoeken: int, seed: int, work: str) -> Row:
     """Two replicas and Redis; every create answer is slow (1 s); replica A is killed with -9
     while creates are in flight at the e-Suite; the clients go on at replica B."""
     scenario = Scenario("kill-9", verzoeken, seed, work)
-    redis = Redis(work, persistent=True)
     policy = lambda method, path: "slow" if method == "POST" and path.endswith(CREATE_PATH) else None  # noqa: E731
-    with behind_proxy(scenario, policy, slow_seconds=1.0) as proxy:
-        a, b = (Replica(proxy.url, scenario.work, f"kill-9-{n}", IDEMPOTENCY_REDIS_URL=redis.url) for n in "ab")
+    with Processes() as started, behind_proxy(scenario, policy, slow_seconds=1.0) as proxy:
+        redis = started.redis(work, persistent=True)
+        a, b = (started.replica(proxy.url, scenario.work, f"kill-9-{n}", IDEMPOTENCY_REDIS_URL=redis.url) for n in "ab")
         alive = [a.url, b.url]
 
         async def run() -> None:
@@ -276,10 +299,7 @@ def kill_9(verzoeken: int, seed: int, work: str) -> Row:
             alive.remove(a.url)
             await clients
 
-        try:
-            asyncio.run(run())
-        finally:
-            a.stop(), b.stop(), redis.stop()
+        asyncio.run(run())
         return scenario.row(proxy)
 
 
@@ -288,26 +308,20 @@ def kill_9_in_process(verzoeken: int, seed: int, work: str) -> Row:
     killed with -9 while creates are in flight and started again; its store died with it."""
     scenario = Scenario("kill-9-in-process", verzoeken, seed, work)
     policy = lambda method, path: "slow" if method == "POST" and path.endswith(CREATE_PATH) else None  # noqa: E731
-    with behind_proxy(scenario, policy, slow_seconds=1.0) as proxy:
-        replica = Replica(proxy.url, scenario.work, "kill-9-in-process-1")
+    with Processes() as started, behind_proxy(scenario, policy, slow_seconds=1.0) as proxy:
+        replica = started.replica(proxy.url, scenario.work, "kill-9-in-process-1")
         current = [replica.url]
-        restarted: list[Replica] = []
 
         async def run() -> None:
             clients = asyncio.create_task(run_clients(scenario.bodies, scenario.outcomes, lambda: current, concurrency=16))
             while proxy.in_flight < 4:
                 await asyncio.sleep(0.01)
             replica.process.kill()
-            restarted.append(await asyncio.to_thread(Replica, proxy.url, scenario.work, "kill-9-in-process-2"))
-            current[0] = restarted[0].url
+            restarted = await asyncio.to_thread(started.replica, proxy.url, scenario.work, "kill-9-in-process-2")
+            current[0] = restarted.url
             await clients
 
-        try:
-            asyncio.run(run())
-        finally:
-            replica.stop()
-            for other in restarted:
-                other.stop()
+        asyncio.run(run())
         return scenario.row(proxy)
 
 
@@ -315,11 +329,11 @@ def sigterm_short_grace(verzoeken: int, seed: int, work: str) -> Row:
     """Replica A gets SIGTERM with SHUTDOWN_GRACE_SECONDS=1 while creates wait 6 s for the
     e-Suite's answer (budget 8 s); the clients go on at replica B."""
     scenario = Scenario("sigterm-short-grace", verzoeken, seed, work)
-    redis = Redis(work, persistent=True)
     policy = lambda method, path: "slow" if method == "POST" and path.endswith(CREATE_PATH) else None  # noqa: E731
-    with behind_proxy(scenario, policy, slow_seconds=6.0) as proxy:
-        a = Replica(proxy.url, scenario.work, "sigterm-short-grace-a", IDEMPOTENCY_REDIS_URL=redis.url, ESUITE_TIMEOUT_SECONDS="8", SHUTDOWN_GRACE_SECONDS="1")
-        b = Replica(proxy.url, scenario.work, "sigterm-short-grace-b", IDEMPOTENCY_REDIS_URL=redis.url, ESUITE_TIMEOUT_SECONDS="8")
+    with Processes() as started, behind_proxy(scenario, policy, slow_seconds=6.0) as proxy:
+        redis = started.redis(work, persistent=True)
+        a = started.replica(proxy.url, scenario.work, "sigterm-short-grace-a", IDEMPOTENCY_REDIS_URL=redis.url, ESUITE_TIMEOUT_SECONDS="8", SHUTDOWN_GRACE_SECONDS="1")
+        b = started.replica(proxy.url, scenario.work, "sigterm-short-grace-b", IDEMPOTENCY_REDIS_URL=redis.url, ESUITE_TIMEOUT_SECONDS="8")
         alive = [a.url, b.url]
 
         async def run() -> None:
@@ -331,10 +345,7 @@ def sigterm_short_grace(verzoeken: int, seed: int, work: str) -> Row:
             alive.remove(a.url)
             await clients
 
-        try:
-            asyncio.run(run())
-        finally:
-            a.stop(), b.stop(), redis.stop()
+        asyncio.run(run())
         return scenario.row(proxy)
 
 
@@ -342,12 +353,9 @@ def foreign_origin(verzoeken: int, seed: int, work: str) -> Row:
     """The e-Suite prints `localhost` where ESUITE_BASE_URL says 127.0.0.1; 20 % of the creates
     lose their answer after being stored."""
     scenario = Scenario("foreign-origin", verzoeken, seed, work)
-    with behind_proxy(scenario, creates_only(scenario.rng, 0.2, ("drop_after",)), printed_host="localhost") as proxy:
-        replica = Replica(proxy.url, scenario.work, "foreign-origin")
-        try:
-            asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: [replica.url], concurrency=8))
-        finally:
-            replica.stop()
+    with Processes() as started, behind_proxy(scenario, creates_only(scenario.rng, 0.2, ("drop_after",)), printed_host="localhost") as proxy:
+        replica = started.replica(proxy.url, scenario.work, "foreign-origin")
+        asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: [replica.url], concurrency=8))
         return scenario.row(proxy)
 
 
@@ -356,21 +364,15 @@ def redis_restart(verzoeken: int, seed: int, work: str, persistent: bool = True)
     the contact (so every key holds an uncertain record), then Redis restarts, then the clients
     re-send. With AOF the records survive and every repeat finds its contact."""
     scenario = Scenario("redis-restart" if persistent else "redis-restart-no-aof", verzoeken, seed, work)
-    redis = Redis(work, persistent=persistent)
     phase = {"first": True}
     policy = lambda method, path: "drop_after" if phase["first"] and method == "POST" and path.endswith(CREATE_PATH) else None  # noqa: E731
-    with behind_proxy(scenario, policy) as proxy:
-        replicas = [Replica(proxy.url, scenario.work, f"{scenario.name}-{n}", IDEMPOTENCY_REDIS_URL=redis.url) for n in "ab"]
-        urls = [r.url for r in replicas]
-        try:
-            asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: urls, concurrency=8, attempts=1))
-            redis.restart()
-            phase["first"] = False
-            asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: urls, concurrency=8))
-        finally:
-            for replica in replicas:
-                replica.stop()
-            redis.stop()
+    with Processes() as started, behind_proxy(scenario, policy) as proxy:
+        redis = started.redis(work, persistent=persistent)
+        urls = [started.replica(proxy.url, scenario.work, f"{scenario.name}-{n}", IDEMPOTENCY_REDIS_URL=redis.url).url for n in "ab"]
+        asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: urls, concurrency=8, attempts=1))
+        redis.restart()
+        phase["first"] = False
+        asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: urls, concurrency=8))
         return scenario.row(proxy)
 
 
