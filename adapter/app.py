@@ -28,6 +28,7 @@ from adapter.kiss_api.path_guard import PathGuard
 from adapter.kiss_api.pipeline import RequestPipeline
 from adapter.kiss_api.responses import http_exception_handler
 from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_compat_root, with_trailing_slash
+from adapter.kiss_api.shutdown import ShutdownGuard
 from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.metrics import Metrics
 from adapter.telemetry import Telemetry
@@ -65,7 +66,11 @@ def create_app(
     store = duplicates or (
         RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)
         if settings.idempotency_redis_url
-        else InProcessStore()
+        else InProcessStore(
+            max_entries=settings.idempotency_max_entries,
+            max_bytes=settings.idempotency_max_bytes,
+            on_size=metrics.duplicate_store_size,
+        )
     )
     cm_passthrough = make_passthrough("contactmomenten")
 
@@ -146,7 +151,8 @@ def create_app(
                 metrics=metrics,
                 limits=settings.limits,
                 clock=clock,
-            )
+            ),
+            Middleware(ShutdownGuard),
         ],
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -14,6 +15,7 @@ import time
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
+import structlog
 import uvicorn
 
 from adapter import __version__
@@ -125,6 +127,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         return EXIT_USAGE
     settings = result.settings
     configure_logging(settings.log_level, settings.log_format, cache=True, tracing=settings.otel_enabled)
+    _route_server_logs()
     for finding in result.findings:
         print(finding, file=sys.stderr)
     app = create_app(settings, ssl_context=ssl_context)
@@ -156,20 +159,59 @@ def head_limit_options(head_bytes: int) -> dict:
     return {"http": HeadLimitedHttpToolsProtocol, "h11_max_incomplete_event_size": head_bytes}
 
 
-class GracefulServer(uvicorn.Server):
-    """uvicorn's server, which first reports `shutting-down` on /readyz when told to stop.
+class _ServerLogHandler(logging.Handler):
+    """uvicorn's own log records (e.g. "Cancel 1 running task(s)" at shutdown) as structured
+    lines like every other, instead of Python's plain-text last-resort output; an exception
+    keeps only its type and traceback (adapter.logging)."""
 
-    uvicorn then stops accepting, lets in-flight requests finish within the grace period and
-    runs the lifespan shutdown, which closes the client pools.
+    def emit(self, record: logging.LogRecord) -> None:
+        log = structlog.get_logger(record.name)
+        level = {logging.DEBUG: "debug", logging.INFO: "info", logging.WARNING: "warning"}.get(record.levelno, "error")
+        getattr(log, level)("server", message=record.getMessage(), exc_info=record.exc_info or None)
+
+
+def _route_server_logs() -> None:
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.asgi"):
+        logger = logging.getLogger(name)
+        logger.handlers = [_ServerLogHandler()]
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
+
+
+# How long the listener stays open after SIGTERM with /readyz answering `shutting-down`, so a
+# load balancer's readiness probe (Kubernetes: every 5 s, after the preStop pause) sees it.
+READINESS_DRAIN_SECONDS = 3.0
+
+
+class GracefulServer(uvicorn.Server):
+    """uvicorn's server, which on SIGTERM first reports `shutting-down` on /readyz while it
+    keeps serving for READINESS_DRAIN_SECONDS (operations.md §5.7), and only then stops.
+
+    uvicorn then stops accepting, lets in-flight requests finish within the grace period,
+    cancels what is left (answered 503 by `ShutdownGuard`, a create recorded as uncertain)
+    and runs the lifespan shutdown, which closes the client pools and the duplicate store.
+    A second signal skips the drain.
     """
 
-    def __init__(self, config: uvicorn.Config, readiness) -> None:
+    def __init__(self, config: uvicorn.Config, readiness, drain_seconds: float = READINESS_DRAIN_SECONDS) -> None:
         super().__init__(config)
         self.readiness = readiness
+        self.drain_seconds = drain_seconds
+        self._stop_at: float | None = None
+        self._signal: int | None = None
 
     def handle_exit(self, sig, frame) -> None:
+        if self._stop_at is None and self.drain_seconds > 0:
+            self.readiness.shutting_down = True
+            self._stop_at, self._signal = time.monotonic() + self.drain_seconds, sig
+            return
         self.readiness.shutting_down = True
         super().handle_exit(sig, frame)
+
+    async def on_tick(self, counter: int) -> bool:
+        if self._stop_at is not None and not self.should_exit and time.monotonic() >= self._stop_at:
+            super().handle_exit(self._signal, None)
+        return await super().on_tick(counter)
 
 
 def _simulate(args: argparse.Namespace, environ: Mapping[str, str]) -> int:

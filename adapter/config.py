@@ -7,6 +7,7 @@ switch without renaming anything. Every problem is collected; nothing fails lazi
 from __future__ import annotations
 
 import os
+import math
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -34,7 +35,7 @@ OTLP_PROTOCOL_VARIABLES = (
     "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL",
 )
 _CLIENT_VAR = re.compile(r"^CLIENTS__(\d+)__(ID|SECRET)$")
-_INDEXED_VAR = re.compile(r"^(CONTACTVERZOEK_TYPES|OBJECTS_TOKENS)__(\d+)$")
+_INDEXED_VAR = re.compile(r"^(CONTACTVERZOEK_TYPES|OBJECTS_TOKENS|ESUITE_PUBLIC_ORIGINS)__(\d+)$")
 
 
 @attrs.frozen
@@ -89,12 +90,15 @@ class Settings:
     log_level: str = "INFO"
     log_format: str = "json"
     idempotency_redis_url: str | None = attrs.field(default=None, repr=False)
-    shutdown_grace_seconds: int = 25
+    shutdown_grace_seconds: int = 35  # derived: ESUITE_TIMEOUT_SECONDS + SHUTDOWN_MARGIN_SECONDS
     ordered_list_max_pages: int = 10  # mapping.md C-5: e-Suite pages sorted per ordered list
     limits: "Limits" = attrs.field(factory=lambda: Limits())
     ca_certificates_dir: str | None = DEFAULT_CA_CERTIFICATES_DIR
     extra_ca_certs: str | None = None
     otel_enabled: bool = False
+    esuite_public_origins: tuple[str, ...] = ()
+    idempotency_max_entries: int = 20_000
+    idempotency_max_bytes: int = 128 * 1024 * 1024
 
 
 @attrs.frozen
@@ -219,9 +223,13 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     objects_tokens = _objects_tokens(r)
     timeout = r.number("ESUITE_TIMEOUT_SECONDS", 30.0, 1, 300, integer=False)
     max_connections = int(r.number("ESUITE_MAX_CONNECTIONS", 100, 1, 10000, integer=True))
-    grace = int(r.number("SHUTDOWN_GRACE_SECONDS", 25, 0, 300, integer=True))
+    grace = _shutdown_grace(r, timeout)
     ordered_pages = int(r.number("ORDERED_LIST_MAX_PAGES", 10, 1, 100, integer=True))
     limits = _limits(r, max_connections)
+    public_origins = _public_origins(r)
+    # The in-process duplicate store's bounds (README, "Duplicate protection and its limits").
+    max_entries = int(r.number("IDEMPOTENCY_MAX_ENTRIES", 20_000, 100, 100_000, integer=True))
+    max_bytes = int(r.number("IDEMPOTENCY_MAX_MIB", 128, 1, 4096, integer=True)) * 1024 * 1024
 
     log_level = (r.get("LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -269,6 +277,9 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         ca_certificates_dir=ca_dir or DEFAULT_CA_CERTIFICATES_DIR,
         extra_ca_certs=extra_ca_certs,
         otel_enabled=otel_enabled,
+        esuite_public_origins=public_origins,
+        idempotency_max_entries=max_entries,
+        idempotency_max_bytes=max_bytes,
     )
     return ConfigResult(settings, tuple(r.findings))
 
@@ -300,6 +311,34 @@ def _limits(r: _Reader, max_connections: int) -> Limits:
         download_chunk_seconds=r.number("DOWNLOAD_CHUNK_TIMEOUT_SECONDS", default.download_chunk_seconds, 1, 600, integer=False),
         max_downloads=downloads,
     )
+# A create sent just before SIGTERM ends within its budget; the margin covers recording its
+# outcome in the duplicate store (Redis socket time-out 2 s) and the answer (operations.md §5.7).
+SHUTDOWN_MARGIN_SECONDS = 5
+
+
+def _shutdown_grace(r: _Reader, timeout: float) -> int:
+    derived = math.ceil(timeout) + SHUTDOWN_MARGIN_SECONDS
+    grace = int(r.number("SHUTDOWN_GRACE_SECONDS", derived, 0, 600, integer=True))
+    if grace < derived:
+        r.warning(
+            "SHUTDOWN_GRACE_SECONDS",
+            f"shorter than ESUITE_TIMEOUT_SECONDS + {SHUTDOWN_MARGIN_SECONDS} s ({derived}): a create in flight at "
+            "shutdown may be cut short; it is then answered 503 and recorded as uncertain",
+        )
+    return grace
+
+
+def _public_origins(r: _Reader) -> tuple[str, ...]:
+    """ESUITE_PUBLIC_ORIGINS__{n}: bases under which the e-Suite prints its own URLs besides
+    ESUITE_BASE_URL (a gateway host name); a create answered under one of them is accepted."""
+    origins: list[str] = []
+    for _, name, value in r.indexed("ESUITE_PUBLIC_ORIGINS"):
+        url = r.http_url(name, value)
+        if url is not None and urlsplit(url).username is None and urlsplit(url).password is None:
+            origins.append(url)
+        elif url is not None:
+            r.error(name, "must not contain user information")
+    return tuple(origins)
 
 
 def _clients(r: _Reader) -> tuple[Client, ...]:

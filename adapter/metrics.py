@@ -79,6 +79,12 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.duplicate_store_entries = Gauge(
+            "kiss_adapter_duplicate_store_entries", "Entries in the in-process duplicate store", registry=r
+        )
+        self.duplicate_store_bytes = Gauge(
+            "kiss_adapter_duplicate_store_bytes", "Accounted bytes of the in-process duplicate store", registry=r
+        )
         self.auth_failures = Counter("kiss_adapter_auth_failures", "Refused credentials", ["code"], registry=r)
         self.request_count = Children(self.requests)  # (method, route, status)
         self.request_seconds = Children(self.request_duration)  # (method, route)
@@ -91,3 +97,7 @@ class Metrics:
         GCCollector(registry=r)
         build_info = Gauge("kiss_adapter_build_info", "Build information", ["version"], registry=r)
         build_info.labels(version=__version__).set(1)
+
+    def duplicate_store_size(self, entries: int, stored_bytes: int) -> None:
+        self.duplicate_store_entries.set(entries)
+        self.duplicate_store_bytes.set(stored_bytes)

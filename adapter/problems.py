@@ -34,6 +34,7 @@ TITLES: dict[str, str] = {
     "upstream-circuit-open": "De e-Suite is tijdelijk niet beschikbaar.",
     "idempotency-store-unavailable": "Dubbele registraties kunnen nu niet worden uitgesloten.",
     "upstream-timeout": "De e-Suite antwoordde niet op tijd.",
+    "shutting-down": "De adapter wordt gestopt.",
 }
 AUTH_FAILURE_TITLE = "Geen toegang."
 

@@ -278,3 +278,39 @@ def foreign_provider_origins(raw: bytes, esuite_base: str) -> set[str]:
     if raw.count(b"-provider/") == under_base:
         return set()
     return {match.group(1).decode("utf-8", "replace") for match in _PROVIDER_URL.finditer(raw)} - {esuite_base}
+
+
+_PROVIDER_ROOT_IN_URL = re.compile(
+    r"^(https?://[^/?#\s]+(?:/[^?#\s]*?)?)("
+    + "|".join(re.escape(e) for _, _, e in ROOTS)
+    + r")(?=[/?#]|$)"
+)
+
+
+def rebased_provider_urls(value: Any, esuite_base: str, public_origins: tuple[str, ...]) -> tuple[Any, set[str]]:
+    """Issue 14: an e-Suite that prints its own URLs under another base than `{E}` (a gateway
+    host name, `localhost` for `127.0.0.1`). Every string value that is a provider root path
+    under such a base is rewritten under `esuite_base`, so it is mapped like any other.
+
+    With `public_origins` only those bases are accepted; without, any http(s) base in front
+    of one of the five provider root paths is (path-based). Returns the value and the
+    foreign bases that were rewritten. Only `esuite_base` is ever emitted, so nothing is
+    ever sent to a foreign base.
+    """
+    seen: set[str] = set()
+
+    def rebase(text: str) -> str:
+        if text.startswith(esuite_base):
+            rest = text[len(esuite_base):]
+            if any(rest.startswith(e) and rest[len(e):len(e) + 1] in ("", *_BOUNDARY) for e in PROVIDER_PATHS):
+                return text
+        match = _PROVIDER_ROOT_IN_URL.match(text)
+        if match is None:
+            return text
+        base = match.group(1)
+        if public_origins and base not in public_origins:
+            return text
+        seen.add(base)
+        return esuite_base + text[len(base):]
+
+    return _walk(value, rebase), seen

@@ -6,6 +6,7 @@ OK1 extensions the e-Suite lacks (`object`, `expand`, `ordering`).
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import orjson
@@ -14,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, sent_without_answer
-from adapter.esuite_client.urls import is_under_root
+from adapter.esuite_client.urls import is_under_root, rebased_provider_urls
 from adapter.idempotency import (
+    Claim,
     InFlightTimeout,
     StoredAnswer,
     StoreUnavailable,
@@ -40,7 +42,6 @@ from adapter.problems import Problem
 log = structlog.get_logger("adapter.contactmomenten")
 
 LIST_PATH = "/contactmomenten/api/v1/contactmomenten"
-GATEWAY_STATUSES = frozenset({502, 504})
 EMPTY_PAGE = {"count": 0, "next": None, "previous": None, "results": []}
 # C-4, kiss-front.md §4.6: the e-Suite may not support the `contactmoment` filter at all.
 NO_LINKS_STATUSES = frozenset({400, 403, 404})
@@ -48,7 +49,6 @@ NO_LINKS_STATUSES = frozenset({400, 403, 404})
 
 async def create(request: Request) -> Response:
     """kiss-front.md §4.1: validate, protect against duplicates, one e-Suite POST, 201."""
-    call = call_of(request)
     settings = request.app.state.settings
     body = await read_json_body(request)
     contact = cm.build_esuite_contact(body, settings.contactverzoek_types)
@@ -69,17 +69,17 @@ async def create(request: Request) -> Response:
     answer: StoredAnswer | None = None
     uncertain: UncertainAttempt | None = None
     try:
-        created = None
-        if claim.uncertain is not None:
-            created = await _find_uncertain_contact(request, claim.uncertain)
-        if created is None:
-            created = await _create_contact(request, contact)
-        result = cm.created_contactmoment(created, call.urls, body.get("gespreksId"))
-        answer = StoredAnswer(201, orjson.dumps(result), result["url"])
+        answer = await _found_or_created(request, claim, contact, body)
     except UncertainCreate as failure:
         uncertain = UncertainAttempt(contact, request.app.state.clock())
         log.warning("uncertain_outcome", problem_code=failure.problem.code)
         raise failure.problem from None
+    except asyncio.CancelledError:
+        # Shutdown ended the request past its grace (operations.md §5.7): the POST may have
+        # been sent, so a repeat searches first. The answer is 503 (adapter.kiss_api.shutdown).
+        uncertain = UncertainAttempt(contact, request.app.state.clock())
+        log.warning("uncertain_outcome", problem_code="shutting-down")
+        raise
     finally:
         try:
             await store.finish(key, answer, uncertain)
@@ -87,6 +87,44 @@ async def create(request: Request) -> Response:
             # The outcome stands; the lock expires by itself. A later repeat may not be recognised.
             log.warning("idempotency_store_unavailable", stored=answer is not None)
     return _stored_response(answer, replayed=False)
+
+
+async def _found_or_created(request: Request, claim: Claim, contact: dict, body: dict) -> StoredAnswer:
+    """The contact an earlier attempt made (§5.4), else a new one, as the answer to store."""
+    earlier = claim.uncertain
+    if earlier is None and claim.taken_over:
+        # The previous holder died or outlived its lock with this very body in flight.
+        log.warning("uncertain_outcome", problem_code="lock-taken-over")
+        earlier = UncertainAttempt(contact, request.app.state.clock())
+    if earlier is not None:
+        try:
+            found = await _find_uncertain_contact(request, earlier)
+            if found is not None:
+                return _created_answer(request, found, body)
+        except Problem as problem:  # still unknown, or found and unusable: the next repeat searches again
+            raise UncertainCreate(problem) from None
+    created = await _create_contact(request, contact)
+    try:
+        return _created_answer(request, created, body)
+    except Problem as problem:
+        # A 2xx means the e-Suite stored the contact, even when its answer is unusable.
+        raise UncertainCreate(problem) from None
+
+
+def _created_answer(request: Request, created: Any, body: dict) -> StoredAnswer:
+    """R-6 on the e-Suite's answer, its URLs first moved from an e-Suite public origin to
+    ESUITE_BASE_URL (issue 14: the contact exists, whatever host name the e-Suite prints)."""
+    call = call_of(request)
+    created, foreign = rebased_provider_urls(
+        created, call.urls.esuite_base, request.app.state.settings.esuite_public_origins
+    )
+    for origin in sorted(foreign):
+        log.warning("origin_mismatch", origin=origin, esuite_base=call.urls.esuite_base, accepted=True)
+    result = cm.created_contactmoment(created, call.urls, body.get("gespreksId"))
+    # A copy of exactly its length: orjson's own bytes keep its ~8 KiB output buffer, which the
+    # store would hold for ten minutes (2026-12-02, bench.duplicate_store: 8.7 KiB retained per
+    # create before, 1.3 KiB after).
+    return StoredAnswer(201, memoryview(orjson.dumps(result)).tobytes(), result["url"])
 
 
 class UncertainCreate(Exception):
@@ -105,11 +143,13 @@ async def _create_contact(request: Request, contact: dict) -> Any:
     except Problem as problem:
         if sent_without_answer(problem):
             raise UncertainCreate(problem) from None
-        raise
+        raise  # not sent (connection refused, the adapter's own open circuit): nothing exists
     try:
         return client.expect_success(call, answer)
     except Problem as problem:
-        if answer.status in GATEWAY_STATUSES:  # a proxy in front of the e-Suite gave up waiting
+        # Any 5xx: a gateway in front of the e-Suite may have replaced the answer of a create
+        # that was stored, and an e-Suite may fail after storing. A 2xx stored it.
+        if answer.status >= 500 or answer.ok:
             raise UncertainCreate(problem) from None
         raise
 
@@ -130,10 +170,12 @@ async def _find_uncertain_contact(request: Request, attempt: UncertainAttempt) -
     for _ in range(uncertain.SEARCH_PAGES):
         page = cm.esuite_page(await client.get_json(call, url, params))
         contacts.extend(page.results)
+        # An e-Suite printing another origin links its pages under it too (issue 14 item 4);
         # SEC-15: only a `next` in the same collection is followed (the search is best effort).
-        if not isinstance(page.next, str) or not is_under_root(page.next, collection):
+        next_url, _ = rebased_provider_urls(page.next, call.urls.esuite_base, request.app.state.settings.esuite_public_origins)
+        if not isinstance(next_url, str) or not is_under_root(next_url, collection):
             break
-        url, params = page.next, None
+        url, params = next_url, None
     found = uncertain.newest_match(contacts, attempt.esuite_body)
     outcomes.labels(resolved="found" if found is not None else "created").inc()
     return found

@@ -67,9 +67,12 @@ async def readyz(request: Request) -> Response:
     checks = {"esuite": "shutting-down" if readiness.shutting_down else await readiness.esuite_state(request)}
     if request.app.state.settings.idempotency_redis_url:
         checks["idempotencyStore"] = await readiness.store_state(request)
-    ready = all(state == "ok" for state in checks.values())
-    body = {"status": "ready" if ready else "not ready", "checks": checks}
-    return JsonResponse(body, status_code=200 if ready else 503)
+    # Only the e-Suite decides readiness: without Redis only the contactmoment POST is refused
+    # (503 idempotency-store-unavailable); taking every pod out of the Service would stop the
+    # reads too (operations.md §3).
+    ready = checks["esuite"] == "ok"
+    status = "not ready" if not ready else "ready" if checks.get("idempotencyStore", "ok") == "ok" else "degraded"
+    return JsonResponse({"status": status, "checks": checks}, status_code=200 if ready else 503)
 
 
 async def metrics(request: Request) -> Response:

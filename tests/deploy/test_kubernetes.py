@@ -65,6 +65,10 @@ def with_ingress(tmp_path: Path) -> Path:
     return overlay(tmp_path, "resources:\n  - BASE\ncomponents:\n  - COMPONENTS/ingress\n")
 
 
+def with_redis(tmp_path: Path) -> Path:
+    return overlay(tmp_path, "resources:\n  - BASE\ncomponents:\n  - COMPONENTS/redis\n")
+
+
 # --- schema validation ------------------------------------------------------------------------
 
 
@@ -77,9 +81,9 @@ def validator():
     return kubernetes_validate
 
 
-@pytest.mark.parametrize("target", ["base", "example", "ingress"])
+@pytest.mark.parametrize("target", ["base", "example", "ingress", "redis"])
 def test_manifests_render_and_validate_against_the_kubernetes_schemas(target, validator, tmp_path):
-    directory = {"base": BASE, "example": EXAMPLE}.get(target) or with_ingress(tmp_path)
+    directory = {"base": BASE, "example": EXAMPLE}.get(target) or {"ingress": with_ingress, "redis": with_redis}[target](tmp_path)
     documents = render(directory)
     assert documents
     versions = sorted({OLDEST_KUBERNETES, validator.latest_version()}, key=lambda v: tuple(map(int, v.split("."))))
@@ -178,16 +182,17 @@ def test_probes_liveness_healthz_readiness_readyz():
     assert c["readinessProbe"]["timeoutSeconds"] > 5
 
 
-def test_termination_grace_exceeds_pre_stop_plus_shutdown_grace():
+def test_termination_grace_exceeds_pre_stop_plus_drain_plus_shutdown_grace():
     pod = one(render(BASE), "Deployment")["spec"]["template"]["spec"]
     c = container(render(BASE))
     grace = int(env_value(c, "SHUTDOWN_GRACE_SECONDS"))
-    assert grace == 25
+    assert grace == 30 + 5, "the default budget plus the margin: a create in flight finishes (issue 14)"
     command = c["lifecycle"]["preStop"]["exec"]["command"]
     assert command[0] == "sleep"
     pre_stop = int(command[1])
-    assert pod["terminationGracePeriodSeconds"] > pre_stop + grace
-    assert pod["terminationGracePeriodSeconds"] == 35
+    readiness_drain = 3  # operations.md §5.7: /readyz says shutting-down while still serving
+    assert pod["terminationGracePeriodSeconds"] > pre_stop + readiness_drain + grace
+    assert pod["terminationGracePeriodSeconds"] == 50
 
 
 def test_service_hpa_and_pdb_point_at_the_pods():
@@ -278,6 +283,56 @@ def test_example_overlay_origin_is_its_own_service_on_port_80_and_takes_over_not
     assert [p["port"] for p in service["spec"]["ports"]] == [80]
     podiumd_names = {"podiumd-adapter", "adapter-config", "adapter-secret"}
     assert not [d["metadata"]["name"] for d in documents if d["metadata"]["name"] in podiumd_names]
-    assert env_value(c, "SHUTDOWN_GRACE_SECONDS") == "25", "the overlay's env patch keeps the base's"
+    assert env_value(c, "SHUTDOWN_GRACE_SECONDS") == "35", "the overlay's env patch keeps the base's"
     assert c["image"] == "registry.example.org/kiss/kiss-esuite-adapter:0.1.0"
     assert {d["metadata"].get("namespace") for d in documents} == {"podiumd"}
+
+
+# --- the Redis component (issue 14 item 5) ------------------------------------------------------
+
+
+def redis_container(documents) -> dict[str, Any]:
+    statefulset = one(documents, "StatefulSet", "kiss-esuite-adapter-redis")
+    [c] = statefulset["spec"]["template"]["spec"]["containers"]
+    return c
+
+
+def test_redis_component_persists_with_aof_on_a_volume_and_never_evicts(tmp_path):
+    documents = render(with_redis(tmp_path))
+    statefulset = one(documents, "StatefulSet", "kiss-esuite-adapter-redis")
+    c = redis_container(documents)
+    args = c["args"]
+    option = {args[i]: args[i + 1] for i in range(1, len(args) - 1) if args[i].startswith("--")}
+    assert args[0] == "redis-server"
+    assert option["--appendonly"] == "yes"
+    assert option["--appendfsync"] in ("everysec", "always")
+    assert option["--maxmemory-policy"] == "noeviction"
+    assert option["--requirepass"] == "$(REDIS_PASSWORD)"
+    [claim] = statefulset["spec"]["volumeClaimTemplates"]
+    mounts = {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+    assert mounts[claim["metadata"]["name"]] == option["--dir"]
+    assert statefulset["spec"]["replicas"] == 1
+    assert not c["image"].endswith(":latest") and ":" in c["image"]
+
+
+def test_redis_component_is_hardened_and_reachable_only_from_the_adapter(tmp_path):
+    documents = render(with_redis(tmp_path))
+    pod = one(documents, "StatefulSet", "kiss-esuite-adapter-redis")["spec"]["template"]["spec"]
+    c = redis_container(documents)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["automountServiceAccountToken"] is False
+    assert c["securityContext"]["readOnlyRootFilesystem"] is True
+    assert c["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    [env] = c["env"]
+    assert env["valueFrom"]["secretKeyRef"] == {"name": "kiss-esuite-adapter-redis", "key": "password"}
+    service = one(documents, "Service", "kiss-esuite-adapter-redis")
+    redis_labels = {"app.kubernetes.io/name": "kiss-esuite-adapter", "app.kubernetes.io/component": "redis"}
+    assert service["spec"]["selector"] == redis_labels
+    assert [p["port"] for p in service["spec"]["ports"]] == [6379]
+    policy = one(documents, "NetworkPolicy", "kiss-esuite-adapter-redis")
+    assert policy["spec"]["podSelector"]["matchLabels"] == redis_labels
+    [rule] = policy["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": LABELS}}]
+    # The adapter's own pods do not match the Redis selector (its Service must not pick them).
+    assert one(documents, "Service")["spec"]["selector"] == LABELS
+    assert not [d for d in documents if d["kind"] in ("ConfigMap", "Secret")], "the password is the operator's"

@@ -65,7 +65,7 @@ async def test_reset_before_processing_then_retry_searches_and_creates_once():
     assert await metric(stack, "created") == 1.0
 
 
-async def test_a_gateway_502_counts_as_uncertain_and_a_500_does_not(httpx_mock):
+async def test_a_gateway_504_counts_as_uncertain(httpx_mock):
     import json
 
     from tests.conftest import app_client, load_fixture

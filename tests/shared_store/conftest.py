@@ -15,14 +15,21 @@ def _free_port() -> int:
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    """redis-server on a free loopback port; with `directory`, persistent as docs/deployment.md
+    requires (AOF, `appendfsync everysec`), so a restart keeps the duplicate records."""
+
+    def __init__(self, directory: str | None = None) -> None:
         self.port = _free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.directory = directory
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
+        persistence = ["--appendonly", "no"]
+        if self.directory is not None:
+            persistence = ["--appendonly", "yes", "--appendfsync", "everysec", "--dir", self.directory]
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", *persistence],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -38,6 +45,13 @@ class RedisServer:
     def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def kill(self) -> None:
+        """As a crash or node loss: no final write; with AOF at most the last second is lost."""
+        if self.process is not None:
+            self.process.kill()
             self.process.wait(timeout=10)
             self.process = None
 

@@ -55,10 +55,10 @@ async def test_waiting_is_bounded(stores):
         await second.begin("k", 0.1)
 
 
-async def test_the_lock_of_a_replica_that_died_is_taken_over(redis_server):
+async def test_the_lock_of_a_replica_that_died_is_taken_over_as_an_uncertain_outcome(redis_server):
     dead, alive = RedisStore(redis_server.url, lock_seconds=0.2), RedisStore(redis_server.url, lock_seconds=5)
     await dead.begin("k", 1)
-    assert await alive.begin("k", 1) == Claim()
+    assert await alive.begin("k", 1) == Claim(taken_over=True)
     await dead.aclose()
     await alive.aclose()
 
@@ -81,4 +81,41 @@ async def test_unreachable_redis_is_reported_not_hidden(redis_server):
         await store.begin("k", 1)
     with pytest.raises(StoreUnavailable):
         await store.finish("k", ANSWER)
+    await store.aclose()
+
+
+async def test_a_claim_that_reaches_redis_after_its_expiry_takes_no_lock(redis_server):
+    """Issue 14 item 5: a claim with an absolute expiry on Redis's clock does nothing when Redis
+    runs it late, so it cannot lock out the retry of a request refused during a stall."""
+    import redis.asyncio
+
+    client = redis.asyncio.from_url(redis_server.url)
+    script = client.register_script(__import__("adapter.idempotency", fromlist=["_BEGIN"])._BEGIN)
+    seconds, micros = await client.time()
+    now_ms = seconds * 1000 + micros // 1000
+    late = await script(keys=[RedisStore.KEY_PREFIX + "k"], args=[5000, now_ms - 1, 600_000])
+    in_time = await script(keys=[RedisStore.KEY_PREFIX + "j"], args=[5000, now_ms + 60_000, 600_000])
+    exists = await client.exists(RedisStore.KEY_PREFIX + "k"), await client.exists(RedisStore.KEY_PREFIX + "j")
+    await client.aclose()
+    assert late == [b"expired", b""]
+    assert in_time == [b"acquired", b""]
+    assert exists == (0, 1)
+
+
+async def test_a_claim_refused_during_a_redis_stall_does_not_fire_when_redis_resumes(redis_server):
+    import signal
+
+    store = RedisStore(redis_server.url, lock_seconds=60)
+    assert await store.ping()  # measures Redis's clock
+    redis_server.process.send_signal(signal.SIGSTOP)
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.begin("k", 1)
+    finally:
+        redis_server.process.send_signal(signal.SIGCONT)
+    await asyncio.sleep(0.2)  # Redis runs the queued claim now
+    retry = RedisStore(redis_server.url, lock_seconds=60)
+    assert await retry.begin("k", 0.1) == Claim()  # not locked out by the stale claim
+    await retry.finish("k", ANSWER)
+    await retry.aclose()
     await store.aclose()

@@ -1,6 +1,7 @@
 """Two app replicas sharing one Redis and one e-Suite, in process (operations.md §5.3, §4.2, §3)."""
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -58,13 +59,13 @@ async def test_a_lost_response_on_one_replica_is_found_by_the_other(replicas):
     assert (await replicas.post(0)).headers["idempotent-replayed"] == "true"
 
 
-async def test_redis_down_refuses_creates_before_the_esuite_and_reports_unready(replicas, redis_server):
+async def test_redis_down_refuses_creates_before_the_esuite_and_reports_degraded(replicas, redis_server):
     assert (await replicas.clients[0].get("/readyz")).json() == {"status": "ready", "checks": {"esuite": "ok", "idempotencyStore": "ok"}}
     redis_server.stop()
     replicas.apps[1].state.readiness = type(replicas.apps[1].state.readiness)()  # a fresh probe, not the cached one
     ready = await replicas.clients[1].get("/readyz")
-    assert ready.status_code == 503
-    assert ready.json() == {"status": "not ready", "checks": {"esuite": "ok", "idempotencyStore": "unreachable"}}
+    assert ready.status_code == 200  # the pod stays in the Service: the reads keep working
+    assert ready.json() == {"status": "degraded", "checks": {"esuite": "ok", "idempotencyStore": "unreachable"}}
     refused = await replicas.post(1)
     assert refused.status_code == 503
     assert refused.headers["retry-after"] == "5"
@@ -73,3 +74,58 @@ async def test_redis_down_refuses_creates_before_the_esuite_and_reports_unready(
     assert replicas.creates() == []
     detail = await replicas.clients[1].get("/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers())
     assert detail.status_code == 200  # every other route keeps working
+
+
+async def test_a_replica_that_died_after_creating_leaves_a_lock_the_other_takes_over_by_searching(redis_server):
+    """Issue 14 item 1: the holder's create reached the e-Suite, then the holder died (kill -9)
+    before it recorded the answer. The next holder searches instead of creating again."""
+    from adapter.idempotency import RedisStore
+
+    settings = fixture_settings(IDEMPOTENCY_REDIS_URL=redis_server.url)
+    sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=settings.esuite_base_url))
+    dying_store = RedisStore(redis_server.url, lock_seconds=0.3)
+
+    async def dies_before_recording(key, answer, uncertain=None) -> None:
+        return None
+
+    dying_store.finish = dies_before_recording
+    dying = create_app(settings, esuite_transport=httpx.ASGITransport(sim), duplicates=dying_store)
+    alive = create_app(settings, esuite_transport=httpx.ASGITransport(sim))
+    clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) for app in (dying, alive)]
+    path = "/contactmomenten/api/v1/contactmomenten"
+    first = await clients[0].post(path, content=BODY, headers=kiss_headers())
+    second = await clients[1].post(path, content=BODY, headers=kiss_headers())
+    creates = [e for e in sim.state.store.requests if e["method"] == "POST" and e["path"].endswith(CM_PATH)]
+    searches = [e for e in sim.state.store.requests if e["method"] == "GET" and e["path"].endswith(CM_PATH)]
+    for client in clients:
+        await client.aclose()
+    await alive.state.duplicates.aclose()
+    await dying_store.aclose()
+    assert first.status_code == 201 and second.status_code == 201
+    assert second.json()["url"] == first.json()["url"]
+    assert len(creates) == 1
+    assert len(searches) == 1
+
+
+async def test_a_takeover_whose_search_fails_stays_uncertain_for_the_next_repeat(redis_server):
+    from adapter.idempotency import RedisStore, duplicate_key
+
+    settings = fixture_settings(IDEMPOTENCY_REDIS_URL=redis_server.url)
+    sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=settings.esuite_base_url))
+    dead = RedisStore(redis_server.url, lock_seconds=0.2)
+    await dead.begin(duplicate_key("kiss", json.loads(BODY)), 1)  # a holder that never comes back
+    app = create_app(settings, esuite_transport=httpx.ASGITransport(sim))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER)
+    sim.state.faults.configure({"routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten": {"error5xx": 1.0}}})
+    failed = await client.post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
+    sim.state.faults.configure({"routes": {}})
+    repeat = await client.post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
+    requests = [e["method"] for e in sim.state.store.requests if e["path"].endswith(CM_PATH)]
+    await client.aclose()
+    await app.state.duplicates.aclose()
+    await dead.aclose()
+    assert failed.status_code == 502
+    assert repeat.status_code == 201
+    # the takeover's search failed (GETs, retried by the client), the repeat searched again, then one create
+    assert requests.count("POST") == 1
+    assert requests[-2:] == ["GET", "POST"]

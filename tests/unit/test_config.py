@@ -105,3 +105,45 @@ def test_token_command_prints_a_verifiable_jwt(capsys):
     assert claims["user_id"] == "jjansen"
     assert claims["exp"] - claims["iat"] == 120
     assert claims["nbf"] == claims["iat"]
+
+
+# --- issue 14: shutdown grace from the budget, e-Suite public origins, store bounds -------------
+
+
+def test_the_shutdown_grace_is_derived_from_the_budget_plus_five_seconds():
+    assert load_settings(fixture_env(ESUITE_TIMEOUT_SECONDS="30")).settings.shutdown_grace_seconds == 35
+    assert load_settings(fixture_env(ESUITE_TIMEOUT_SECONDS="12.5")).settings.shutdown_grace_seconds == 18
+
+
+def test_a_grace_shorter_than_the_budget_plus_margin_is_a_warning_and_an_override():
+    result = load_settings(fixture_env(ESUITE_TIMEOUT_SECONDS="30", SHUTDOWN_GRACE_SECONDS="25"))
+    assert result.settings.shutdown_grace_seconds == 25
+    assert [str(f) for f in result.findings if f.variable == "SHUTDOWN_GRACE_SECONDS"] == [
+        "WARNING SHUTDOWN_GRACE_SECONDS: shorter than ESUITE_TIMEOUT_SECONDS + 5 s (35): a create in flight at "
+        "shutdown may be cut short; it is then answered 503 and recorded as uncertain"
+    ]
+    longer = load_settings(fixture_env(ESUITE_TIMEOUT_SECONDS="30", SHUTDOWN_GRACE_SECONDS="40"))
+    assert longer.settings.shutdown_grace_seconds == 40
+    assert [f for f in longer.findings if f.variable == "SHUTDOWN_GRACE_SECONDS"] == []
+
+
+def test_esuite_public_origins_are_checked_urls_in_index_order():
+    result = load_settings(fixture_env(ESUITE_PUBLIC_ORIGINS__1="https://gateway.example.net/", ESUITE_PUBLIC_ORIGINS__0="http://localhost:8081"))
+    assert result.settings.esuite_public_origins == ("http://localhost:8081", "https://gateway.example.net")
+    bad = load_settings(fixture_env(ESUITE_PUBLIC_ORIGINS__0="gateway.example.net", ESUITE_PUBLIC_ORIGINS__1="https://u:p@gateway.example.net"))
+    assert [str(f) for f in bad.errors] == [
+        "ERROR ESUITE_PUBLIC_ORIGINS__0: must be an absolute http or https URL",
+        "ERROR ESUITE_PUBLIC_ORIGINS__1: must not contain user information",
+    ]
+
+
+def test_duplicate_store_bounds_have_defaults_and_ranges():
+    settings = load_settings(fixture_env()).settings
+    assert (settings.idempotency_max_entries, settings.idempotency_max_bytes) == (20_000, 134_217_728)
+    chosen = load_settings(fixture_env(IDEMPOTENCY_MAX_ENTRIES="500", IDEMPOTENCY_MAX_MIB="2")).settings
+    assert (chosen.idempotency_max_entries, chosen.idempotency_max_bytes) == (500, 2_097_152)
+    bad = load_settings(fixture_env(IDEMPOTENCY_MAX_ENTRIES="0", IDEMPOTENCY_MAX_MIB="0.5"))
+    assert [str(f) for f in bad.errors] == [
+        "ERROR IDEMPOTENCY_MAX_ENTRIES: must be from 100 to 100000",
+        "ERROR IDEMPOTENCY_MAX_MIB: must be an integer from 1 to 4096",
+    ]

@@ -89,3 +89,94 @@ async def test_uncertain_records_expire_after_the_window():
     await store.finish("k", None, UNCERTAIN)
     now[0] = 600.0
     assert await store.begin("k", 1) == Claim()
+
+
+# --- bounds (issue 13 item 5): entries and bytes, a size gauge, a warning on eviction ---------
+
+from adapter.idempotency import ENTRY_OVERHEAD_BYTES  # noqa: E402
+
+
+async def stored(store: InProcessStore, *keys: str, answer: StoredAnswer = ANSWER) -> None:
+    for key in keys:
+        await store.begin(key, 1)
+        await store.finish(key, answer)
+
+
+async def test_past_the_entry_bound_the_oldest_answer_is_evicted_with_a_warning():
+    from structlog.testing import capture_logs
+
+    sizes: list[tuple[int, int]] = []
+    store = InProcessStore(max_entries=2, on_size=lambda entries, size: sizes.append((entries, size)))
+    await stored(store, "a", "b")
+    with capture_logs() as logs:
+        await stored(store, "c")
+    assert await store.begin("b", 1) == Claim(answer=ANSWER)
+    assert await store.begin("c", 1) == Claim(answer=ANSWER)
+    assert await store.begin("a", 1) == Claim()  # evicted: processed anew
+    evictions = [entry for entry in logs if entry["event"] == "duplicate_store_evicted"]
+    assert evictions == [{"event": "duplicate_store_evicted", "evicted": 1, "entries": 2, "bytes": sizes[-2][1], "log_level": "warning"}]
+    assert sizes[-1][0] == 3  # a's new lock
+
+
+async def test_the_byte_bound_counts_key_answer_and_overhead():
+    answer = StoredAnswer(201, b"x" * 1000, "u")
+    one_entry = 1 + 1000 + 1 + ENTRY_OVERHEAD_BYTES
+    store = InProcessStore(max_bytes=2 * one_entry)
+    await stored(store, "a", "b", answer=answer)
+    assert store.size == (2, 2 * one_entry)
+    await stored(store, "c", answer=answer)
+    assert store.size == (2, 2 * one_entry)
+    assert await store.begin("a", 1) == Claim()
+
+
+async def test_a_lock_in_flight_is_never_evicted():
+    store = InProcessStore(max_entries=1)
+    assert await store.begin("held", 1) == Claim()
+    await stored(store, "a", "b")
+    waiter = asyncio.create_task(store.begin("held", 1))
+    await asyncio.sleep(0.01)
+    assert not waiter.done()  # still locked
+    await store.finish("held", ANSWER)
+    assert await waiter == Claim(answer=ANSWER)
+
+
+async def test_expired_and_released_entries_leave_the_byte_count():
+    now = [0.0]
+    store = InProcessStore(window_seconds=10, clock=lambda: now[0])
+    await stored(store, "a")
+    await store.begin("b", 1)
+    await store.finish("b", None)
+    assert store.size == (1, 1 + len(ANSWER.body) + 1 + ENTRY_OVERHEAD_BYTES)
+    now[0] = 11.0
+    await store.begin("c", 1)
+    assert store.size == (1, 1 + ENTRY_OVERHEAD_BYTES)
+
+
+async def test_the_size_is_a_prometheus_gauge():
+    from tests.conftest import Stack, kiss_headers, load_fixture
+
+    stack = Stack()
+    body = load_fixture("kiss/post-contactverzoek-groep-known-klant-v1.json")
+    created = await stack.client.post("/contactmomenten/api/v1/contactmomenten", json=body, headers=kiss_headers())
+    assert created.status_code == 201
+    text = (await stack.client.get("/metrics")).text
+    entries = [line for line in text.splitlines() if line.startswith("kiss_adapter_duplicate_store_entries ")]
+    size = [line for line in text.splitlines() if line.startswith("kiss_adapter_duplicate_store_bytes ")]
+    assert entries == ["kiss_adapter_duplicate_store_entries 1.0"]
+    key_bytes = 64  # a SHA-256 in hex
+    expected = key_bytes + len(created.content) + len(created.headers["location"]) + ENTRY_OVERHEAD_BYTES
+    assert size == [f"kiss_adapter_duplicate_store_bytes {float(expected)}"]
+    await stack.aclose()
+
+
+async def test_a_full_store_warns_at_most_once_a_minute_with_the_count_since():
+    from structlog.testing import capture_logs
+
+    now = [0.0]
+    store = InProcessStore(max_entries=1, clock=lambda: now[0])
+    with capture_logs() as logs:
+        await stored(store, "a", "b", "c")
+        now[0] = 61.0
+        await stored(store, "d")
+    counts = [entry["evicted"] for entry in logs if entry["event"] == "duplicate_store_evicted"]
+    assert counts == [1, 2]  # b's eviction of a at once; c's and d's together a minute later

@@ -99,3 +99,46 @@ def test_RW11_provider_paths_under_another_origin_are_found_whatever_else_the_te
     assert foreign_provider_origins(chatty.encode(), E) == set()
     foreign = own[:-1] + ',"z":"https://esuite.intern:8443/zgw-apis-provider/zrc/api/v1/zaken/1"}'
     assert foreign_provider_origins(foreign.encode(), E) == {"https://esuite.intern:8443"}
+
+
+# --- issue 14: e-Suite URLs printed under another base ------------------------------------------
+
+from adapter.esuite_client.urls import rebased_provider_urls  # noqa: E402
+
+E_BASE = "http://127.0.0.1:8081/esuite"
+CONTACT = "/contactmomenten-api-provider/api/v1/contactmomenten/09cc50ce-82b6-48ce-bd85-2a3d5b682439"
+
+
+def test_without_configured_origins_any_base_in_front_of_a_provider_root_is_moved_to_esuite_base():
+    answer = {
+        "url": "http://localhost:8081/esuite" + CONTACT,
+        "klant": "https://gateway.example.net/klanten-api-provider/api/v1/klanten/k1?x=1",
+        "tekst": "zie https://example.org/elders",
+        "nested": [{"zaak": "https://gw.example.net/zgw-apis-provider/zrc/api/v1/zaken/z1"}],
+    }
+    rebased, seen = rebased_provider_urls(answer, E_BASE, ())
+    assert rebased == {
+        "url": E_BASE + CONTACT,
+        "klant": E_BASE + "/klanten-api-provider/api/v1/klanten/k1?x=1",
+        "tekst": "zie https://example.org/elders",
+        "nested": [{"zaak": E_BASE + "/zgw-apis-provider/zrc/api/v1/zaken/z1"}],
+    }
+    assert seen == {"http://localhost:8081/esuite", "https://gateway.example.net", "https://gw.example.net"}
+
+
+def test_with_configured_origins_only_those_are_moved():
+    answer = {"a": "https://gateway.example.net" + CONTACT, "b": "https://evil.example.net" + CONTACT}
+    rebased, seen = rebased_provider_urls(answer, E_BASE, ("https://gateway.example.net",))
+    assert rebased == {"a": E_BASE + CONTACT, "b": "https://evil.example.net" + CONTACT}
+    assert seen == {"https://gateway.example.net"}
+
+
+def test_urls_under_esuite_base_and_lookalike_roots_are_left_alone():
+    answer = {
+        "own": E_BASE + CONTACT,
+        "lookalike": "https://gateway.example.net/contactmomenten-api-provider/api/v10/contactmomenten/x",
+        "key-https://gateway.example.net" + CONTACT: 1,
+    }
+    rebased, seen = rebased_provider_urls(answer, E_BASE, ())
+    assert rebased == answer
+    assert seen == set()
