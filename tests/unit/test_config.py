@@ -133,7 +133,7 @@ def test_esuite_public_origins_are_checked_urls_in_index_order():
     bad = load_settings(fixture_env(ESUITE_PUBLIC_ORIGINS__0="gateway.example.net", ESUITE_PUBLIC_ORIGINS__1="https://u:p@gateway.example.net"))
     assert [str(f) for f in bad.errors] == [
         "ERROR ESUITE_PUBLIC_ORIGINS__0: must be an absolute http or https URL",
-        "ERROR ESUITE_PUBLIC_ORIGINS__1: must not contain user information",
+        "ERROR ESUITE_PUBLIC_ORIGINS__1: must not contain user information (user:password@); use the token variables",
     ]
 
 

@@ -48,13 +48,13 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* terminationGracePeriodSeconds: given (checked), or pause + grace + 5 s. */}}
+{{/* terminationGracePeriodSeconds: given (checked), or pause + 3 s readiness drain + grace + 7 s. */}}
 {{- define "kiss-esuite-adapter.terminationGrace" -}}
-{{- $floor := add (int .Values.preStopSleepSeconds) (int .Values.shutdownGraceSeconds) }}
+{{- $floor := add (int .Values.preStopSleepSeconds) 3 (int .Values.shutdownGraceSeconds) }}
 {{- if eq (toString .Values.terminationGracePeriodSeconds) "" }}
-{{- add $floor 5 }}
+{{- add $floor 7 }}
 {{- else if le (int .Values.terminationGracePeriodSeconds) (int $floor) }}
-{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds + shutdownGraceSeconds (%d)" .Values.terminationGracePeriodSeconds $floor) }}
+{{- fail (printf "terminationGracePeriodSeconds (%v) must exceed preStopSleepSeconds + 3 s drain + shutdownGraceSeconds (%d)" .Values.terminationGracePeriodSeconds $floor) }}
 {{- else }}
 {{- int .Values.terminationGracePeriodSeconds }}
 {{- end }}
