@@ -68,6 +68,7 @@ class _Connection(asyncio.Protocol):
         self.reason = b""
         self.headers: list[tuple[bytes, bytes]] = []
         self.head_bytes = 0
+        self.head_size = 0
         self.written = False  # a byte of this exchange was handed to the socket
         self.framed = False  # Content-Length or chunked: the end is known without EOF
         self.chunks: collections.deque[bytes] = collections.deque()
@@ -86,7 +87,7 @@ class _Connection(asyncio.Protocol):
             self.close()
             return
         if not self.head_done:
-            self.head_bytes += len(data)
+            self.head_bytes += len(data)  # while the head is not complete, every byte fed is head
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as cause:
@@ -130,12 +131,14 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
     def on_status(self, reason: bytes) -> None:
         self.reason += reason
+        self.head_size += len(reason)
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if self.head_done:
             return  # trailers of a chunked body: not passed on
-        if len(self.headers) >= MAX_HEADERS:
-            raise ValueError("too many headers")  # httptools turns this into HttpParserCallbackError
+        self.head_size += len(name) + len(value) + 4
+        if len(self.headers) >= MAX_HEADERS or self.head_size > MAX_HEAD_BYTES:
+            raise ValueError("answer head too large")  # httptools turns this into HttpParserCallbackError
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
