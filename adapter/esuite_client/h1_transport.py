@@ -48,6 +48,7 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closed = False  # peer closed, lost, or closed by us: never reused
         self.idle_since = 0.0
+        self.on_idle_close = None  # set by the pool while the connection rests in it
         self._begin(False)
         self.parser = None  # idle: any byte from the server now is out of step
 
@@ -84,6 +85,8 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.parser is None or self.complete:  # bytes nobody asked for: the stream is out of step
             self._fail(httpx.RemoteProtocolError("unexpected data from the server"))
+            if self.on_idle_close is not None:
+                self.on_idle_close(self)
             self.close()
             return
         if not self.head_done:
@@ -113,7 +116,10 @@ class _Connection(asyncio.Protocol):
         self._wake()
 
     def _ended(self, exc: Exception | None) -> None:
-        self.closed = True
+        already_closed, self.closed = self.closed, True
+        if self.parser is None and self.on_idle_close is not None and not already_closed:
+            self.on_idle_close(self)  # closed by the peer while pooled: out of the pool at once
+            return
         if self.head_done and not self.complete and not self.framed and exc is None:
             self._finish(reusable=False)  # a close-delimited body ends here
         elif exc is not None:
@@ -240,6 +246,7 @@ class _Pool:
         idle = self.idle.get(origin)
         while idle:
             connection = idle.pop()  # the most recently used: the least likely to be closed by the peer
+            connection.on_idle_close = None
             if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
                 return connection
             self._drop(connection)
@@ -250,7 +257,9 @@ class _Pool:
         """Close one idle connection of another origin to make room."""
         for connections in self.idle.values():
             if connections:
-                self._drop(connections.pop(0))
+                evicted = connections.pop(0)
+                evicted.on_idle_close = None
+                self._drop(evicted)
                 self.open -= 1
                 return True
         return False
@@ -302,11 +311,18 @@ class _Pool:
         origin, waiter = self._next_waiter()
         if waiter is None:
             self.idle.setdefault(connection.origin, []).append(connection)
+            connection.on_idle_close = self._idle_closed
         elif origin == connection.origin:
             waiter.set_result(connection)
         else:
             self._drop(connection)
             waiter.set_result(None)  # its slot goes to the waiter, who connects
+
+    def _idle_closed(self, connection: _Connection) -> None:
+        idle = self.idle.get(connection.origin)
+        if idle and connection in idle:
+            idle.remove(connection)
+            self.discard(connection)
 
     def discard(self, connection: _Connection) -> None:
         """A connection that must not be used again: closed, its slot freed."""
