@@ -16,7 +16,7 @@ from starlette.routing import Route
 from adapter import __version__
 from adapter.config import Settings
 from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
-from adapter.esuite_client.transport import EsuiteTransport
+from adapter.esuite_client.h1_transport import H1Transport
 from adapter.esuite_client.urls import UrlMap
 from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
 from adapter.kiss_api import contactmomenten, health, objects, schema, zaken_klanten
@@ -45,7 +45,7 @@ def create_app(
         metrics,
         timeout_seconds=settings.esuite_timeout_seconds,
         max_connections=settings.esuite_max_connections,
-        transport=esuite_transport or EsuiteTransport(settings.esuite_max_connections),
+        transport=esuite_transport or H1Transport(settings.esuite_max_connections),
     )
     store = duplicates or (
         RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)

@@ -36,10 +36,6 @@ _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 _NO_BODY_STATUSES = frozenset((204, 304))
 
 
-class _StaleConnection(Exception):
-    """The pooled connection was closed by the peer before anything was written on it."""
-
-
 class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection; one exchange at a time; httptools calls the `on_*` methods."""
 
@@ -49,13 +45,15 @@ class _Connection(asyncio.Protocol):
         self.closed = False  # peer closed, lost, or closed by us: never reused
         self.idle_since = 0.0
         self.on_idle_close = None  # set by the pool while the connection rests in it
+        self.reading_paused = False  # flow control: states of the socket, not of one exchange
+        self.write_paused = False
         self._begin(False)
         self.parser = None  # idle: any byte from the server now is out of step
 
     def rest(self, now: float) -> None:
         """Back in the pool after a clean exchange."""
         self.parser = None
-        self.chunks.clear()
+        self.take()  # the unread rest of a whole body is dropped; reading resumes
         self.idle_since = now
 
     def _begin(self, head_request: bool) -> None:
@@ -74,8 +72,6 @@ class _Connection(asyncio.Protocol):
         self.framed = False  # Content-Length or chunked: the end is known without EOF
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
-        self.reading_paused = False
-        self.write_paused = False
         self._waiter: asyncio.Future | None = None
 
     # asyncio.Protocol

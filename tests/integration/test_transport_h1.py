@@ -513,3 +513,18 @@ async def test_tls_without_a_context_uses_the_system_trust_store_and_refuses_an_
         with pytest.raises(httpx.ConnectError):
             await http.get(f"https://localhost:{server.port}/x")
     assert server.requests == []
+
+
+async def test_a_whole_answer_left_unread_still_frees_its_connection_for_the_next_call():
+    body = b"w" * (1024 * 1024)
+
+    async def big_answers(reader, writer, server):
+        while await server.read_request(reader) is not None:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            await writer.drain()
+
+    async with Server(big_answers) as server, new_client(H1Transport(1)) as http:
+        async with http.stream("GET", f"{server.base}/unread"):
+            await asyncio.sleep(0.2)  # the whole answer arrives; nobody reads it
+        again = await http.get(f"{server.base}/read", timeout=httpx.Timeout(2.0))
+    assert again.content == body
