@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import shutil
+import socket
 import ssl
 import subprocess
 
@@ -353,7 +354,7 @@ async def test_a_reset_after_sending_is_a_read_error():
     async def reset(reader, writer, server):
         await server.read_request(reader)
         sock = writer.get_extra_info("socket")
-        sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # close = reset
         writer.transport.abort()
 
     async with Server(reset) as server, new_client(H1Transport(1)) as http:
