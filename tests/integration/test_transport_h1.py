@@ -529,3 +529,41 @@ async def test_a_whole_answer_left_unread_still_frees_its_connection_for_the_nex
             await asyncio.sleep(0.2)  # the whole answer arrives; nobody reads it
         again = await http.get(f"{server.base}/read", timeout=httpx.Timeout(2.0))
     assert again.content == body
+
+
+async def test_one_limit_over_two_origins_an_idle_connection_of_the_other_gives_way():
+    async with Server(serve_ok) as esuite, Server(serve_ok) as smoelenboek, new_client(H1Transport(1)) as http:
+        assert (await http.get(f"{esuite.base}/a")).content == b"ok"
+        answer = await http.get(f"{smoelenboek.base}/b", timeout=httpx.Timeout(2.0, pool=0.5))
+        await asyncio.sleep(0.05)
+        assert (answer.content, esuite.open, smoelenboek.open) == (b"ok", 0, 1)
+
+
+async def test_an_http_1_0_answer_without_keep_alive_closes_the_connection():
+    async def http_1_0(reader, writer, server):
+        while await server.read_request(reader) is not None:
+            writer.write(b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+    async with Server(http_1_0) as server, new_client(H1Transport(2)) as http:
+        answers = [await http.get(f"{server.base}/{n}") for n in range(2)]
+    assert [answer.content for answer in answers] == [b"ok", b"ok"]
+    assert server.connections == 2
+
+
+async def test_aclose_fails_the_callers_still_waiting_for_a_connection():
+    async def hold(reader, writer, server):
+        await server.read_request(reader)
+        await asyncio.sleep(3)
+
+    async with Server(hold) as server:
+        transport = H1Transport(1)
+        http = new_client(transport)
+        busy = asyncio.create_task(http.get(f"{server.base}/busy"))
+        await asyncio.sleep(0.1)
+        waiting = asyncio.create_task(http.get(f"{server.base}/waiting"))
+        await asyncio.sleep(0.05)
+        await transport.aclose()
+        with pytest.raises(httpx.PoolTimeout):
+            await waiting
+        with pytest.raises(httpx.TransportError):
+            await busy
