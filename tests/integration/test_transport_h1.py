@@ -567,3 +567,11 @@ async def test_aclose_fails_the_callers_still_waiting_for_a_connection():
             await waiting
         with pytest.raises(httpx.TransportError):
             await busy
+
+
+async def test_without_a_context_an_extra_ca_bundle_in_ssl_cert_file_is_trusted(certificate, monkeypatch):
+    """docs/deployment.md (SEC-10): operators add their CA with SSL_CERT_FILE."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    async with Server(serve_ok, _server_context(certificate)) as server, new_client(H1Transport(1)) as http:
+        answer = await http.get(f"https://localhost:{server.port}/x")
+    assert answer.content == b"ok"
