@@ -12,7 +12,9 @@ rules of `client.py` rely on (operations.md §5.2, §5.4):
 - A pooled connection found closed by the peer *before* any byte of the request was written
   is replaced once by a fresh connection; once a byte left, never (a POST creates a contact).
 - A keep-alive pool per origin with one limit over all origins and FIFO waiting; idle
-  connections older than `keepalive_expiry` are closed when met.
+  connections older than `keepalive_expiry` (5 s, below the idle timeouts of Tomcat and of load
+  balancers) are closed when met, and one the peer closes leaves the pool at once. A close that
+  crosses a request already written is reported as sent-without-answer, never resent here.
 - A connection whose exchange did not end cleanly (error, cancellation, body not read to its
   end) is closed, never returned to the pool.
 - Bodies are streamed both ways with flow control (a slow reader pauses the socket); answers
