@@ -17,8 +17,8 @@ from starlette.routing import Route
 from adapter import __version__
 from adapter.config import Settings
 from adapter.esuite_client.client import EsuiteClient, EsuiteTokenSource
+from adapter.esuite_client.h1_transport import H1Transport
 from adapter.esuite_client.tls import trusted_context
-from adapter.esuite_client.transport import EsuiteTransport
 from adapter.esuite_client.urls import UrlMap
 from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
 from adapter.kiss_api import contactmomenten, health, objects, schema, zaken_klanten
@@ -57,9 +57,9 @@ def create_app(
         timeout_seconds=settings.esuite_timeout_seconds,
         max_connections=settings.esuite_max_connections,
         limits=settings.limits,
-        transport=esuite_transport or EsuiteTransport(
+        transport=esuite_transport or H1Transport(
             settings.esuite_max_connections,
-            ssl_context or trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context,
+            ssl_context=ssl_context or trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context,
         ),
         telemetry=telemetry,
     )

@@ -1,14 +1,18 @@
 """What the libraries under the adapter cost by themselves: the floor under its CPU per request.
 
-    .venv/bin/python -m bench.floor [--calls 3000]
+    .venv/bin/python -m bench.floor [--calls 2000] [--repeat 5]
 
-Against the fake e-Suite (`bench/upstream.py`, its own process), one e-Suite call as the S3
-klant look-up makes it (GET, 8 at a time), measured in CPU time of this process per call, layer
-by layer:
+Against the fake e-Suite (`bench/upstream.py`, its own process), one e-Suite GET, 8 in flight,
+for a small answer (the S3 klant look-up) and the S1 page, in CPU time of this process per call
+(`time.process_time`: every thread counts, so a client on a thread pool pays its threads), each
+candidate `--repeat` times with the order rotated, min and median printed:
 
-    aiohttp            a bare `ClientSession` GET, body read: the HTTP client's own floor
-    httpx + transport  `httpx.AsyncClient.send` over the adapter's `EsuiteTransport`
-    EsuiteClient       the adapter's client: auth, budget, breaker, metrics, JSON parse
+    aiohttp ClientSession     a bare GET, body read: today's transport's own floor
+    H1Transport alone         adapter/esuite_client/h1_transport.py without httpx above it
+    pyreqwest, rnet, httpr    Rust-backed clients, when installed in the venv (not dependencies)
+    httpx + <transport>       `httpx.AsyncClient.send` over httpcore, EsuiteTransport, H1Transport
+    EsuiteClient              the adapter's client over each transport: auth, budget, breaker,
+                              metrics, JSON parse
 
 and the JSON work of the S1 page (50 contacts): `orjson` parse and render, the adapter's R-1
 text rewrite. The differences between the lines are what each layer adds; the first lines are
@@ -19,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import statistics
 import sys
 import time
 import timeit
@@ -32,75 +38,184 @@ from bench.procs import free_port, start, wait_http
 from bench.run import ROOT
 
 
-async def _per_call(name: str, call, calls: int, concurrency: int = 8) -> float:
-    for _ in range(100):
-        await call()
+async def _cpu_per_call(call, calls: int, concurrency: int = 8) -> float:
+    """CPU µs of this process (all threads) per call, `concurrency` calls in flight."""
     semaphore = asyncio.Semaphore(concurrency)
 
     async def limited():
         async with semaphore:
             await call()
 
+    await asyncio.gather(*(limited() for _ in range(min(200, calls))))  # warm-up: pool, caches
     cpu = time.process_time()
     await asyncio.gather(*(limited() for _ in range(calls)))
-    per_call = (time.process_time() - cpu) / calls * 1e6
-    print(f"  {name:28s} {per_call:7.0f} µs CPU per call", flush=True)
-    return per_call
+    return (time.process_time() - cpu) / calls * 1e6
 
 
-async def _calls(base: str, calls: int) -> None:
+async def _candidates(url: str, exits: contextlib.AsyncExitStack) -> dict:
+    """name -> one GET of `url` with the body read, for every client worth comparing."""
     import aiohttp
     import httpx
 
-    from adapter.esuite_client.client import (
-        CallContext,
-        EsuiteClient,
-        EsuiteTokenSource,
-        _CookielessClient,
-    )
+    from adapter.esuite_client.client import _CookielessClient
+    from adapter.esuite_client.h1_transport import H1Transport
     from adapter.esuite_client.transport import EsuiteTransport
     from adapter.esuite_client.url_objects import outbound_url
-    from adapter.esuite_client.urls import UrlMap
-    from adapter.metrics import Metrics
 
-    contact = next(iter(C.Canned(base).klant_links))
-    url = f"{base}{C.CM}/klantcontactmomenten?contactmoment={quote(contact, safe='')}"
-    async with aiohttp.ClientSession() as session, session.get(url) as response:
-        assert response.status == 200, f"the fake e-Suite answered {response.status}"
-    print(f"one e-Suite call (GET, {len(url)}-character URL, 8 at a time):")
-
-    async with aiohttp.ClientSession() as session:
-
-        async def bare_aiohttp():
-            async with session.get(url) as response:
-                await response.read()
-
-        floor = await _per_call("aiohttp", bare_aiohttp, calls)
-
-    http = _CookielessClient(transport=EsuiteTransport(10))
     headers = {"accept": "application/json", "x-request-id": "r", "authorization": "Bearer t"}
     timeout = httpx.Timeout(10.0).as_dict()
+    session = await exits.enter_async_context(aiohttp.ClientSession())
 
-    async def plain_httpx():
+    async def bare_aiohttp():
+        async with session.get(url, headers=headers) as response:
+            await response.read()
+
+    h1 = H1Transport(10)
+    exits.push_async_callback(h1.aclose)
+
+    prebuilt = httpx.Request("GET", outbound_url(url), headers=headers, extensions={"timeout": timeout})
+
+    async def bare_h1():  # the transport alone: one request built once, the raw body read
+        response = await h1.handle_async_request(prebuilt)
+        async for _ in response.stream:
+            pass
+        await response.stream.aclose()
+
+    def over_httpx(transport):
+        http = _CookielessClient(transport=transport)
+        exits.push_async_callback(http.aclose)
+
+        async def call():
+            request = httpx.Request("GET", outbound_url(url), headers=headers, extensions={"timeout": timeout})
+            response = await http.send(request, stream=True)
+            await response.aread()
+            await response.aclose()
+
+        return call
+
+    found = {"aiohttp ClientSession": bare_aiohttp, "H1Transport alone": bare_h1}
+    found.update(await _third_party(url, headers, exits))
+    found["httpx + httpcore"] = over_httpx(httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=10)))
+    found["httpx + EsuiteTransport"] = over_httpx(EsuiteTransport(10))
+    found["httpx + H1Transport"] = over_httpx(H1Transport(10))
+    return found
+
+
+async def _third_party(url: str, headers: dict, exits: contextlib.AsyncExitStack) -> dict:
+    """Rust-backed clients, when installed (they are not dependencies: `pip install` to compare)."""
+    found = {}
+    try:
+        from pyreqwest.client import ClientBuilder
+
+        reqwest = await exits.enter_async_context(ClientBuilder().max_connections(10).build())
+
+        async def pyreqwest_get():
+            response = await reqwest.get(url).headers(headers).build().send()
+            await response.bytes()
+
+        found["pyreqwest"] = pyreqwest_get
+        found["httpx + pyreqwest (buffered)"] = _over_httpx_pyreqwest(reqwest, url, headers, exits)
+    except ImportError:
+        pass
+    try:
+        import rnet
+
+        rnet_client = rnet.Client()
+
+        async def rnet_get():
+            response = await rnet_client.get(url, headers=headers)
+            await response.bytes()
+            response.close()
+
+        found["rnet"] = rnet_get
+    except ImportError:
+        pass
+    try:
+        import httpr
+
+        httpr_client = httpr.AsyncClient()
+
+        async def httpr_get():  # a thread pool under asyncio: CPU of every thread counts
+            (await httpr_client.get(url, headers=headers)).content  # noqa: B018
+
+        found["httpr (threads)"] = httpr_get
+    except ImportError:
+        pass
+    return found
+
+
+def _over_httpx_pyreqwest(reqwest, url: str, headers: dict, exits: contextlib.AsyncExitStack):
+    """The least an httpx transport over pyreqwest must do (GET, whole body, no error mapping):
+    a lower bound for that option, not a usable transport."""
+    import httpx
+
+    from adapter.esuite_client.client import _CookielessClient
+    from adapter.esuite_client.url_objects import outbound_url
+
+    class PyreqwestTransport(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            sent = reqwest.request(request.method, str(request.url))
+            answer = await sent.headers(dict(request.headers.items())).build().send()
+            body = bytes(await answer.bytes())
+            return httpx.Response(answer.status, headers=list(answer.headers.items()), content=body)
+
+    http = _CookielessClient(transport=PyreqwestTransport())
+    exits.push_async_callback(http.aclose)
+    timeout = httpx.Timeout(10.0).as_dict()
+
+    async def call():
         request = httpx.Request("GET", outbound_url(url), headers=headers, extensions={"timeout": timeout})
         response = await http.send(request, stream=True)
         await response.aread()
         await response.aclose()
 
-    with_httpx = await _per_call("httpx + transport", plain_httpx, calls)
-    await http.aclose()
+    return call
 
-    esuite = EsuiteClient(
-        EsuiteTokenSource("bench", "s" * 40), Metrics(), timeout_seconds=10, max_connections=10, transport=EsuiteTransport(10)
-    )
+
+async def _transports(base: str, calls: int, repeat: int) -> None:
+    contact = next(iter(C.Canned(base).klant_links))
+    answers = {
+        "small answer (S3 klant look-up)": f"{base}{C.CM}/klantcontactmomenten?contactmoment={quote(contact, safe='')}",
+        "the S1 page (50 contacts)": f"{base}{C.CM}/contactmomenten?klant={quote(contact, safe='')}",
+    }
+    for title, url in answers.items():
+        async with contextlib.AsyncExitStack() as exits:
+            candidates = await _candidates(url, exits)
+            for call in candidates.values():
+                await call()  # every candidate gets an answer before anything is timed
+            samples: dict[str, list[float]] = {name: [] for name in candidates}
+            for round_number in range(repeat):
+                names = list(candidates)
+                rotated = names[round_number % len(names):] + names[: round_number % len(names)]
+                for name in rotated:  # the order rotates, so drift of the machine hits all alike
+                    samples[name].append(await _cpu_per_call(candidates[name], calls))
+            print(f"one e-Suite call, {title}, GET, 8 in flight, CPU µs per call over {repeat} runs of {calls}:")
+            for name, values in samples.items():
+                print(f"  {name:28s} min {min(values):6.0f}   median {statistics.median(values):6.0f}", flush=True)
+
+
+async def _calls(base: str, calls: int, repeat: int) -> None:
+    from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource
+    from adapter.esuite_client.h1_transport import H1Transport
+    from adapter.esuite_client.transport import EsuiteTransport
+    from adapter.esuite_client.urls import UrlMap
+    from adapter.metrics import Metrics
+
+    await _transports(base, calls, repeat)
+    contact = next(iter(C.Canned(base).klant_links))
     call = CallContext("request-id", UrlMap("http://adapter.example", base), "user")
+    print(f"the adapter's EsuiteClient.fetch_json (auth, budget, breaker, metrics, JSON parse), {repeat} runs:")
+    for name, transport in (("EsuiteTransport", EsuiteTransport), ("H1Transport", H1Transport)):
+        esuite = EsuiteClient(
+            EsuiteTokenSource("bench", "s" * 40), Metrics(), timeout_seconds=10, max_connections=10, transport=transport(10)
+        )
 
-    async def adapter_client():
-        await esuite.fetch_json(call, "GET", f"{base}{C.CM}/klantcontactmomenten", params=[("contactmoment", contact)])
+        async def adapter_client():
+            await esuite.fetch_json(call, "GET", f"{base}{C.CM}/klantcontactmomenten", params=[("contactmoment", contact)])
 
-    client = await _per_call("EsuiteClient.fetch_json", adapter_client, calls)
-    await esuite.aclose()
-    print(f"  httpx adds {with_httpx - floor:.0f} µs to aiohttp, the adapter's client {client - with_httpx:.0f} µs more")
+        values = [await _cpu_per_call(adapter_client, calls) for _ in range(repeat)]
+        await esuite.aclose()
+        print(f"  over {name:23s} min {min(values):6.0f}   median {statistics.median(values):6.0f}", flush=True)
 
 
 def _json(base: str) -> None:
@@ -128,7 +243,8 @@ def _json(base: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--calls", type=int, default=3000)
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5, help="runs per candidate (min and median are printed)")
     args = parser.parse_args()
     port = free_port()
     work_dir = os.path.join(ROOT, "bench", "results")
@@ -143,9 +259,9 @@ def main() -> None:
         try:
             import uvloop
 
-            uvloop.run(_calls(base, args.calls))
+            uvloop.run(_calls(base, args.calls, args.repeat))
         except ImportError:
-            asyncio.run(_calls(base, args.calls))
+            asyncio.run(_calls(base, args.calls, args.repeat))
         _json(base)
     finally:
         upstream.stop()

@@ -1,10 +1,11 @@
 """What-if launcher: the adapter exactly as `python -m adapter serve`, with another e-Suite transport.
 
 Used to compare e-Suite transports without editing adapter code (the default is the adapter's
-own `EsuiteTransport`):
+own `H1Transport`):
 
     BENCH_TRANSPORT=httpcore  httpx's own transport (httpcore + anyio + h11)
     BENCH_TRANSPORT=aiohttp   the stock `httpx-aiohttp` transport, as released
+    BENCH_TRANSPORT=esuite    the adapter's aiohttp transport (`EsuiteTransport`, used until issue 17)
 
 `python -m bench --adapter-module bench.whatif_serve --adapter-env BENCH_TRANSPORT=httpcore`
 runs the bench against it.
@@ -46,7 +47,11 @@ def main(argv=None) -> int:
         transport = AiohttpTransport(limits=limits)
     elif os.environ.get("BENCH_TRANSPORT") == "httpcore":
         transport = httpx.AsyncHTTPTransport(limits=limits)
-    print(f"whatif: transport={type(transport).__name__ if transport else 'EsuiteTransport'}", file=sys.stderr)
+    elif os.environ.get("BENCH_TRANSPORT") == "esuite":
+        from adapter.esuite_client.transport import EsuiteTransport
+
+        transport = EsuiteTransport(settings.esuite_max_connections)
+    print(f"whatif: transport={type(transport).__name__ if transport else 'H1Transport'}", file=sys.stderr)
     uvicorn.run(
         create_app(settings, esuite_transport=transport),
         host=args.host,

@@ -1,4 +1,6 @@
-"""The production transport (aiohttp behind httpx) on real loopback sockets.
+"""The e-Suite transports behind httpx on real loopback sockets: every test runs against both
+the aiohttp transport and H1Transport (asyncio.Protocol + httptools), so they are shown to
+behave alike.
 
 What matters for exactly-once creation is that every failure is classified by whether the
 request may have reached the e-Suite (operations.md §5.2, §5.4).
@@ -12,12 +14,25 @@ import httpx
 import pytest
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource, sent_without_answer
+from adapter.esuite_client.h1_transport import H1Transport
 from adapter.esuite_client.transport import EAGER_JSON_BYTES, EsuiteTransport
 from adapter.esuite_client.urls import UrlMap
 from adapter.metrics import Metrics
 from adapter.problems import Problem
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET
 from tests.servers import free_port
+
+
+TRANSPORTS = {"aiohttp": EsuiteTransport, "h1": H1Transport}
+_transport_class = [EsuiteTransport]
+
+
+@pytest.fixture(autouse=True, params=sorted(TRANSPORTS))
+def transport_class(request):
+    """Every test of this module once per transport."""
+    _transport_class[0] = TRANSPORTS[request.param]
+    yield TRANSPORTS[request.param]
+    _transport_class[0] = EsuiteTransport
 
 
 class RawServer:
@@ -59,7 +74,7 @@ def answer(status: int, body: bytes, *headers: str) -> bytes:
 def client(timeout: float = 2.0) -> tuple[EsuiteClient, CallContext]:
     esuite = EsuiteClient(
         EsuiteTokenSource(ESUITE_CLIENT, ESUITE_SECRET), Metrics(), timeout_seconds=timeout, max_connections=10,
-        transport=EsuiteTransport(10),
+        transport=_transport_class[0](10),
     )
     return esuite
 

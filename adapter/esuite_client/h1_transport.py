@@ -1,0 +1,525 @@
+"""The outbound transport under httpx: HTTP/1.1 on an `asyncio.Protocol` with httptools' parser.
+
+Why our own (issue 17, bench/README.md "Performance tricks"): `bench.floor` on 2026-12-02 (min
+of 5 runs, shared machine) put one exchange at 53 µs CPU through this transport against 99 µs
+through aiohttp's `ClientSession`, and httpx over it at 157 µs against 220 µs over the aiohttp
+transport. httpx, its `Auth`, `MockTransport` and pytest-httpx stay as they are above it. What it does, and what the retry and uncertain-outcome
+rules of `client.py` rely on (operations.md §5.2, §5.4):
+
+- Errors say whether the request may have left: `ConnectError`/`ConnectTimeout` (nothing sent),
+  `WriteError`/`WriteTimeout` (sending failed midway), `ReadError`/`RemoteProtocolError`/
+  `ReadTimeout` (sent, no complete answer), `PoolTimeout` (no connection free in time).
+- A pooled connection found closed by the peer *before* any byte of the request was written
+  is replaced once by a fresh connection; once a byte left, never (a POST creates a contact).
+- A keep-alive pool per origin with one limit over all origins and FIFO waiting; idle
+  connections older than `keepalive_expiry` (5 s, below the idle timeouts of Tomcat and of load
+  balancers) are closed when met, and one the peer closes leaves the pool at once. A close that
+  crosses a request already written is reported as sent-without-answer, never resent here.
+- A connection whose exchange did not end cleanly (error, cancellation, body not read to its
+  end) is closed, never returned to the pool.
+- Bodies are streamed both ways with flow control (a slow reader pauses the socket); answers
+  are handed over raw: httpx decodes gzip/deflate as the caller reads, under the caller's caps.
+- No cookies, no redirects, no proxies: headers go out byte for byte as httpx built them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import ssl
+from collections.abc import AsyncIterator
+
+import httptools
+import httpx
+
+MAX_HEAD_BYTES = 64 * 1024  # status line and headers of one answer (hostile input: bounded)
+MAX_HEADERS = 256
+HIGH_WATER = 256 * 1024  # buffered answer bytes before the socket is paused (S4 stays streamed)
+_DEFAULT_PORTS = {b"http": 80, b"https": 443}
+_NO_BODY_STATUSES = frozenset((204, 304))
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection; one exchange at a time; httptools calls the `on_*` methods."""
+
+    def __init__(self, origin: tuple[bytes, bytes, int]) -> None:
+        self.origin = origin
+        self.transport: asyncio.Transport | None = None
+        self.closed = False  # peer closed, lost, or closed by us: never reused
+        self.idle_since = 0.0
+        self.on_idle_close = None  # set by the pool while the connection rests in it
+        self.reading_paused = False  # flow control: states of the socket, not of one exchange
+        self.write_paused = False
+        self._begin(False)
+        self.parser = None  # idle: any byte from the server now is out of step
+
+    def rest(self, now: float) -> None:
+        """Back in the pool after a clean exchange."""
+        self.parser = None
+        self.take()  # the unread rest of a whole body is dropped; reading resumes
+        self.idle_since = now
+
+    def _begin(self, head_request: bool) -> None:
+        self.parser = httptools.HttpResponseParser(self)
+        self.head_request = head_request
+        self.head_done = False
+        self.complete = False
+        self.reusable = False
+        self.error: httpx.TransportError | None = None
+        self.status = 0
+        self.reason = b""
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.head_bytes = 0
+        self.head_size = 0
+        self.written = False  # a byte of this exchange was handed to the socket
+        self.framed = False  # Content-Length or chunked: the end is known without EOF
+        self.chunks: collections.deque[bytes] = collections.deque()
+        self.buffered = 0
+        self._waiter: asyncio.Future | None = None
+
+    # asyncio.Protocol
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        if self.parser is None or self.complete:  # bytes nobody asked for: the stream is out of step
+            self._fail(httpx.RemoteProtocolError("unexpected data from the server"))
+            if self.on_idle_close is not None:
+                self.on_idle_close(self)
+            self.close()
+            return
+        if not self.head_done:
+            self.head_bytes += len(data)  # while the head is not complete, every byte fed is head
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as cause:
+            self._fail(httpx.RemoteProtocolError(f"invalid HTTP answer: {cause}"))
+            self.close()
+            return
+        if not self.head_done and self.head_bytes > MAX_HEAD_BYTES:
+            self._fail(httpx.RemoteProtocolError("answer head too large"))
+            self.close()
+            return
+        if self.buffered > HIGH_WATER and not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            self.transport.pause_reading()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._ended(None)
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._ended(exc)
+        self.write_paused = False
+        self._wake()
+
+    def _ended(self, exc: Exception | None) -> None:
+        already_closed, self.closed = self.closed, True
+        if self.parser is None and self.on_idle_close is not None and not already_closed:
+            self.on_idle_close(self)  # closed by the peer while pooled: out of the pool at once
+            return
+        if self.head_done and not self.complete and not self.framed and exc is None:
+            self._finish(reusable=False)  # a close-delimited body ends here
+        elif exc is not None:
+            self._fail(httpx.ReadError(str(exc) or type(exc).__name__))
+        else:
+            self._fail(httpx.RemoteProtocolError("the server closed the connection without a complete answer"))
+
+    def pause_writing(self) -> None:
+        self.write_paused = True
+
+    def resume_writing(self) -> None:
+        self.write_paused = False
+        self._wake()
+
+    # httptools callbacks
+    def on_status(self, reason: bytes) -> None:
+        self.reason += reason
+        self.head_size += len(reason)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if self.head_done:
+            return  # trailers of a chunked body: not passed on
+        self.head_size += len(name) + len(value) + 4
+        if len(self.headers) >= MAX_HEADERS or self.head_size > MAX_HEAD_BYTES:
+            raise ValueError("answer head too large")  # httptools turns this into HttpParserCallbackError
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if 100 <= status < 200 and status != 101:
+            self.headers, self.reason = [], b""  # an interim answer (100, 103): the real one follows
+            return
+        if status == 101:
+            raise ValueError("protocol switch not asked for")
+        self.status = status
+        self.head_done = True
+        self.framed = any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in self.headers)
+        if self.head_request or status in _NO_BODY_STATUSES:
+            self.framed = True
+            self._finish(reusable=self.parser.should_keep_alive())
+
+    def on_body(self, body: bytes) -> None:
+        if self.complete:
+            raise ValueError("a body where none may be")
+        self.chunks.append(body)
+        self.buffered += len(body)
+
+    def on_message_complete(self) -> None:
+        if not self.head_done:
+            return  # the end of an interim answer
+        if not self.complete:
+            self._finish(reusable=self.parser.should_keep_alive())
+
+    # the exchange
+    def _finish(self, reusable: bool) -> None:
+        self.complete = True
+        self.reusable = reusable and not self.closed
+        self._wake()
+
+    def _fail(self, error: httpx.TransportError) -> None:
+        if not self.complete and self.error is None:
+            self.error = error
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self, timeout: float | None, timeout_error: type[httpx.TimeoutException]) -> None:
+        """Until the next event of this connection (data, end, error, writable)."""
+        self._waiter = asyncio.get_running_loop().create_future()
+        try:
+            if timeout is None:
+                await self._waiter
+            else:
+                async with asyncio.timeout(timeout):
+                    await self._waiter
+        except TimeoutError:
+            raise timeout_error("timed out") from None
+        finally:
+            self._waiter = None
+
+    def write(self, data: bytes) -> None:
+        if self.closed or self.transport is None or self.transport.is_closing():
+            raise httpx.WriteError("the connection is closed")
+        self.written = True
+        self.transport.write(data)
+
+    async def drain(self, timeout: float | None) -> None:
+        while self.write_paused and not self.closed:
+            await self.wait(timeout, httpx.WriteTimeout)
+        if self.closed and not self.complete:
+            raise httpx.WriteError("the connection closed while sending")
+
+    def take(self) -> bytes:
+        chunks = self.chunks
+        data = chunks.popleft() if len(chunks) == 1 else b"".join(chunks)
+        chunks.clear()
+        self.buffered = 0
+        if self.reading_paused and self.transport is not None and not self.closed:
+            self.reading_paused = False
+            self.transport.resume_reading()
+        return data
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+class _Pool:
+    """Connections by origin under one limit; waiting is first come, first served."""
+
+    def __init__(self, max_connections: int, keepalive_expiry: float) -> None:
+        self.max_connections = max_connections
+        self.keepalive_expiry = keepalive_expiry
+        self.idle: dict[tuple[bytes, bytes, int], list[_Connection]] = {}
+        self.open = 0  # connections (and slots being connected) counted against the limit
+        self.waiters: collections.deque[tuple[tuple[bytes, bytes, int], asyncio.Future]] = collections.deque()
+        self.connections: set[_Connection] = set()  # every open one, for aclose
+
+    def _take_idle(self, origin, now: float) -> _Connection | None:
+        idle = self.idle.get(origin)
+        while idle:
+            connection = idle.pop()  # the most recently used: the least likely to be closed by the peer
+            connection.on_idle_close = None
+            if not connection.closed and now - connection.idle_since < self.keepalive_expiry:
+                return connection
+            self._drop(connection)
+            self.open -= 1
+        return None
+
+    def _evict_other(self) -> bool:
+        """Close one idle connection of another origin to make room."""
+        for connections in self.idle.values():
+            if connections:
+                evicted = connections.pop(0)
+                evicted.on_idle_close = None
+                self._drop(evicted)
+                self.open -= 1
+                return True
+        return False
+
+    async def acquire(self, origin, timeout: float | None) -> _Connection | None:
+        """A pooled connection, or None: a slot is reserved, the caller connects."""
+        now = asyncio.get_running_loop().time()
+        if not self.waiters:
+            connection = self._take_idle(origin, now)
+            if connection is not None:
+                return connection
+            if self.open < self.max_connections or self._evict_other():
+                self.open += 1
+                return None
+        waiter = asyncio.get_running_loop().create_future()
+        entry = (origin, waiter)
+        self.waiters.append(entry)
+        try:
+            if timeout is None:
+                return await waiter
+            async with asyncio.timeout(timeout):
+                return await waiter
+        except BaseException as error:
+            if waiter.done() and not waiter.cancelled() and waiter.exception() is None:
+                handed = waiter.result()  # handed over just as we gave up: pass it on
+                if handed is None:
+                    self.slot_freed()
+                else:
+                    self.release(handed)
+            elif entry in self.waiters:
+                self.waiters.remove(entry)
+            if isinstance(error, TimeoutError):
+                raise httpx.PoolTimeout("no connection free within the pool timeout") from None
+            raise
+
+    def _next_waiter(self):
+        while self.waiters:
+            origin, waiter = self.waiters.popleft()
+            if not waiter.done():
+                return origin, waiter
+        return None, None
+
+    def release(self, connection: _Connection) -> None:
+        """After a clean exchange: to the first waiter, or into the pool."""
+        if connection.closed or not connection.reusable:
+            self.discard(connection)
+            return
+        connection.rest(asyncio.get_running_loop().time())
+        origin, waiter = self._next_waiter()
+        if waiter is None:
+            self.idle.setdefault(connection.origin, []).append(connection)
+            connection.on_idle_close = self._idle_closed
+        elif origin == connection.origin:
+            waiter.set_result(connection)
+        else:
+            self._drop(connection)
+            waiter.set_result(None)  # its slot goes to the waiter, who connects
+
+    def _idle_closed(self, connection: _Connection) -> None:
+        idle = self.idle.get(connection.origin)
+        if idle and connection in idle:
+            idle.remove(connection)
+            self.discard(connection)
+
+    def discard(self, connection: _Connection) -> None:
+        """A connection that must not be used again: closed, its slot freed."""
+        if connection in self.connections:
+            self._drop(connection)
+            self.slot_freed()
+
+    def forget(self, connection: _Connection) -> None:
+        """Closed, its slot kept by the caller for a new connection."""
+        self._drop(connection)
+
+    def slot_freed(self) -> None:
+        origin, waiter = self._next_waiter()
+        if waiter is None:
+            self.open -= 1
+        else:
+            waiter.set_result(None)
+
+    def _drop(self, connection: _Connection) -> None:
+        self.connections.discard(connection)
+        connection.close()
+
+    def close_all(self) -> None:
+        for connection in list(self.connections):
+            self._drop(connection)
+        self.idle.clear()
+        self.open = 0
+        for _, waiter in self.waiters:
+            if not waiter.done():
+                waiter.set_exception(httpx.PoolTimeout("the transport was closed"))
+        self.waiters.clear()
+
+
+class _ResponseStream(httpx.AsyncByteStream):
+    """The answer's bytes as they arrive, raw; closing returns or closes the connection."""
+
+    def __init__(self, transport: H1Transport, connection: _Connection, read_timeout: float | None) -> None:
+        self._transport = transport
+        self._connection = connection
+        self._read_timeout = read_timeout
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        connection = self._connection
+        while True:
+            if connection.chunks:
+                yield connection.take()
+            elif connection.complete:
+                return
+            elif connection.error is not None:
+                raise connection.error
+            else:
+                await connection.wait(self._read_timeout, httpx.ReadTimeout)
+
+    async def aclose(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._transport._done(self._connection)
+
+
+class H1Transport(httpx.AsyncBaseTransport):
+    """HTTP/1.1 under httpx: a keep-alive pool of `asyncio.Protocol` connections, httptools' parser."""
+
+    def __init__(
+        self, max_connections: int = 10, *, ssl_context: ssl.SSLContext | None = None, keepalive_expiry: float = 5.0
+    ) -> None:
+        if max_connections < 1:
+            raise ValueError("max_connections must be at least 1")
+        self._ssl_context = ssl_context
+        self._pool = _Pool(max_connections, keepalive_expiry)
+
+    def _tls(self) -> ssl.SSLContext:
+        if self._ssl_context is None:  # SEC-10: certificates always verified
+            self._ssl_context = ssl.create_default_context()
+        return self._ssl_context
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        scheme = url.raw_scheme
+        if scheme not in _DEFAULT_PORTS:
+            raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}")
+        if not url.raw_host:
+            raise httpx.UnsupportedProtocol("no host in the URL")
+        origin = (scheme, url.raw_host, url.port or _DEFAULT_PORTS[scheme])
+        timeouts = request.extensions.get("timeout", {})
+        head = _request_head(request)
+        try:
+            body: bytes | None = request.content
+        except httpx.RequestNotRead:
+            body = None
+        connection = await self._pool.acquire(origin, timeouts.get("pool"))
+        fresh = connection is None
+        if connection is None:
+            connection = await self._connect(origin, timeouts.get("connect"), request.extensions.get("sni_hostname"))
+        try:
+            try:
+                connection._begin(request.method == "HEAD")
+                _write_head(connection, head, body)
+            except httpx.WriteError:
+                if fresh or connection.written:
+                    raise
+                # Closed by the peer while pooled, nothing written: once more on a new connection.
+                self._pool.forget(connection)  # its slot is kept for the new connection
+                connection = await self._connect(origin, timeouts.get("connect"), request.extensions.get("sni_hostname"))
+                connection._begin(request.method == "HEAD")
+                _write_head(connection, head, body)
+            try:
+                if body is None:
+                    await self._send_stream(connection, request, timeouts.get("write"))
+            except httpx.WriteError:
+                if not connection.head_done:
+                    raise
+                connection.reusable = False  # answered before the body was all taken (e.g. 413)
+            if connection.write_paused:
+                await connection.drain(timeouts.get("write"))
+            while not connection.head_done:
+                if connection.error is not None:
+                    raise connection.error
+                await connection.wait(timeouts.get("read"), httpx.ReadTimeout)
+        except BaseException:
+            self._pool.discard(connection)
+            raise
+        return httpx.Response(
+            connection.status,
+            headers=connection.headers,
+            stream=_ResponseStream(self, connection, timeouts.get("read")),
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": connection.reason},
+        )
+
+    async def _connect(self, origin, timeout: float | None, sni_hostname: str | None) -> _Connection:
+        """A new connection in a slot already reserved; the slot is freed when connecting fails."""
+        scheme, raw_host, port = origin
+        host = raw_host.decode("ascii")
+        tls = self._tls() if scheme == b"https" else None
+        loop = asyncio.get_running_loop()
+        try:
+            try:
+                async with asyncio.timeout(timeout):
+                    _, connection = await loop.create_connection(
+                        lambda: _Connection(origin), host, port, ssl=tls,
+                        server_hostname=(sni_hostname or host) if tls else None,
+                    )
+            except TimeoutError:
+                raise httpx.ConnectTimeout(f"no connection to {host}:{port} within the connect timeout") from None
+            except OSError as cause:  # refused, unreachable, name unknown, certificate refused
+                raise httpx.ConnectError(f"connecting to {host}:{port} failed: {cause}") from cause
+        except BaseException:
+            self._pool.slot_freed()
+            raise
+        self._pool.connections.add(connection)
+        return connection
+
+    async def _send_stream(self, connection: _Connection, request: httpx.Request, timeout: float | None) -> None:
+        """A body of unknown size or still to be produced: chunked unless its length was given."""
+        chunked = request.headers.get("transfer-encoding", "").lower() == "chunked"
+        async for chunk in request.stream:
+            if not chunk:
+                continue
+            if connection.complete or connection.error is not None:
+                break  # answered (or failed) before the body was all sent: the connection is not reused
+            connection.write(b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk)
+            if connection.write_paused:
+                await connection.drain(timeout)
+        else:
+            if chunked:
+                connection.write(b"0\r\n\r\n")
+            return
+        connection.reusable = False
+
+    def _done(self, connection: _Connection) -> None:
+        if connection.complete and connection.reusable:  # an unread rest of a whole body is dropped
+            self._pool.release(connection)
+        else:  # not read to its end, failed, or to be closed: never reused
+            self._pool.discard(connection)
+
+    async def aclose(self) -> None:
+        self._pool.close_all()
+
+
+def _write_head(connection: _Connection, head: bytes, body: bytes | None) -> None:
+    if body is None or len(body) > HIGH_WATER:  # a large body is not copied once more
+        connection.write(head)
+        if body:
+            connection.write(body)
+    else:
+        connection.write(head + body)
+
+
+def _request_head(request: httpx.Request) -> bytes:
+    """The request line and headers as httpx built them, byte for byte (UTF-8 values kept)."""
+    target = request.url.raw_path
+    lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+    headers = request.headers.raw
+    for name, value in headers:
+        lines += (name, b": ", value, b"\r\n")
+    lines.append(b"\r\n")
+    head = b"".join(lines)
+    # No CR, LF or NUL inside a name, value or target: they would split the request (injection).
+    if head.count(b"\n") != len(headers) + 2 or head.count(b"\r") != len(headers) + 2 or b"\0" in head or b" " in target:
+        raise httpx.LocalProtocolError("a request line or header holds a control character")
+    return head
