@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from adapter.esuite_client.urls import UrlMap
 from adapter.mapping import contactmoment as cm
 from adapter.mapping.query import parse_query
 from adapter.problems import Problem
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 TYPES = ["Terugbelverzoek", "Contactverzoek"]
 A = "https://kiss-adapter.example.org"
 E = "https://esuite.example.org"
