@@ -27,6 +27,8 @@ import yarl
 from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict
 
+from adapter.mapping.common import is_json_media_type
+
 DOWNLOAD_CHUNK = 256 * 1024
 EAGER_JSON_BYTES = 1024 * 1024
 
@@ -46,11 +48,6 @@ def _translated(cause: BaseException) -> httpx.TransportError:
         error = httpx.RemoteProtocolError(message)
     error.__cause__ = cause
     return error
-
-
-def is_json_media_type(content_type: str | None) -> bool:
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
 
 
 class _AiohttpStream(httpx.AsyncByteStream):

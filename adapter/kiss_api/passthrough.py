@@ -14,10 +14,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from adapter.esuite_client.client import CallContext, EsuiteClient
-from adapter.esuite_client.transport import is_json_media_type
 from adapter.esuite_client.urls import ROOTS
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
-from adapter.mapping.common import parse_json_body
+from adapter.mapping.common import is_json_media_type, parse_json_body
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import Params, parse_query
 from adapter.problems import Problem, upstream_invalid_response
