@@ -296,6 +296,7 @@ def test_K1_none_of_the_fields_problem_body() -> None:
     [
         ("https://objecten.example.org//api/v2/", "https://objecten.example.org/api/v2/objects"),
         ("https://objecten.example.org/LDAPX/api/v2", "https://objecten.example.org/LDAPX/api/v2/objects"),
+        ("https://objecten.example.org/LDAPX", "https://objecten.example.org/LDAPX/api/v2/objects"),
     ],
 )
 def test_S1_only_slashes_and_the_api_suffix_are_removed(base: str, objects: str) -> None:
@@ -393,3 +394,66 @@ def test_I9_organisatie_right_after_the_colon_and_two_spaces() -> None:
     betrokkene = row["record"]["data"]["betrokkene"]
     assert betrokkene["persoonsnaam"]["achternaam"] == ""
     assert betrokkene["organisatie"] == "Bakkerij De Korenschoof"
+
+
+# --- T-1 … T-4, Q-2, Q-4, Q-6 -----------------------------------------------------------------------
+
+CM_ROOT = f"{E}/contactmomenten-api-provider/api/v1"
+CONTACTMOMENT = f"{A}/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
+
+
+def post_interne_taak(body: dict) -> Any:
+    return it.interne_taak_post_answer(json_bytes(body), INTERNE_TAAK, (A,), CM_ROOT, A)
+
+
+def json_bytes(value: Any) -> bytes:
+    import json
+
+    return json.dumps(value).encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "detail", "invalid_param"),
+    [
+        ({"record": {"typeVersion": 1, "data": {"contactmoment": CONTACTMOMENT}}},
+         "Het interne-taakobject is ongeldig.", ("type", "required", "Het objecttype ontbreekt.")),
+        ({"type": "https://objecttypen.example.org/x", "record": {"typeVersion": 1, "data": {"contactmoment": CONTACTMOMENT}}},
+         "Het interne-taakobject is ongeldig.", ("type", "invalid_choice", "Dit objecttype wordt niet door de adapter bediend.")),
+        ({"type": INTERNE_TAAK, "record": 5},
+         "Het interne-taakobject is ongeldig.", ("record", "invalid", "record moet een object zijn.")),
+        ({"type": INTERNE_TAAK, "record": {"typeVersion": -1, "data": {"contactmoment": CONTACTMOMENT}}},
+         "Het interne-taakobject is ongeldig.",
+         ("record.typeVersion", "invalid", "typeVersion moet een geheel getal van 0 tot en met 32767 zijn.")),
+        ({"type": INTERNE_TAAK, "record": {"typeVersion": 1, "data": {"contactmoment": "https://elders.example.org/x"}}},
+         "contactmoment ontbreekt of is niet valide",
+         ("record.data.contactmoment", "invalid", "Het contactmoment moet de URL van een contactmoment van de adapter zijn.")),
+    ],
+)
+def test_T2_T3_T4_problem_bodies(body: dict, detail: str, invalid_param: tuple) -> None:
+    assert body_of(post_interne_taak, body) == problem(400, "invalid", INVOER, detail, [invalid_param])
+
+
+def test_Q2_empty_segments_are_skipped_and_only_leading_question_marks_dropped() -> None:
+    from adapter.mapping.query import parse_query
+
+    assert parse_query("X=1&&b=2&") == [("X", "1"), ("b", "2")]
+    assert parse_query("??a=1") == [("a", "1")]
+
+
+def test_Q4_page_problem_body() -> None:
+    from adapter.mapping.query import page_number
+
+    assert body_of(page_number, [("page", "x")]) == problem(
+        400, "invalid", INVOER, "Het paginanummer is ongeldig.",
+        [("page", "invalid", "Het paginanummer moet een geheel getal vanaf 1 zijn.")],
+    )
+
+
+def test_Q6_problem_body_names_each_unknown_parameter() -> None:
+    from adapter.mapping.query import unknown_parameters
+
+    reason = "Deze parameter wordt niet ondersteund."
+    assert body_of(unknown_parameters, [("x", "1"), ("", "2")], frozenset({"a"})) == problem(
+        400, "unknown-parameters", INVOER, "Onbekende query-parameters.",
+        [("x", "unknown-parameters", reason), ("nonFieldErrors", "unknown-parameters", reason)],
+    )
