@@ -74,6 +74,12 @@ def same(value: Any) -> Any:
         (403, {"code": "NOT_AUTHORISED", "title": "Geen rechten"},
          problem(403, "permission_denied", "Geen rechten", "Geen rechten")),
         (409, {"code": "CONFLICT"}, problem(409, "conflict", "Conflict.", "Conflict.")),
+        (422, {"code": "VALIDATION"}, problem(422, "invalid", "Onverwerkbare invoer.", "Onverwerkbare invoer.")),
+        (400, {"code": "NOT_FOUND"}, problem(400, "not_found", INVOER, INVOER, [])),
+        (404, {"code": "NOT_AUTHORISED"}, problem(404, "permission_denied", "Niet gevonden.", "Niet gevonden.")),
+        (403, {"code": "CONFLICT"}, problem(403, "conflict", "Geen toegang.", "Geen toegang.")),
+        (404, {"code": 5}, problem(404, "not_found", "Niet gevonden.", "Niet gevonden.")),
+        (404, {"code": ["VALIDATION"]}, problem(404, "not_found", "Niet gevonden.", "Niet gevonden.")),
         # no or an unknown e-Suite code: the code of the status, else upstream-client-error
         (400, {"code": "ONBEKEND"}, problem(400, "invalid", INVOER, INVOER, [])),
         (403, None, problem(403, "permission_denied", "Geen toegang.", "Geen toegang.")),
@@ -94,6 +100,7 @@ def same(value: Any) -> Any:
         (400, {"detail": "Fout in invoer.", "invalidParams": [{"name": "kanaal", "code": "invalid", "reason": "Onbekend."}, "x"]},
          problem(400, "invalid", INVOER, "Fout in invoer.", [("kanaal", "invalid", "Onbekend.")])),
         (400, {"invalidParams": [{"name": "kanaal"}]}, problem(400, "invalid", INVOER, INVOER, [("kanaal", "", "")])),
+        (400, {"invalidParams": [{"code": "invalid"}]}, problem(400, "invalid", INVOER, INVOER, [("", "invalid", "")])),
         (400, {"detail": " "}, problem(400, "invalid", INVOER, INVOER, [])),
     ],
 )
@@ -124,6 +131,11 @@ def test_operations_4_3_e_suite_urls_in_detail_and_reasons_are_rewritten() -> No
 def test_operations_4_3_401_and_5xx_become_502(status: int, source: str, code: str, title: str) -> None:
     result = translate_upstream_error(status, {"detail": "intern"}, same, source)
     assert result.to_body("urn:uuid:0") == problem(502, code, title, title)
+
+
+def test_operations_4_3_the_e_suite_is_the_default_source() -> None:
+    title = "De adapter kon zich niet aanmelden bij de e-Suite."
+    assert translate_upstream_error(401, None, same).to_body("urn:uuid:0") == problem(502, "upstream-unauthorized", title, title)
 
 
 def test_S5_a_smoelenboek_4xx_is_translated_like_the_e_suite_s() -> None:
@@ -457,3 +469,35 @@ def test_Q6_problem_body_names_each_unknown_parameter() -> None:
         400, "unknown-parameters", INVOER, "Onbekende query-parameters.",
         [("x", "unknown-parameters", reason), ("nonFieldErrors", "unknown-parameters", reason)],
     )
+
+
+@pytest.mark.parametrize("expression", ["zonder_operator", "__exact__x", "bet rokkene__exact__x"])
+def test_Q11_an_unrecognisable_expression_gets_the_general_reason(expression: str) -> None:
+    reason = (
+        "Dit filter wordt niet ondersteund; alleen betrokkene__klant__exact en "
+        "betrokkene__digitaleAdressen__icontains zijn mogelijk."
+    )
+    assert body_of(interne_taken, ("data_attr", expression)) == problem(
+        400, "unsupported-filter", INVOER, "Dit filter wordt door de adapter niet ondersteund.",
+        [("data_attr", "unsupported-filter", reason)],
+    )
+
+
+@pytest.mark.parametrize(
+    ("content_type", "is_json"),
+    [
+        ("application/json", True),
+        ("Application/JSON; charset=utf-8", True),
+        (" application/problem+json ", True),
+        ("application/vnd.api+json;v=1", True),
+        ("application/json; charset=utf-8; q=1", True),
+        ("text/plain", False),
+        ("application/jsonl", False),
+        ("application/json-patch", False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_json_media_types_for_rewriting_and_eager_reads(content_type: str | None, is_json: bool) -> None:
+    """RW-4 applies to `application/json` and `+json` answers (operations.md); parameters ignored."""
+    assert common.is_json_media_type(content_type) is is_json
