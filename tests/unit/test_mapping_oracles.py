@@ -9,7 +9,7 @@ Dutch `detail`/`reason` texts, which no rule spells out, the texts the adapter a
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -155,7 +155,7 @@ def test_blank_trims_only_space_tab_cr_and_lf() -> None:
 
 
 def test_V5_z_and_lower_case_z_are_utc_and_nothing_else_ends_a_date_time() -> None:
-    utc = datetime(2025, 5, 20, 9, 14, 3, tzinfo=timezone.utc)
+    utc = datetime(2025, 5, 20, 9, 14, 3, tzinfo=UTC)
     assert common.parse_datetime("2025-05-20T09:14:03Z") == utc
     assert common.parse_datetime("2025-05-20T09:14:03z") == utc
     assert common.parse_datetime("2025-05-20T09:14:03X") is None
@@ -385,7 +385,7 @@ def test_P9_a_voornaam_alone_gives_the_contact_line() -> None:
     assert cm.build_esuite_contact(body, TYPES)["toelichting"] == "Contact opnemen met: Eva"
 
 
-NOW = datetime(2025, 5, 20, 9, 30, tzinfo=timezone.utc)
+NOW = datetime(2025, 5, 20, 9, 30, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("contact", ["x", {"url": ["x"]}, {"url": f"{E}/"}])
