@@ -16,7 +16,8 @@ from adapter.kiss_api.auth import mint_token
 from tests.contract_validation import RequestValidatingTransport, ResponseValidatingTransport, ViolationLog
 
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
+# Every request, answer and expected result the tests use (tests/fixtures/README.md).
+FIXTURES = REPO / "tests" / "fixtures"
 
 ADAPTER = "https://kiss-adapter.example.org"
 ESUITE = "https://esuite.example.org"

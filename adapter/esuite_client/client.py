@@ -31,9 +31,10 @@ from tenacity import (
 from adapter import __version__
 from adapter.config import Limits
 from adapter.esuite_client.breaker import CircuitBreaker
-from adapter.esuite_client.transport import is_json_media_type
+from adapter.mapping.common import is_json_media_type
 from adapter.esuite_client.url_objects import outbound_url
-from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins, is_under_root
+from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
+from adapter.mapping.paths import is_under_root
 from adapter.mapping.common import json_values_bound, renderable
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import encode_query

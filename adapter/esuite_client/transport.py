@@ -29,6 +29,7 @@ from httpx_aiohttp import AiohttpTransport
 from multidict import CIMultiDict
 
 from adapter.esuite_client.tls import trusted_context
+from adapter.mapping.common import is_json_media_type
 
 DOWNLOAD_CHUNK = 256 * 1024
 EAGER_JSON_BYTES = 1024 * 1024
@@ -61,10 +62,6 @@ def _header_text(value: bytes) -> str:
     except UnicodeDecodeError:
         return value.decode("latin-1")
 
-
-def is_json_media_type(content_type: str | None) -> bool:
-    media_type = (content_type or "").split(";", 1)[0].strip().lower()
-    return media_type == "application/json" or media_type.endswith("+json")
 
 
 class _AiohttpStream(httpx.AsyncByteStream):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import re
 from typing import Any
-from urllib.parse import unquote_to_bytes
 
 import attrs
 import orjson
+
+from adapter.mapping.paths import is_under_root
 
 # (name, adapter root path, e-Suite root path under ESUITE_BASE_URL) — RW-1.
 ROOTS: tuple[tuple[str, str, str], ...] = (
@@ -41,71 +42,6 @@ def _replace_root(value: str, pairs: tuple[tuple[str, str], ...]) -> str | None:
             if not rest or rest[0] in _BOUNDARY:
                 return target + rest
     return None
-
-
-# SEC-14: a path is decoded at most this often; one still changing after that is refused
-# (no real client nests percent-encoding that deep).
-MAX_DECODE_ROUNDS = 8
-
-
-def path_fault(path: str) -> str | None:
-    """SEC-14: why `path` (a path, no query) may not be used, or None when it is clean.
-
-    Checked as it is and after every round of percent-decoding until it stops changing, so
-    that `%2e%2e`, `.%2e` and `%252e%252e` count as `..` whichever layer (adapter, a proxy, the
-    e-Suite) decodes them. A trailing `/` is not an empty segment (routes own `…/contactmomenten/`).
-    Escapes that do not decode to UTF-8 are refused too.
-    """
-    stage = path
-    for _ in range(MAX_DECODE_ROUNDS):
-        fault = _stage_fault(stage)
-        if fault is not None or "%" not in stage:
-            return fault
-        octets = unquote_to_bytes(stage)
-        try:
-            # Overlong forms (`%c0%ae` for `.`) are what old decoders took for ASCII.
-            octets.decode("utf-8")
-        except UnicodeDecodeError:
-            return "invalid-utf8"
-        decoded = octets.decode("latin-1")  # byte for byte: only ASCII is looked for
-        if decoded == stage:
-            return None
-        stage = decoded
-    return "nested-encoding"
-
-
-def _stage_fault(path: str) -> str | None:
-    if "\x00" in path:
-        return "nul"
-    if "\\" in path:
-        return "backslash"
-    if "%" in path:
-        lowered = path.lower()
-        if "%2f" in lowered or "%5c" in lowered:
-            return "encoded-separator"
-    if not path:
-        return None
-    if path[0] != "/":
-        return "relative"
-    if "//" in path:  # an empty segment other than the last one (a trailing `/`)
-        return "empty-segment"
-    if "/." in path:  # only then can a segment be a dot segment (on every call: kept cheap)
-        for segment in path.split("/"):
-            # `..;x` is `..` to a servlet container (path parameters are cut before normalising).
-            if segment.split(";", 1)[0] in (".", ".."):
-                return "dot-segment"
-    return None
-
-
-def is_under_root(url: str, root: str) -> bool:
-    """SEC-15: `url` is `root` itself or continues it with `/`, `?` or `#`, and its path part
-    below `root` is clean (SEC-14), so no normalisation anywhere can lead it out of `root`."""
-    if not url.startswith(root):
-        return False
-    rest = url[len(root):]
-    if rest and rest[0] not in _BOUNDARY:
-        return False
-    return path_fault(rest.partition("?")[0].partition("#")[0]) is None
 
 
 @attrs.frozen

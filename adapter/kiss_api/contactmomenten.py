@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, sent_without_answer
-from adapter.esuite_client.urls import is_under_root, rebased_provider_urls
+from adapter.esuite_client.urls import rebased_provider_urls
+from adapter.mapping.paths import is_under_root
 from adapter.idempotency import (
     Claim,
     InFlightTimeout,

@@ -17,12 +17,12 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, answer_json, must_buffer
-from adapter.esuite_client.transport import is_json_media_type
-from adapter.esuite_client.urls import ROOTS, is_under_root
+from adapter.esuite_client.urls import ROOTS
 from adapter.kiss_api.path_guard import checked_sub_path
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.kiss_api.routing import refuse_collection_spellings
-from adapter.mapping.common import json_values_bound, parse_json_body
+from adapter.mapping.common import is_json_media_type, json_values_bound, parse_json_body
+from adapter.mapping.paths import is_under_root
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import Params, parse_client_query
 from adapter.problems import Problem, upstream_invalid_response

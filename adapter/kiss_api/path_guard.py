@@ -35,7 +35,7 @@ import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapter.esuite_client.urls import path_fault
+from adapter.mapping.paths import path_fault
 from adapter.kiss_api.auth import OBJECTS_PATH
 from adapter.kiss_api.pipeline import request_id_from
 from adapter.kiss_api.responses import problem_response

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.esuite_client.urls import COMPAT_ROOTS, ROOTS, compat_map
 
-from adapter.esuite_client.urls import MAX_DECODE_ROUNDS
+from adapter.mapping.paths import MAX_DECODE_ROUNDS
 from adapter.problems import Problem
 
 Endpoint = Callable[[Request], Awaitable[Response]]

@@ -30,6 +30,12 @@ def trim(value: str) -> str:
     return value.strip(_WHITESPACE)
 
 
+def is_json_media_type(content_type: str | None) -> bool:
+    """`application/json` or any `+json` type, parameters ignored (a Content-Type value)."""
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def is_uuid(segment: str) -> bool:
     return UUID_RE.fullmatch(segment) is not None
 

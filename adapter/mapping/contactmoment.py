@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import attrs
 
-from adapter.esuite_client.urls import UrlMap, is_under_root
+from adapter.mapping.paths import is_under_root
 from adapter.mapping.common import (
     NOT_AN_OBJECT_REASON,
     UUID_RE,
@@ -36,6 +36,7 @@ from adapter.mapping.query import (
     unknown_parameters,
     values,
 )
+from adapter.mapping.url_rewriter import UrlRewriter
 from adapter.problems import InvalidParam, Problem, upstream_invalid_response, upstream_invalid_url
 
 # ---------------------------------------------------------------------------------------------
@@ -415,17 +416,17 @@ def _without_none(pairs: Sequence[tuple[str, Any]]) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def contactmoment_from_esuite(contact: Any, urls: UrlMap) -> dict:
+def contactmoment_from_esuite(contact: Any, urls: UrlRewriter) -> dict:
     """R-1 … R-3 and R-6 for every contact returned as a contactmoment."""
     return contactmomenten_from_esuite([contact], urls)[0]
 
 
-def contactmomenten_from_esuite(contacts: list[Any], urls: UrlMap) -> list[dict]:
+def contactmomenten_from_esuite(contacts: list[Any], urls: UrlRewriter) -> list[dict]:
     """R-1 … R-3 and R-6 for a page of contacts; one of them unusable fails the whole page."""
     return urls.json_to_adapter(contacts_for_kiss(contacts, urls))
 
 
-def contacts_for_kiss(contacts: list[Any], urls: UrlMap) -> list[dict]:
+def contacts_for_kiss(contacts: list[Any], urls: UrlRewriter) -> list[dict]:
     """R-6 and R-2, with R-1 left for the rendering: `urls.rendered(contacts_for_kiss(c))` is
     the text of `contactmomenten_from_esuite(c)`. A mapped page is rewritten once, as text,
     when its whole answer is rendered, instead of rendered, rewritten and parsed back first."""
@@ -435,7 +436,7 @@ def contacts_for_kiss(contacts: list[Any], urls: UrlMap) -> list[dict]:
     return [_antwoord_after_tekst(contact, urls) for contact in contacts]
 
 
-def _antwoord_after_tekst(contact: dict, urls: UrlMap) -> dict:
+def _antwoord_after_tekst(contact: dict, urls: UrlRewriter) -> dict:
     """R-2: KISS shows only `tekst`; the e-Suite keeps the question and the answer apart.
 
     R-1 comes first: both texts are rewritten before they are joined, as they would be in a
@@ -449,7 +450,7 @@ def _antwoord_after_tekst(contact: dict, urls: UrlMap) -> dict:
     return result
 
 
-def created_contactmoment(contact: Any, urls: UrlMap, gespreks_id: Any) -> dict:
+def created_contactmoment(contact: Any, urls: UrlRewriter, gespreks_id: Any) -> dict:
     """The 201 answer to the POST: R-6 (strict), R-1 … R-3, R-5.
 
     `gespreks_id` is `b.gespreksId` as KISS sent it. The answer's `url` is also the Location.
@@ -462,7 +463,7 @@ def created_contactmoment(contact: Any, urls: UrlMap, gespreks_id: Any) -> dict:
     return result
 
 
-def esuite_contactmoment_uuid(url: Any, urls: UrlMap) -> str | None:
+def esuite_contactmoment_uuid(url: Any, urls: UrlRewriter) -> str | None:
     """The uuid of `{cm root}/contactmomenten/<uuid>` (exactly that), else None.
 
     The adapter sends its e-Suite token only to URLs of this form (R-6, C-3 step 3).
@@ -506,7 +507,7 @@ class ContactmomentenQuery:
     ordering: Ordering | None
 
 
-def parse_contactmomenten_list_query(pairs: Params, urls: UrlMap) -> ContactmomentenQuery:
+def parse_contactmomenten_list_query(pairs: Params, urls: UrlRewriter) -> ContactmomentenQuery:
     """Q-6, then `object` combinations, then every invalid value at once (Q-4, C-4, C-5)."""
     unknown_parameters(pairs, _LIST_PARAMETERS)
     object_url = _object_filter(pairs, urls)
@@ -523,7 +524,7 @@ def parse_contactmomenten_list_query(pairs: Params, urls: UrlMap) -> Contactmome
     return ContactmomentenQuery("default", _forwarded_filters(pairs, page, urls), None, page, expand, ordering)
 
 
-def _object_filter(pairs: Params, urls: UrlMap) -> str | None:
+def _object_filter(pairs: Params, urls: UrlRewriter) -> str | None:
     """C-3 step 1: the e-Suite URL of a non-blank `object`, or None (default mode).
 
     The e-Suite cannot intersect `object` with other filters, and dropping one would widen
@@ -556,7 +557,7 @@ def _blank_filters(pairs: Params) -> list[InvalidParam]:
     return [InvalidParam(name, "invalid", reason) for name, value in pairs if name in _FORWARDED_FILTERS and is_blank(value)]
 
 
-def _forwarded_filters(pairs: Params, page: int | None, urls: UrlMap) -> Params:
+def _forwarded_filters(pairs: Params, page: int | None, urls: UrlRewriter) -> Params:
     """C-1: original order; `klant` rewritten; `page` once, validated, where it first stood."""
     forwarded: Params = []
     page_placed = False
@@ -645,7 +646,7 @@ def check_next_link(next_url: Any, expected_prefix: str, pages_read: int = 0) ->
     return next_url
 
 
-def object_mode_contact_urls(link_items: list[Any], urls: UrlMap) -> list[str]:
+def object_mode_contact_urls(link_items: list[Any], urls: UrlRewriter) -> list[str]:
     """C-3 step 3: the contact URLs of objectcontactmomenten, first occurrence first.
 
     A `contactmoment` that is not `{cm root}/contactmomenten/<uuid>` is 502
@@ -704,7 +705,7 @@ def klantcontactmomenten_for(results: list[Any], contact_url: str) -> list:
     return [result for result in results if belongs(result)]
 
 
-def with_expansion(item: dict, name: str, esuite_results: list, urls: UrlMap) -> dict:
+def with_expansion(item: dict, name: str, esuite_results: list, urls: UrlRewriter) -> dict:
     """A copy of `item` with `name` = the results rewritten to the adapter; an existing key
     keeps its position, a new one is appended (kiss-front.md §3.5)."""
     expanded = dict(item)

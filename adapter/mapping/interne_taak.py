@@ -14,7 +14,6 @@ from typing import Any
 
 import attrs
 
-from adapter.esuite_client.urls import UrlMap
 from adapter.mapping.common import (
     json_object,
     AMSTERDAM,
@@ -28,6 +27,7 @@ from adapter.mapping.common import (
     trim,
 )
 from adapter.mapping.query import Params, first, page_number, unknown_parameters, values
+from adapter.mapping.url_rewriter import UrlRewriter
 from adapter.problems import InvalidParam, Problem, upstream_invalid_response
 
 OBJECTS_PATH = "/api/v2/objects"
@@ -79,7 +79,7 @@ def is_contactverzoek(contact: Any, contactverzoek_types: Sequence[str]) -> bool
 
 
 def interne_taak_from_esuite(
-    contact: Any, object_type: str, klant: str | None, urls: UrlMap, now: datetime
+    contact: Any, object_type: str, klant: str | None, urls: UrlRewriter, now: datetime
 ) -> dict:
     """I-1 … I-10. `klant` is K of I-8 in its final form: the caller passes the filter value
     as KISS sent it, or the result of `klant_from_lookup` (already rewritten to the adapter);
@@ -121,7 +121,7 @@ def interne_taken_from_esuite(
     object_type: str,
     klant_filter: str | None,
     klanten_by_contact: Mapping[str, str | None],
-    urls: UrlMap,
+    urls: UrlRewriter,
     now: datetime,
 ) -> list[dict]:
     """I-11: the rows of one e-Suite page in the e-Suite's order (C-5 is the caller's).
@@ -152,7 +152,7 @@ def klant_lookup_urls(contacts: Sequence[Any], klant_filter: str | None) -> list
     return distinct
 
 
-def klant_from_lookup(results: Any, contact_url: str, urls: UrlMap) -> str | None:
+def klant_from_lookup(results: Any, contact_url: str, urls: UrlRewriter) -> str | None:
     """I-8 step 2: the klant of the first klantcontactmoment that belongs to this contact.
 
     `results` is the e-Suite page (its `results` are used) or the results array itself.
@@ -381,7 +381,7 @@ class _Expression:
 
 
 def parse_interne_taken_query(
-    pairs: Params, contactverzoek_types: Sequence[str], urls: UrlMap
+    pairs: Params, contactverzoek_types: Sequence[str], urls: UrlRewriter
 ) -> InterneTakenQuery:
     """Q-6, Q-4, `ordering`/`pageSize` of kiss-front.md §5.3, then Q-10 … Q-14.
 

@@ -84,7 +84,7 @@ def page_number(pairs: Params) -> int | None:
     raise Problem(
         400,
         "invalid",
-        detail="De paginanummer is ongeldig.",
+        detail="Het paginanummer is ongeldig.",
         invalid_params=[InvalidParam("page", "invalid", "Het paginanummer moet een geheel getal vanaf 1 zijn.")],
     )
 

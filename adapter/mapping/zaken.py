@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapter.esuite_client.urls import UrlMap
 from adapter.mapping.common import non_blank_str
 from adapter.mapping.query import Params
+from adapter.mapping.url_rewriter import UrlRewriter
 
 ASCENDING = "_oplopend"
 DESCENDING = "_aflopend"
 
 
-def translate_zaken_query(pairs: Params, urls: UrlMap) -> Params:
+def translate_zaken_query(pairs: Params, urls: UrlRewriter) -> Params:
     """Z-1: `ordering` in e-Suite form; every other value rewritten adapter → e-Suite.
     Parameter order is kept; encode the result with Q-5."""
     return [

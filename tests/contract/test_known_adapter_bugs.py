@@ -11,7 +11,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import FIXTURES, Stack, app_client, kiss_headers
+from tests.conftest import FIXTURES, Stack, app_client, kiss_headers, load_fixture, ordered
 
 pytestmark = pytest.mark.anyio
 
@@ -23,39 +23,97 @@ async def stack():
     await stack.aclose()
 
 
-@pytest.mark.parametrize("path", ["/zaken/api/v1/%1B", "/klanten/api/v1/klanten/%06x", "/contactmomenten/api/v1/%0F"])
-async def test_control_character_in_a_pass_through_path_is_a_4xx_not_500(path):
-    upstream = httpx.MockTransport(lambda request: httpx.Response(404, json={}))
-    async with app_client(upstream) as client:
+def problem_of(response: httpx.Response) -> dict:
+    """The problem body without its per-request `instance`, after checking that it has one."""
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body.pop("instance").startswith("urn:uuid:")
+    return body
+
+
+NOT_FOUND = {
+    "type": "urn:kiss-esuite-adapter:fout:not_found",
+    "code": "not_found",
+    "title": "Niet gevonden.",
+    "status": 404,
+    "detail": "Niet gevonden.",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "esuite_path"),
+    [
+        ("/zaken/api/v1/%1B", b"/zgw-apis-provider/zrc/api/v1/%1B"),
+        ("/klanten/api/v1/klanten/%06x", b"/klanten-api-provider/api/v1/klanten/%06x"),
+        ("/contactmomenten/api/v1/%0F", b"/contactmomenten-api-provider/api/v1/%0F"),
+    ],
+)
+async def test_control_character_in_a_pass_through_path_is_a_4xx_not_500(path, esuite_path):
+    sent: list[httpx.Request] = []
+
+    def upstream_handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(404, json={})
+
+    async with app_client(httpx.MockTransport(upstream_handler)) as client:
         response = await client.get(path, headers=kiss_headers())
-    assert 400 <= response.status_code < 500
+    assert (response.status_code, problem_of(response)) == (404, NOT_FOUND)
+    # Passed through with the character still percent-encoded; the e-Suite's 404 is translated.
+    assert [request.url.raw_path for request in sent] == [esuite_path]
 
 
 async def test_put_klant_with_a_non_string_contact_field_is_refused_before_the_esuite(stack):
+    # The body lists the fields in the other order: invalidParams follow K-1's field order.
     response = await stack.client.put(
-        f"/klanten/api/v1/klanten/{uuid.uuid4()}", json={"emailadres": 5, "telefoonnummer": {"x": 1}}, headers=kiss_headers()
+        f"/klanten/api/v1/klanten/{uuid.uuid4()}", json={"telefoonnummer": {"x": 1}, "emailadres": 5}, headers=kiss_headers()
     )
     assert response.status_code == 400
-    assert stack.upstream_requests("PATCH") == []
+    body = problem_of(response)
+    assert (body["code"], body["detail"]) == ("invalid", "De contactgegevens van de klant zijn niet geldig.")
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [("emailadres", "invalid"), ("telefoonnummer", "invalid")]
+    assert stack.upstream_requests() == []
 
 
 @pytest.mark.parametrize("query", ["identificatie=", "telefoonnummerOfEmailadres="])
 async def test_blank_list_filter_is_not_sent_to_the_esuite_empty(stack, query):
     response = await stack.client.get(f"/contactmomenten/api/v1/contactmomenten?{query}", headers=kiss_headers())
     assert response.status_code == 400  # refused like Q-12: dropping it would list everyone's contacts
+    body = problem_of(response)
+    assert body["code"] == "invalid"
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [(query.rstrip("="), "invalid")]
     assert stack.store.requests == []
 
 
 async def test_unknown_parameter_with_an_empty_name_has_a_non_empty_invalid_params_name():
-    async with app_client(httpx.MockTransport(lambda request: httpx.Response(200, json={"count": 0, "results": []}))) as client:
-        response = await client.get("/contactmomenten/api/v1/contactmomenten?=x", headers=kiss_headers())
-    assert response.status_code == 400
+    sent: list[httpx.Request] = []
+
+    def upstream_handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"count": 0, "results": []})
+
+    async with app_client(httpx.MockTransport(upstream_handler)) as client:
+        unnamed = await client.get("/contactmomenten/api/v1/contactmomenten?=x", headers=kiss_headers())
+        named = await client.get("/contactmomenten/api/v1/contactmomenten?onbekend=x", headers=kiss_headers())
+    # Q-6; a parameter without a name is reported as the non-field error, a named one by its name.
+    for response, name in ((unnamed, "nonFieldErrors"), (named, "onbekend")):
+        assert response.status_code == 400
+        body = problem_of(response)
+        assert body["code"] == "unknown-parameters"
+        assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [(name, "unknown-parameters")]
+    assert sent == []
 
 
 async def test_post_contactmomenten_with_a_trailing_slash_is_not_passed_through_unmapped(stack):
-    content = (FIXTURES / "kiss" / "post-contactverzoek-afdeling-anonymous-v0.6.json").read_bytes()
-    await stack.client.post(
+    name = "post-contactverzoek-afdeling-anonymous-v0.6"
+    content = (FIXTURES / "kiss" / f"{name}.json").read_bytes()
+    response = await stack.client.post(
         "/contactmomenten/api/v1/contactmomenten/", content=content, headers={**kiss_headers(), "Content-Type": "application/json"}
     )
-    created = stack.upstream_requests("POST", "/contactmomenten/")
-    assert created == []
+    assert response.status_code == 201
+    assert response.headers["location"] == response.json()["url"]
+    assert response.headers["location"].startswith("https://kiss-adapter.example.org/contactmomenten/api/v1/contactmomenten/")
+    assert stack.upstream_requests("POST", "/contactmomenten/") == []
+    # Mapped by the P-rules, like the route without the slash: one create with the mapped body.
+    [created] = stack.upstream_requests("POST")
+    assert created["path"].endswith("/contactmomenten-api-provider/api/v1/contactmomenten")
+    assert ordered(created["body"]) == ordered(load_fixture(f"expected/{name}.esuite-request.json"))

@@ -223,8 +223,13 @@ ESUITE_HEADERS = {"Authorization": "Bearer x.y.z", "X-Request-ID": "r-1"}
 def test_upstream_contactverzoek_without_behandelaar_afdeling_or_groep_is_caught():
     body = {"tekst": "Vraag", "antwoord": "N.v.t.", "status": "nieuw", "type": "Terugbelverzoek"}
     [entry] = record("POST", f"{CM}/contactmomenten", json=body, headers=ESUITE_HEADERS)
-    assert "is not valid under any of the given schemas" in entry or "oneOf" in entry or "valid" in entry
-    assert record("POST", f"{CM}/contactmomenten", json={**body, "afdeling": "Burgerzaken"}, headers=ESUITE_HEADERS) == []
+    assert entry.startswith(f"Upstream request breaks esuite.openapi.yaml: POST {CM}/contactmomenten\n")
+    assert "InvalidRequestBody" in entry
+    # E-3 (a finished contactmoment) fails on its status, E-4 (a contactverzoek) on its assignment.
+    assert "alternative fails at status: 'nieuw' is not one of ['afgehandeld']" in entry
+    assert entry.rstrip().endswith(f"alternative fails at (body): {body!r} is not valid under any of the given schemas")
+    for assignment in ({"behandelaar": {"gebruikersnaam": "pdvries"}}, {"afdeling": "Burgerzaken"}, {"groep": "Team Afval"}):
+        assert record("POST", f"{CM}/contactmomenten", json={**body, **assignment}, headers=ESUITE_HEADERS) == []
 
 
 def test_upstream_afgehandeld_with_behandelaar_or_blank_antwoord_is_caught():

@@ -60,4 +60,5 @@ def test_demo_prints_a_working_curl_and_stops_on_ctrl_c():
     finally:
         process.send_signal(signal.SIGINT)
         exit_code = process.wait(timeout=20)
+        process.stdout.close()  # an open pipe is a ResourceWarning, an error under filterwarnings
     assert exit_code == 0

@@ -121,3 +121,32 @@ async def test_a_4xx_first_attempt_is_not_uncertain():
     await stack.client.post("/contactmomenten/api/v1/contactmomenten", content=body, headers=kiss_headers())
     assert stack.upstream_requests("GET", CM_PATH) == []
     assert len(stack.upstream_requests("POST", CM_PATH)) == 2
+
+
+@pytest.mark.parametrize("match_on_page_3", [True, False])
+async def test_the_search_after_an_uncertain_create_reads_the_first_3_pages_at_most(httpx_mock, match_on_page_3):
+    """§5.4: the repeat searches the first 3 pages; a match on page 3 is found, page 4 is never read."""
+    from tests.conftest import app_client, load_fixture
+
+    cm = "https://esuite.example.org/contactmomenten-api-provider/api/v1"
+    search = f"{cm}/contactmomenten?type=Terugbelverzoek&telefoonnummerOfEmailadres=0612345678"
+    created = load_fixture("esuite/contactmoment-created-contactverzoek.json")
+    httpx_mock.add_response(method="POST", url=f"{cm}/contactmomenten", status_code=504, text="Gateway Time-out")
+    for page in (1, 2, 3):
+        results = [created] if match_on_page_3 and page == 3 else []
+        httpx_mock.add_response(
+            method="GET",
+            url=search if page == 1 else f"{search}&page={page}",
+            json={"count": 40, "next": f"{search}&page={page + 1}", "previous": None, "results": results},
+        )
+    if not match_on_page_3:
+        httpx_mock.add_response(method="POST", url=f"{cm}/contactmomenten", status_code=201, json=created)
+    async with app_client() as client:
+        first = await post_with(client, "post-contactverzoek-afdeling-anonymous-v0.6")
+        second = await post_with(client, "post-contactverzoek-afdeling-anonymous-v0.6")
+    assert first.status_code == 502
+    assert second.status_code == 201
+    assert second.json()["url"].endswith(created["url"].rsplit("/", 1)[1])
+    sent = [(r.method, r.url.params.get("page")) for r in httpx_mock.get_requests()]
+    expected = [("POST", None), ("GET", None), ("GET", "2"), ("GET", "3")]
+    assert sent == (expected if match_on_page_3 else [*expected, ("POST", None)])

@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +13,7 @@ import jwt
 import pytest
 
 from adapter.esuite_sim import SimulatorConfig, create_simulator
+from tests.conftest import FIXTURES
 
 CLIENT_ID = "kiss-esuite-adapter-test"
 SECRET = "s" * 16 + "e" * 16 + "cret"
@@ -23,7 +23,6 @@ KC = f"{BASE}/klanten-api-provider/api/v1"
 ZRC = f"{BASE}/zgw-apis-provider/zrc/api/v1"
 KLANT_URL = f"{KC}/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
 FIXED_NOW = datetime(2025, 5, 20, 9, 30, tzinfo=timezone.utc)
-SHARED = Path("/work/shared/fixtures")
 
 
 def token(secret: str = SECRET, **claims: Any) -> str:
@@ -34,11 +33,8 @@ def token(secret: str = SECRET, **claims: Any) -> str:
 
 
 def fixture(name: str) -> Any:
-    """A shared fixture file (tests only; the simulator never reads /work/shared)."""
-    path = SHARED / name
-    if not path.exists():
-        pytest.skip(f"fixture {name} not available")
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A file under tests/fixtures/ (the simulator itself reads no files); a missing one fails."""
+    return json.loads((FIXTURES / name).read_text(encoding="utf-8"))
 
 
 def dumps(value: Any) -> str:

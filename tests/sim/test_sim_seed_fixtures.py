@@ -5,7 +5,8 @@ from __future__ import annotations
 import copy
 from urllib.parse import quote
 
-from tests.sim.conftest import CM, KC, KLANT_URL, SHARED, ZRC, client_for, dumps, fixture
+from tests.conftest import FIXTURES
+from tests.sim.conftest import CM, KC, KLANT_URL, ZRC, client_for, dumps, fixture
 
 CV_QUERY = "type=Terugbelverzoek&type=Contactverzoek&telefoonnummerOfEmailadres=0612345678"
 
@@ -141,7 +142,7 @@ async def test_created_answers_match_fixtures(client):
 
 
 async def test_every_adapter_request_fixture_is_accepted(client):
-    names = sorted(p.name for p in (SHARED / "expected").glob("*.esuite-request.json"))
+    names = sorted(p.name for p in (FIXTURES / "expected").glob("*.esuite-request.json"))
     assert names
     for name in names:
         r = await client.post(f"{CM}/contactmomenten", json=fixture(f"expected/{name}"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,8 @@ from adapter.esuite_client.urls import UrlMap
 from adapter.mapping import contactmoment as cm
 from adapter.mapping.query import parse_query
 from adapter.problems import Problem
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 TYPES = ["Terugbelverzoek", "Contactverzoek"]
 A = "https://kiss-adapter.example.org"
 E = "https://esuite.example.org"
@@ -136,15 +135,45 @@ def test_V2_body_not_an_object(body: Any) -> None:
     assert [(p.name, p.code) for p in problem.invalid_params] == [("nonFieldErrors", "invalid")]
 
 
+# V-3's fields in the order of the rule text (docs/behaviour/mapping.md V-3), written out here so
+# the test does not take its answer from the code under test.
+V3_FIELDS = [
+    "tekst",
+    "vraag",
+    "specifiekevraag",
+    "specifiekeVraag",
+    "toelichting",
+    "verantwoordelijkeAfdeling",
+    "kanaal",
+    "registratiedatum",
+    "startdatum",
+    "gespreksresultaat",
+    "gespreksId",
+]
+
+
 def test_V3_text_fields_wrong_type_in_rule_order() -> None:
-    fields = cm._TEXT_FIELDS
-    body = {field: 1 for field in reversed(fields)}
-    assert failures(body) == [(field, "invalid") for field in fields]
+    body = {field: 1 for field in reversed(V3_FIELDS)}  # the body's order is not the report's
+    assert failures(body) == [(field, "invalid") for field in V3_FIELDS]
+    for field in V3_FIELDS:
+        assert failures({field: 1}) == [(field, "invalid")]
 
 
-@pytest.mark.parametrize("value", [None, "", "  ", "x"])
-def test_V3_string_or_null_accepted(value: Any) -> None:
-    build({field: value for field in cm._TEXT_FIELDS if field not in ("registratiedatum", "startdatum")})
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # blank or null: P-3, P-4, P-5, P-11 find nothing; a plain contactmoment (P-1, P-6)
+        (None, {"tekst": "N.v.t.", "antwoord": "N.v.t.", "status": "afgehandeld"}),
+        ("", {"tekst": "N.v.t.", "antwoord": "N.v.t.", "status": "afgehandeld"}),
+        ("  ", {"tekst": "N.v.t.", "antwoord": "N.v.t.", "status": "afgehandeld"}),
+        # P-3 kanaal, P-4 vraag + specifiekevraag (specifiekeVraag only when that is blank),
+        # P-5 antwoord from tekst, P-11 afdeling; toelichting and gespreksId are not sent (P-13)
+        ("x", {"kanaal": "x", "tekst": "x\nx", "antwoord": "x", "status": "afgehandeld", "afdeling": "x"}),
+    ],
+)
+def test_V3_string_or_null_accepted(value: Any, expected: dict) -> None:
+    body = {field: value for field in V3_FIELDS if field not in ("registratiedatum", "startdatum")}
+    assert_same(build(body), expected)
 
 
 @pytest.mark.parametrize("value", [[], {}, 1.5, True])
@@ -212,6 +241,58 @@ def test_V4_unread_fields_not_validated() -> None:
     assert build(body)["tekst"] == "N.v.t."
 
 
+def test_V4_every_path_in_the_order_of_the_rule_text() -> None:
+    """V-4 reports its paths left to right as the rule lists them, whatever the body's order:
+    the three objects; persoonsnaam; digitaleAdressen and its elements; then the strings
+    (organisatie, persoonsnaam's three, each address's three, actor's five, identificatie)."""
+    objects = {"medewerkerIdentificatie": "jjansen", "actor": "Burgerzaken", "betrokkene": 1}
+    assert failures(objects) == [("betrokkene", "invalid"), ("actor", "invalid"), ("medewerkerIdentificatie", "invalid")]
+    assert failures({"betrokkene": {"digitaleAdressen": "x", "persoonsnaam": "Eva"}}) == [
+        ("betrokkene.persoonsnaam", "invalid"),
+        ("betrokkene.digitaleAdressen", "invalid"),
+    ]
+    body = {
+        "medewerkerIdentificatie": {"identificatie": 1},
+        "actor": {
+            "naamOrganisatorischeEenheid": 1,
+            "typeOrganisatorischeEenheid": 1,
+            "soortActor": 1,
+            "identificatie": 1,
+            "naam": 1,
+        },
+        "betrokkene": {
+            "digitaleAdressen": [
+                {"soortDigitaalAdres": 1, "omschrijving": 1, "adres": 1},
+                7,
+                {"soortDigitaalAdres": 2, "omschrijving": 2, "adres": 2},
+            ],
+            "persoonsnaam": {"achternaam": 1, "voorvoegselAchternaam": 1, "voornaam": 1},
+            "organisatie": 1,
+        },
+    }
+    assert failures(body) == [
+        ("betrokkene.digitaleAdressen.1", "invalid"),
+        ("betrokkene.organisatie", "invalid"),
+        ("betrokkene.persoonsnaam.voornaam", "invalid"),
+        ("betrokkene.persoonsnaam.voorvoegselAchternaam", "invalid"),
+        ("betrokkene.persoonsnaam.achternaam", "invalid"),
+        ("betrokkene.digitaleAdressen.0.adres", "invalid"),
+        ("betrokkene.digitaleAdressen.0.omschrijving", "invalid"),
+        ("betrokkene.digitaleAdressen.0.soortDigitaalAdres", "invalid"),
+        ("betrokkene.digitaleAdressen.2.adres", "invalid"),
+        ("betrokkene.digitaleAdressen.2.omschrijving", "invalid"),
+        ("betrokkene.digitaleAdressen.2.soortDigitaalAdres", "invalid"),
+        ("actor.naam", "invalid"),
+        ("actor.identificatie", "invalid"),
+        ("actor.soortActor", "invalid"),
+        ("actor.typeOrganisatorischeEenheid", "invalid"),
+        ("actor.naamOrganisatorischeEenheid", "invalid"),
+        ("medewerkerIdentificatie.identificatie", "invalid"),
+        # a contactverzoek (P-1: actor is an object) with no usable unit or behandelaar
+        ("actor", "required"),
+    ]
+
+
 @pytest.mark.parametrize("field", ["registratiedatum", "startdatum"])
 @pytest.mark.parametrize(
     "value", ["2025-05-20", "20-05-2025 10:00", "gisteren", "2025-05-20T25:00:00Z", "2025-05-20 10:00:00"]
@@ -232,7 +313,12 @@ def test_V5_not_an_iso_datetime(field: str, value: str) -> None:
     ],
 )
 def test_V5_accepted(value: str) -> None:
-    build({"registratiedatum": value, "startdatum": value})
+    sent = build({"registratiedatum": value, "startdatum": value})
+    # P-2: a non-blank registratiedatum goes verbatim, first in the body (P-13); blank: omitted.
+    expected = {"registratiedatum": value} if value.strip() else {}
+    assert_same(sent, {**expected, "tekst": "N.v.t.", "antwoord": "N.v.t.", "status": "afgehandeld"})
+    if value.strip():
+        assert build({"registratiedatum": "", "startdatum": value})["registratiedatum"] == value  # P-2 fallback
 
 
 def test_V5_both_dates_checked_and_wrong_type_reported_once() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +25,8 @@ from adapter.mapping.interne_taak import (
 )
 from adapter.mapping.query import parse_query
 from adapter.problems import InvalidParam, Problem
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 A = "https://kiss-adapter.example.org"
 E = "https://esuite.example.org"
 CM_ROOT = f"{E}/contactmomenten-api-provider/api/v1"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -15,8 +14,8 @@ from adapter.mapping.smoelenboek import (
     smoelenboek_upstream_url,
 )
 from adapter.problems import Problem
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 A = "https://kiss-adapter.example.org"
 BASE = "https://objecten.example.org"
 OBJECTS = f"{BASE}/api/v2/objects"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,8 @@ from adapter.mapping.klanten import CONTACT_SEARCH_REFUSED, klant_put_to_patch, 
 from adapter.mapping.query import encode_query, parse_query
 from adapter.mapping.zaken import translate_zaken_query, zaak_identificatie, zaken_page
 from adapter.problems import InvalidParam, Problem
+from tests.conftest import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
 A = "https://kiss-adapter.example.org"
 E = "https://esuite.example.org"
 URLS = UrlMap(A, E)

@@ -2,7 +2,8 @@
 
 import pytest
 
-from adapter.esuite_client.urls import UrlMap, is_under_root, path_fault
+from adapter.esuite_client.urls import UrlMap
+from adapter.mapping.paths import is_under_root, path_fault
 from adapter.kiss_api.routing import collection_name
 from adapter.mapping import contactmoment as cm
 from adapter.mapping.smoelenboek import refuse_repeated_type
