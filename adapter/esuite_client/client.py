@@ -34,6 +34,7 @@ from adapter.esuite_client.url_objects import outbound_url
 from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins, is_under_root
 from adapter.mapping.common import json_values_bound, renderable
 from adapter.mapping.errors import translate_upstream_error
+from adapter.mapping.paging import EsuitePage, esuite_page
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
 from adapter.problems import Problem, upstream_invalid_response, upstream_invalid_url
@@ -79,6 +80,10 @@ MAX_ANSWER_VALUES = 500_000
 
 class RefusedUrl(Exception):
     """SEC-3, SEC-15: e-Suite credentials would go to a URL outside the call's own root."""
+
+
+class ListAbsent(Exception):
+    """`EsuiteClient.pages`: a page was answered with one of the caller's `absent` statuses."""
 
 
 class UnusableAnswer(Exception):
@@ -614,3 +619,36 @@ class EsuiteClient:
 
     async def get_json(self, call: CallContext, url: str, params: list[tuple[str, str]] | None = None) -> Any:
         return self.expect_success(call, await self.fetch_json(call, "GET", url, params=params))
+
+    async def pages(
+        self,
+        call: CallContext,
+        url: str,
+        params: list[tuple[str, str]] | None = None,
+        *,
+        follow: Callable[[Any, int], str | None],
+        limit: int | None = None,
+        absent: frozenset[int] = frozenset(),
+    ) -> AsyncIterator[EsuitePage]:
+        """The pages of an e-Suite list (C-2 envelopes), first to last, read one at a time.
+
+        The first is `url?params`; each further one is the URL `follow(page.next, pages_read)`
+        returns: None ends the walk, and `follow` raises to refuse a link (SEC-15: the caller
+        says which collection a `next` must lie under, and its own bound). At most `limit`
+        pages are read. A page answered with a status in `absent` raises `ListAbsent`; any
+        other answer but a 2xx is the problem `expect_success` makes of it.
+        """
+        pages_read = 0
+        while True:
+            answer = await self.fetch_json(call, "GET", url, params=params)
+            if answer.status in absent:
+                raise ListAbsent()
+            page = esuite_page(self.expect_success(call, answer))
+            yield page
+            pages_read += 1
+            if limit is not None and pages_read >= limit:
+                return
+            next_url = follow(page.next, pages_read)
+            if next_url is None:
+                return
+            url, params = next_url, None
