@@ -43,6 +43,7 @@ from adapter.telemetry import Telemetry
 log = structlog.get_logger("adapter.upstream")
 
 TOKEN_REUSE_SECONDS = 300
+TOKEN_LIFETIME_SECONDS = 3600
 MAX_ATTEMPTS = 3
 RETRY_STATUSES = frozenset({502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD"})
@@ -190,6 +191,15 @@ class CallContext:
     client_fault: bool = False
 
 
+def zgw_jwt(client_id: str, secret: str, now: float, ttl: int, **user_claims: str) -> str:
+    """A ZGW JWT (HS256), as the e-Suite (esuite.md §2) and the adapter itself (the `token`
+    command, operations.md §1) read it: `iss` and `client_id`, then `user_claims` in their
+    order, `iat` and `nbf` a minute back (another host's clock may be behind), `exp` at `ttl`."""
+    issued = int(now) - 60
+    claims = {"iss": client_id, "client_id": client_id, **user_claims, "iat": issued, "nbf": issued, "exp": int(now) + ttl}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
 class EsuiteTokenSource:
     """Mints the e-Suite JWT (esuite.md §2) and reuses it for up to five minutes."""
 
@@ -203,15 +213,7 @@ class EsuiteTokenSource:
     def bearer(self) -> str:
         now = self._clock()
         if self._token is None or now - self._minted_at >= TOKEN_REUSE_SECONDS:
-            issued = int(now) - 60
-            claims = {
-                "iss": self._client_id,
-                "client_id": self._client_id,
-                "iat": issued,
-                "nbf": issued,
-                "exp": int(now) + 3600,
-            }
-            self._token = "Bearer " + jwt.encode(claims, self._secret, algorithm="HS256")
+            self._token = "Bearer " + zgw_jwt(self._client_id, self._secret, now, TOKEN_LIFETIME_SECONDS)
             self._minted_at = now
         return self._token
 
