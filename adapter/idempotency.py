@@ -349,6 +349,7 @@ class RedisStore:
             raise StoreUnavailable() from None
 
     async def finish(self, key: str, answer: StoredAnswer | None, uncertain: UncertainAttempt | None = None) -> None:
+        args: list[bytes | str | float]
         if answer is not None:
             args = ["done", _record(answer), self._window_ms]
         else:

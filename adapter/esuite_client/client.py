@@ -22,6 +22,7 @@ import orjson
 import structlog
 from tenacity import (
     AsyncRetrying,
+    Future,
     RetryCallState,
     stop_after_attempt,
 )
@@ -314,7 +315,7 @@ class _Exchange:
 
     call: CallContext
     method: str
-    url: str  # as sent: query encoded, `outbound_url` applied
+    url: httpx.URL | str  # as sent: query encoded, `outbound_url` applied
     target: str
     content: bytes | AsyncIterator[bytes] | None
     headers: dict[str, str]
@@ -322,6 +323,12 @@ class _Exchange:
     auth: httpx.Auth
     deadline: float  # on the client's monotonic clock
     breaker: CircuitBreaker
+
+
+def _outcome(state: RetryCallState) -> Future:
+    """The outcome of the attempt a strategy is asked about (tenacity sets it before asking)."""
+    assert state.outcome is not None
+    return state.outcome
 
 
 def _classified(call: CallContext, target: str, error: BaseException) -> tuple[str, Problem, BaseException | None]:
@@ -348,11 +355,11 @@ class _NoCookies(httpx.Cookies):
         return None
 
 
+_NO_COOKIES = _NoCookies()
+
+
 class _CookielessClient(httpx.AsyncClient):
     cookies = property(lambda self: _NO_COOKIES, lambda self, value: None)
-
-
-_NO_COOKIES = _NoCookies()
 
 
 class EsuiteClient:
@@ -436,7 +443,7 @@ class EsuiteClient:
         started = self._monotonic()
         status_label = "error"
         try:
-            response = await self._retrying(self._attempt, exchange)
+            response: httpx.Response = await self._retrying(self._attempt, exchange)
             status_label = str(response.status_code)
             return response
         except (httpx.InvalidURL, UnusableAnswer, httpx.HTTPError, TimeoutError, RefusedUrl) as error:
@@ -533,7 +540,7 @@ class EsuiteClient:
         strategy here is a plain function, so that state is never held across an `await`."""
 
         def retry(state: RetryCallState) -> bool:
-            exchange, outcome = state.args[0], state.outcome
+            exchange, outcome = state.args[0], _outcome(state)
             if outcome.failed:
                 return may_send_again(exchange.method, error=outcome.exception())
             return may_send_again(exchange.method, status=outcome.result().status_code)
@@ -542,7 +549,7 @@ class EsuiteClient:
             return self._backoff(state.args[0], state.attempt_number)
 
         def note_retry(state: RetryCallState) -> None:
-            exchange, outcome = state.args[0], state.outcome
+            exchange, outcome = state.args[0], _outcome(state)
             reason = type(outcome.exception()).__name__ if outcome.failed else str(outcome.result().status_code)
             self._metrics.upstream_retries.labels(target=exchange.target).inc()
             log.warning("retry", target=exchange.target, method=exchange.method, attempt=state.attempt_number, reason=reason)
@@ -553,7 +560,7 @@ class EsuiteClient:
             retry=retry,
             before_sleep=note_retry,
             # The last attempt's own outcome: its answer (a 503 after three), or its exception.
-            retry_error_callback=lambda state: state.outcome.result(),
+            retry_error_callback=lambda state: _outcome(state).result(),
         )
 
     def _backoff(self, exchange: _Exchange, attempt_number: int) -> float:
