@@ -1,8 +1,10 @@
 """The one outbound client toward the e-Suite (esuite.md §2, operations.md §5.1–5.2, SEC-3).
 
 One pooled `httpx.AsyncClient`; an `httpx.Auth` per inbound request adds the e-Suite JWT and
-the end user's `X-Esuite-Request-User-Id`; tenacity retries idempotent calls only; every
-logical call has one time budget. Failures become `Problem`s (502/504), never a 500.
+the end user's `X-Esuite-Request-User-Id`; one tenacity policy per client retries a call only
+when `may_send_again` allows it (a POST never once a byte may have left); every logical call
+has one time budget. Failures become `Problem`s (502/504), never a 500. `pages` reads a list
+page by page for every caller that follows `next`.
 """
 
 from __future__ import annotations
