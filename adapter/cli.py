@@ -21,7 +21,7 @@ import uvicorn
 from adapter import __version__
 from adapter.config import MIN_SECRET_LENGTH, ConfigResult, Finding, load_settings
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_USAGE = 0, 2
 DEMO_INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/interne-taak"
 DEMO_TOKEN_TTL = 12 * 3600
 LIST_ORDERS = ("newest-first", "oldest-first")  # adapter.esuite_sim.app.LIST_ORDERS (imported lazily there)

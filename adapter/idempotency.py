@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 import attrs
+import cattrs.preconf.orjson
 import orjson
 import redis.asyncio
 import redis.exceptions
@@ -348,10 +349,11 @@ class RedisStore:
             raise StoreUnavailable() from None
 
     async def finish(self, key: str, answer: StoredAnswer | None, uncertain: UncertainAttempt | None = None) -> None:
+        args: list[bytes | str | float]
         if answer is not None:
-            args = ["done", orjson.dumps(attrs.asdict(answer, value_serializer=_bytes_as_text)), self._window_ms]
+            args = ["done", _record(answer), self._window_ms]
         else:
-            args = ["release", orjson.dumps(attrs.asdict(uncertain)) if uncertain else "", self._window_ms]
+            args = ["release", _record(uncertain) if uncertain else "", self._window_ms]
         try:
             await self._finish(keys=[self.KEY_PREFIX + key], args=args)
         except redis.exceptions.RedisError:
@@ -398,15 +400,21 @@ class RedisStore:
         self._clock_offset_ms = (seconds * 1000 + micros / 1000) - (sent + received) / 2 * 1000
 
 
-def _bytes_as_text(instance: Any, field: Any, value: Any) -> Any:
-    return value.decode() if isinstance(value, bytes) else value
+# The Redis records: a cattrs converter for orjson, with a stored answer's body (UTF-8 JSON
+# bytes) kept as text, so a record reads `{"status":201,"body":"{…}","location":"…"}` (the
+# preconf converter's default for bytes is base85, which would change every stored record).
+_records = cattrs.preconf.orjson.make_converter()
+_records.register_unstructure_hook(bytes, bytes.decode)
+_records.register_structure_hook(bytes, lambda value, _: value.encode())
+
+
+def _record(value: StoredAnswer | UncertainAttempt) -> bytes:
+    return _records.dumps(value)
 
 
 def _answer_from_json(raw: bytes) -> StoredAnswer:
-    data = orjson.loads(raw)
-    return StoredAnswer(data["status"], data["body"].encode(), data["location"])
+    return _records.loads(raw, StoredAnswer)
 
 
 def _uncertain_from_json(raw: bytes) -> UncertainAttempt:
-    data = orjson.loads(raw)
-    return UncertainAttempt(data["esuite_body"], data["sent_at"])
+    return _records.loads(raw, UncertainAttempt)

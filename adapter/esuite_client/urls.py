@@ -100,22 +100,12 @@ class UrlMap:
                 return self.esuite_base + esuite
         raise KeyError(name)
 
-    def adapter_root(self, name: str) -> str:
-        for root_name, adapter, _ in ROOTS:
-            if root_name == name:
-                return self.adapter_base + adapter
-        raise KeyError(name)
-
     def root_name_of(self, url: str) -> str | None:
         """The name of the e-Suite root `url` lies under (SEC-15), else None."""
         for name, _, esuite in ROOTS:
             if is_under_root(url, self.esuite_base + esuite):
                 return name
         return None
-
-    def is_esuite_url(self, url: str) -> bool:
-        """SEC-3: e-Suite credentials go only to URLs under the five roots."""
-        return _replace_root(url, self._to_adapter) is not None
 
     def to_adapter(self, value: str) -> str:
         if not value.startswith(self.esuite_base):
@@ -170,10 +160,6 @@ class CompatUrlMap(UrlMap):
         roots = tuple((name, emitted.get(name, self.adapter_base + a), e) for name, a, e in ROOTS)
         object.__setattr__(self, "_to_adapter", tuple((self.esuite_base + e, adapter) for _, adapter, e in roots))
         object.__setattr__(self, "_adapter_roots", {e.encode(): adapter.encode() for _, adapter, e in roots})
-
-    def adapter_root(self, name: str) -> str:
-        compat = dict(COMPAT_ROOTS).get(name)
-        return super().adapter_root(name) if compat is None else self.adapter_base + compat
 
 
 def compat_map(urls: UrlMap) -> CompatUrlMap:

@@ -16,11 +16,12 @@ import attrs
 import jwt
 
 from adapter.config import Settings
+from adapter.esuite_client.client import zgw_jwt
+from adapter.mapping.common import OBJECTS_PATH
 from adapter.problems import Problem
 
 LEEWAY_SECONDS = 60
 IAT_ONLY_LIFETIME_SECONDS = 3600
-OBJECTS_PATH = "/api/v2/objects"
 
 
 @attrs.frozen
@@ -184,14 +185,4 @@ def mint_token(
     user_representation: str = "",
 ) -> str:
     """A ZGW JWT as `token` prints it (operations.md §1) and as KISS sends it."""
-    issued = int(now) - 60
-    claims = {
-        "iss": client_id,
-        "client_id": client_id,
-        "user_id": user_id,
-        "user_representation": user_representation,
-        "iat": issued,
-        "nbf": issued,
-        "exp": int(now) + ttl,
-    }
-    return jwt.encode(claims, secret, algorithm="HS256")
+    return zgw_jwt(client_id, secret, now, ttl, user_id=user_id, user_representation=user_representation)

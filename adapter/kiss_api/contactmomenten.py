@@ -14,7 +14,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
-from adapter.esuite_client.client import CallContext, EsuiteClient, sent_without_answer
+from adapter.esuite_client.client import CallContext, EsuiteClient, ListAbsent, sent_without_answer
 from adapter.esuite_client.urls import rebased_provider_urls
 from adapter.mapping.paths import is_under_root
 from adapter.idempotency import (
@@ -164,19 +164,18 @@ async def _find_uncertain_contact(request: Request, attempt: UncertainAttempt) -
     if query is None:
         outcomes.labels(resolved="undetectable").inc()
         return None
-    contacts: list[Any] = []
     collection = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
-    url: str | None = collection
-    params: list[tuple[str, str]] | None = query
-    for _ in range(uncertain.SEARCH_PAGES):
-        page = cm.esuite_page(await client.get_json(call, url, params))
-        contacts.extend(page.results)
+    public_origins = request.app.state.settings.esuite_public_origins
+
+    def follow(next_link: Any, pages_read: int) -> str | None:
         # An e-Suite printing another origin links its pages under it too (issue 14 item 4);
         # SEC-15: only a `next` in the same collection is followed (the search is best effort).
-        next_url, _ = rebased_provider_urls(page.next, call.urls.esuite_base, request.app.state.settings.esuite_public_origins)
-        if not isinstance(next_url, str) or not is_under_root(next_url, collection):
-            break
-        url, params = next_url, None
+        next_url, _ = rebased_provider_urls(next_link, call.urls.esuite_base, public_origins)
+        return next_url if isinstance(next_url, str) and is_under_root(next_url, collection) else None
+
+    contacts: list[Any] = []
+    async for page in client.pages(call, collection, query, follow=follow, limit=uncertain.SEARCH_PAGES):
+        contacts.extend(page.results)
     found = uncertain.newest_match(contacts, attempt.esuite_body)
     outcomes.labels(resolved="found" if found is not None else "created").inc()
     return found
@@ -244,15 +243,13 @@ async def detail(request: Request) -> Response:
 async def _object_contact_urls(client: EsuiteClient, call: CallContext, object_url: str) -> list[str]:
     """C-3 steps 2–3: every page of the zaak's objectcontactmomenten, as contact URLs."""
     prefix = call.urls.esuite_root("contactmomenten") + "/objectcontactmomenten"
+
+    def follow(next_link: Any, pages_read: int) -> str | None:
+        return cm.check_next_link(next_link, prefix, pages_read)
+
     links: list[Any] = []
-    url: str | None = prefix
-    params: list[tuple[str, str]] | None = [("object", object_url)]
-    pages_read = 0
-    while url is not None:
-        page = cm.esuite_page(await client.get_json(call, url, params))
+    async for page in client.pages(call, prefix, [("object", object_url)], follow=follow):
         links.extend(page.results)
-        pages_read += 1
-        url, params = cm.check_next_link(page.next, prefix, pages_read), None
     return cm.object_mode_contact_urls(links, call.urls)
 
 
@@ -294,21 +291,22 @@ def _links_of(client: EsuiteClient, call: CallContext, name: str, contact_url: s
     """The objectcontactmomenten (all pages) or klantcontactmomenten (one page) of one contact."""
     root = call.urls.esuite_root("contactmomenten") + "/" + name
 
+    def follow(next_link: Any, pages_read: int) -> str | None:
+        return cm.check_next_link(next_link, root, pages_read)
+
     async def fetch() -> list:
+        # klantcontactmomenten: the first page only (see the docstring).
+        limit = 1 if name == cm.EXPAND_KLANTCONTACTMOMENTEN else None
         results: list = []
-        url: str | None = root
-        params: list[tuple[str, str]] | None = [("contactmoment", contact_url)]
-        pages_read = 0
-        while url is not None:
-            answer = await client.fetch_json(call, "GET", url, params=params)
-            if answer.status in NO_LINKS_STATUSES:
-                return []
-            page = cm.esuite_page(client.expect_success(call, answer))
-            results.extend(page.results)
-            pages_read += 1
-            if name == cm.EXPAND_KLANTCONTACTMOMENTEN:
-                return cm.klantcontactmomenten_for(results, contact_url)
-            url, params = cm.check_next_link(page.next, root, pages_read), None
+        try:
+            async for page in client.pages(
+                call, root, [("contactmoment", contact_url)], follow=follow, limit=limit, absent=NO_LINKS_STATUSES
+            ):
+                results.extend(page.results)
+        except ListAbsent:
+            return []
+        if name == cm.EXPAND_KLANTCONTACTMOMENTEN:
+            return cm.klantcontactmomenten_for(results, contact_url)
         return results
 
     return fetch

@@ -19,14 +19,13 @@ from adapter.kiss_api.passthrough import MAX_MAPPED_BODY, call_of, esuite, inbou
 from adapter.kiss_api.responses import JsonResponse
 from adapter.mapping import interne_taak as it
 from adapter.mapping import paging, smoelenboek
-from adapter.mapping.common import is_uuid
+from adapter.mapping.common import CONTENT_CRS, is_uuid
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import page_number
 from adapter.problems import Problem, upstream_invalid_response
 
 log = structlog.get_logger("adapter.objects")
 
-CONTENT_CRS = {"Content-Crs": "EPSG:4326"}
 KLANT_LOOKUP_WARNING_INTERVAL = 60.0
 
 

@@ -37,6 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.mapping.paths import path_fault
 from adapter.kiss_api.auth import OBJECTS_PATH
+from adapter.mapping.common import CONTENT_CRS
 from adapter.kiss_api.pipeline import request_id_from
 from adapter.kiss_api.responses import problem_response
 from adapter.metrics import Metrics
@@ -108,7 +109,7 @@ class PathGuard:
         problem = path_problem(fault)
         problem.headers["X-Request-ID"] = request_id = request_id_from(headers.get("x-request-id"))
         if scope["path"].startswith(OBJECTS_PATH):
-            problem.headers["Content-Crs"] = "EPSG:4326"  # every answer there (kiss-front.md §5.1)
+            problem.headers.update(CONTENT_CRS)  # every answer there (kiss-front.md §5.1)
         state: dict = {}
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)

@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.esuite_client.urls import COMPAT_ROOTS, ROOTS, compat_map
 
+from adapter.mapping.common import UUID_PATTERN
 from adapter.mapping.paths import MAX_DECODE_ROUNDS
 from adapter.problems import Problem
 
@@ -24,7 +25,7 @@ Endpoint = Callable[[Request], Awaitable[Response]]
 class CanonicalUUIDConvertor(Convertor[str]):
     """Only the 8-4-4-4-12 form: other segments fall through to the next route."""
 
-    regex = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+    regex = UUID_PATTERN
 
     def convert(self, value: str) -> str:
         return value

@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _WHITESPACE = " \t\r\n"
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+# The 8-4-4-4-12 form, any case: the routes match it (routing.CanonicalUUIDConvertor), `is_uuid` checks it.
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+UUID_RE = re.compile(f"^{UUID_PATTERN}$")
+# The Objects API v2 list path: on the adapter's facade (kiss-front.md §5) and on any Objects
+# API (the smoelenboek's, S-1); every answer of the facade carries `CONTENT_CRS` (§5.1).
+OBJECTS_PATH = "/api/v2/objects"
+CONTENT_CRS = {"Content-Crs": "EPSG:4326"}
 # ISO 8601 date-time: date T time, optional fraction, optional Z/offset (V-5).
 _ISO_DATETIME_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})?$"
@@ -66,10 +72,6 @@ def parse_datetime(value: Any) -> datetime | None:
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=AMSTERDAM)
     return parsed
-
-
-def is_iso_datetime(value: str) -> bool:
-    return parse_datetime(value) is not None
 
 
 def amsterdam_date(value: Any, now: datetime) -> str:

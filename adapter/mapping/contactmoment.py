@@ -129,8 +129,10 @@ def _non_blank(obj: dict, key: str) -> str | None:
     return value if non_blank_str(value) else None
 
 
-def is_contactverzoek(body: Any) -> bool:
-    """P-1."""
+def body_asks_for_contactverzoek(body: Any) -> bool:
+    """P-1: a KISS body with digitaleAdressen, an actor or `Contactverzoek gemaakt` asks for a
+    contactverzoek (an e-Suite contact left open with a behandelaar); `interne_taak.is_contactverzoek`
+    is the other question: is an e-Suite contact of a configured contactverzoek type."""
     if not isinstance(body, dict):
         return False
     betrokkene = body.get("betrokkene")
@@ -152,7 +154,7 @@ def build_esuite_contact(body: Any, contactverzoek_types: Sequence[str]) -> dict
         raise _invalid_contactmoment(
             [InvalidParam("nonFieldErrors", "invalid", NOT_AN_OBJECT_REASON)]
         )
-    cv = is_contactverzoek(body)
+    cv = body_asks_for_contactverzoek(body)
     toewijzing = _contactverzoek_toewijzing(body) if cv else _plain_toewijzing(body)
     failures = [
         *_text_failures(body),

@@ -17,6 +17,7 @@ import attrs
 from adapter.mapping.common import (
     json_object,
     AMSTERDAM,
+    OBJECTS_PATH,
     amsterdam_date,
     is_blank,
     is_uuid,
@@ -30,7 +31,6 @@ from adapter.mapping.query import Params, first, page_number, unknown_parameters
 from adapter.mapping.url_rewriter import UrlRewriter
 from adapter.problems import InvalidParam, Problem, upstream_invalid_response
 
-OBJECTS_PATH = "/api/v2/objects"
 OBJECTTYPE_NOT_SERVED = "Dit objecttype wordt niet door de adapter bediend."
 
 # --------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, unquote_plus
+from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
 
 from adapter.problems import InvalidParam, Problem
 
@@ -10,21 +10,26 @@ Params = list[tuple[str, str]]
 
 
 def parse_query(raw: str, strict: bool = False) -> Params:
-    """Q-1 … Q-3: leading `?`s dropped, empty segments skipped, `+` is a space, order kept.
-    `strict` (a client's query): a name or value that is not UTF-8 is a 400, never replaced
-    by U+FFFD and forwarded."""
+    """Q-1 … Q-3: leading `?`s dropped, empty segments skipped, `+` is a space, order kept
+    (`parse_qsl` with blank values kept). `strict` (a client's query): a name or value that is
+    not UTF-8 is a 400, never replaced by U+FFFD and forwarded."""
     raw = raw.lstrip("?")
-    errors = "strict" if strict else "replace"
-    pairs: Params = []
+    try:
+        return parse_qsl(raw, keep_blank_values=True, errors="strict" if strict else "replace")
+    except UnicodeDecodeError:
+        raise _not_utf8(_first_undecodable_name(raw)) from None
+
+
+def _first_undecodable_name(raw: str) -> str:
+    """The raw name of the first segment whose name or value is not UTF-8 (the 400 names it)."""
     for segment in raw.split("&"):
-        if not segment:
-            continue
         name, _, value = segment.partition("=")
         try:
-            pairs.append((unquote_plus(name, errors=errors), unquote_plus(value, errors=errors)))
+            unquote_plus(name, errors="strict")
+            unquote_plus(value, errors="strict")
         except UnicodeDecodeError:
-            raise _not_utf8(name) from None
-    return pairs
+            return name
+    return ""
 
 
 def parse_client_query(raw: bytes) -> Params:
@@ -48,19 +53,8 @@ def _not_utf8(name: str) -> Problem:
 
 
 def encode_query(pairs: Params) -> str:
-    """Q-5: every character but the unreserved ones percent-encoded (UTF-8)."""
-    return "&".join(f"{_percent_encoded(name)}={_percent_encoded(value)}" for name, value in pairs)
-
-
-# `quote(value, safe="")` for ASCII text as one `str.translate` (in C): `quote` visits each
-# byte in Python, and every look-up URL carries a whole encoded contact URL (bench S3). The
-# table covers all of ASCII: a character missing from it costs `translate` a failed look-up.
-_UNRESERVED = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
-_ASCII_ESCAPES = [chr(code) if chr(code) in _UNRESERVED else f"%{code:02X}" for code in range(128)]
-
-
-def _percent_encoded(text: str) -> str:
-    return text.translate(_ASCII_ESCAPES) if text.isascii() else quote(text, safe="")
+    """Q-5: every character but the unreserved ones percent-encoded (UTF-8); a space is %20."""
+    return urlencode(pairs, quote_via=quote, safe="")
 
 
 def values(pairs: Params, name: str) -> list[str]:

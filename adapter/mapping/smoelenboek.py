@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from adapter.mapping.common import non_blank_str
+from adapter.mapping.common import OBJECTS_PATH, non_blank_str
 from adapter.mapping.query import Params, encode_query
 from adapter.problems import InvalidParam, Problem, upstream_invalid_response
 
-OBJECTS_PATH = "/api/v2/objects"
 _API_SUFFIX = "/api/v2"
 
 
@@ -37,22 +35,6 @@ def smoelenboek_upstream_url(base_url: str, pairs: Params) -> str:
     query = encode_query(pairs)
     objects_url = smoelenboek_objects_url(base_url)
     return f"{objects_url}?{query}" if query else objects_url
-
-
-# Objects-API clients send these; the smoelenboek gets them only when the client sent them.
-_FORWARDED_CRS_HEADERS = ("Accept-Crs", "Content-Crs")
-
-
-def smoelenboek_headers(token: str, inbound: Mapping[str, str], request_id: str) -> dict[str, str]:
-    """S-2: the smoelenboek's own token; never the e-Suite JWT or `X-Esuite-Request-User-Id`.
-    `inbound` header names are matched case-insensitively."""
-    by_name = {name.lower(): value for name, value in inbound.items()}
-    headers = {"Authorization": f"Token {token}", "Accept": "application/json"}
-    for name in _FORWARDED_CRS_HEADERS:
-        if name.lower() in by_name:
-            headers[name] = by_name[name.lower()]
-    headers["X-Request-ID"] = request_id
-    return headers
 
 
 def smoelenboek_page(body: Any, objects_url: str, adapter_base: str) -> dict:

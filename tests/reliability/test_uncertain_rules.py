@@ -181,3 +181,33 @@ async def test_the_search_follows_pages_the_esuite_links_under_its_other_origin(
         repeat = await client.post(CREATE, json=body(), headers=kiss_headers())
     assert repeat.status_code == 201 and repeat.json()["url"] == ADAPTER_URL
     assert calls(httpx_mock) == ["POST", "GET", "GET"]
+
+
+def unrelated_page(number: int, next_link: str | None) -> dict:
+    contact = {**created(), "url": f"{CM}/contactmomenten/aaaaaaa{number}-82b6-48ce-bd85-2a3d5b682439", "tekst": "iets anders"}
+    return {"count": 80, "next": next_link, "previous": None, "results": [contact]}
+
+
+async def test_the_search_reads_at_most_the_first_3_pages_then_creates_once(httpx_mock):
+    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=504, text="Gateway Time-out")
+    httpx_mock.add_response(method="GET", url=SEARCH, json=unrelated_page(1, f"{CM}/contactmomenten?page=2"))
+    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten?page=2", json=unrelated_page(2, f"{CM}/contactmomenten?page=3"))
+    # Page 3 links a fourth page holding the match: it is never read (no response registered for it).
+    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten?page=3", json=unrelated_page(3, f"{CM}/contactmomenten?page=4"))
+    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=created())
+    async with app_client() as client:
+        await client.post(CREATE, json=body(), headers=kiss_headers())
+        repeat = await client.post(CREATE, json=body(), headers=kiss_headers())
+    assert repeat.status_code == 201
+    assert calls(httpx_mock) == ["POST", "GET", "GET", "GET", "POST"]
+
+
+async def test_the_search_does_not_follow_a_next_outside_the_contactmomenten_collection(httpx_mock):
+    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=504, text="Gateway Time-out")
+    httpx_mock.add_response(method="GET", url=SEARCH, json=unrelated_page(1, f"{CM}/klantcontactmomenten?page=2"))
+    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=created())
+    async with app_client() as client:
+        await client.post(CREATE, json=body(), headers=kiss_headers())
+        repeat = await client.post(CREATE, json=body(), headers=kiss_headers())
+    assert repeat.status_code == 201
+    assert calls(httpx_mock) == ["POST", "GET", "POST"]

@@ -475,7 +475,7 @@ def test_V_reasons_are_dutch_and_never_hold_the_value() -> None:
     ],
 )
 def test_P1_contactverzoek_detection(body: Any, expected: bool) -> None:
-    assert cm.is_contactverzoek(body) is expected
+    assert cm.body_asks_for_contactverzoek(body) is expected
 
 
 def test_P2_registratiedatum_else_startdatum_verbatim() -> None:

@@ -8,7 +8,6 @@ import pytest
 
 from adapter.mapping.query import parse_query
 from adapter.mapping.smoelenboek import (
-    smoelenboek_headers,
     smoelenboek_objects_url,
     smoelenboek_page,
     smoelenboek_upstream_url,
@@ -64,30 +63,6 @@ def test_S1_upstream_url_with_inbound_query_reencoded():
         "cadf96e6-63aa-4641-807f-867106fc2566&page=1&x=a%20b"
     )
     assert smoelenboek_upstream_url(BASE, []) == OBJECTS
-
-
-def test_S2_headers_token_crs_and_request_id_only():
-    inbound = {
-        "authorization": "Bearer kiss-jwt",
-        "accept-crs": "EPSG:4326",
-        "X-Esuite-Request-User-Id": "jjansen",
-        "Accept": "text/html",
-    }
-    assert smoelenboek_headers("geheim", inbound, "req-1") == {
-        "Authorization": "Token geheim",
-        "Accept": "application/json",
-        "Accept-Crs": "EPSG:4326",
-        "X-Request-ID": "req-1",
-    }
-
-
-def test_S2_crs_headers_absent_when_not_sent():
-    assert list(smoelenboek_headers("t", {"Content-Crs": "EPSG:4326"}, "r")) == [
-        "Authorization",
-        "Accept",
-        "Content-Crs",
-        "X-Request-ID",
-    ]
 
 
 @pytest.mark.parametrize(

@@ -61,10 +61,10 @@ def test_RW4_json_strings_at_any_depth_keys_untouched_order_kept():
 
 
 def test_SEC3_only_urls_under_the_five_roots_are_esuite_urls():
-    assert urls.is_esuite_url(f"{E}/contactmomenten-api-provider/api/v1/contactmomenten")
-    assert not urls.is_esuite_url(f"{E}/elders")
-    assert not urls.is_esuite_url("https://evil.example.org/contactmomenten-api-provider/api/v1")
-    assert not urls.is_esuite_url(f"{E}/contactmomenten-api-provider/api/v1.evil.example.org/x")
+    assert urls.root_name_of(f"{E}/contactmomenten-api-provider/api/v1/contactmomenten") == "contactmomenten"
+    assert urls.root_name_of(f"{E}/elders") is None
+    assert urls.root_name_of("https://evil.example.org/contactmomenten-api-provider/api/v1") is None
+    assert urls.root_name_of(f"{E}/contactmomenten-api-provider/api/v1.evil.example.org/x") is None
 
 
 def test_RW4_the_fast_text_rewrite_equals_the_exact_walk():
