@@ -7,9 +7,12 @@ The path rules (operations.md §8 has SEC-1 … SEC-13; these continue the list)
   name `path`, code = the rule; the path itself is never echoed or logged), on every method
   and path, before authentication, when its raw form (`raw_path`), any form percent-decoded
   again until it stops changing, or the server's decoded `path` holds: a `.` or `..` segment
-  (also `..;x`, which servlet containers take for `..`), an encoded `/` or `\\` (`%2F`,
-  `%5C`, any case), a `\\`, an empty segment (`//`; one trailing `/` is allowed), a NUL,
-  or escapes that are no UTF-8 (overlong `%c0%ae` was a `.` to old decoders).
+  (also `..;x`, which servlet containers take for `..`, and `...` or `.. `, which servers
+  that trim trailing dots and blanks take for `..`), an encoded `/` or `\\` (`%2F`, `%5C`,
+  any case), a `\\`, an empty segment (`//`, or `/;x/`, which Tomcat makes `//`; one
+  trailing `/` is allowed), a NUL or another control character (TAB, CR, LF, DEL), IIS's
+  `%uXXXX` escapes, escapes that are no UTF-8 (overlong `%c0%ae` was a `.` to old decoders),
+  or non-ASCII text that is one of these in NFKC form (full-width `．．`, `／`).
   Why: one adapter root must never name another e-Suite root or a mapped route's collection
   by a detour (`/klanten/api/v1/../../../contactmomenten-api-provider/…`,
   `/contactmomenten/api/v1/x/../contactmomenten`, `/klanten/api/v1/./klanten?emailadres=`),
@@ -56,6 +59,8 @@ FAULT_REASONS = {
     "relative": "Het pad begint niet met '/'.",
     "root-spelling": "Het pad spelt de root van de API gecodeerd.",
     "fragment": "Het pad bevat een '#'.",
+    "invalid-escape": "Het pad bevat een %u-codering.",
+    "control-character": "Het pad bevat een stuurteken (zoals tab, CR of LF).",
 }
 # Left unescaped when, without a `raw_path` from the server, the decoded path is encoded again.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"

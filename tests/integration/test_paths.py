@@ -216,7 +216,7 @@ TERUGBELVERZOEK = orjson.dumps(
         ("/contactmomenten/api/v1/contactmomenten.json", 404),
         ("/contactmomenten/api/v1/contactmomenten.", 404),
         ("/contactmomenten/api/v1/contactmomenten%20", 404),
-        ("/contactmomenten/api/v1/contactmomenten%09", 404),
+        ("/contactmomenten/api/v1/contactmomenten%09", 400),  # a TAB: control-character
         ("/contactmomenten/api/v1/contact%256Domenten/x", 404),
         ("/contactmomenten/api/v1/contactmomenten;x/", 404),
         ("/contactmomenten/api/v1/contactmomenten%3F", 404),
@@ -287,7 +287,7 @@ async def test_SEC16_the_local_zaakcontactmomenten_is_not_passed_on_by_another_s
         ("GET", f"/klanten/api/v1/klanten/{UUID}", f"/klanten-api-provider/api/v1/klanten/{UUID}"),
         ("GET", "/klanten/api/v1/", "/klanten-api-provider/api/v1/"),
         ("GET", "/catalogi/api/v1", "/zgw-apis-provider/ztc/api/v1"),
-        ("GET", "/documenten/api/v1/x%20y/...", "/zgw-apis-provider/drc/api/v1/x%20y/..."),
+        ("GET", "/documenten/api/v1/x%20y/..b", "/zgw-apis-provider/drc/api/v1/x%20y/..b"),
         ("GET", "/zaken/api/v1/zaken/niet-een-uuid", "/zgw-apis-provider/zrc/api/v1/zaken/niet-een-uuid"),
         ("POST", "/contactmomenten/api/v1/medewerkers", "/contactmomenten-api-provider/api/v1/medewerkers"),
         ("GET", f"/contactmomenten/api/v1/klantcontactmomenten/{UUID}", f"/contactmomenten-api-provider/api/v1/klantcontactmomenten/{UUID}"),
