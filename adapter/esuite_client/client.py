@@ -184,6 +184,13 @@ class CallContext:
     # Set when a streamed request body failed or stalled on the client's side: the call's
     # failure is then the client's, never the e-Suite's (the breaker does not hear of it).
     client_fault: bool = False
+    # True while a streamed request body waits for the client's next chunk. The served
+    # transport (aiohttp) writes the body from a task of its own, so the budget's timeout
+    # reaches `send` before that task is cancelled and could set `client_fault`.
+    awaiting_client: bool = False
+
+    def client_failed(self) -> bool:
+        return self.client_fault or self.awaiting_client
 
 
 class EsuiteTokenSource:
@@ -393,7 +400,7 @@ class EsuiteClient:
             try:
                 response = await exchange()
             except (httpx.TransportError, TimeoutError):
-                if call.client_fault:
+                if call.client_failed():
                     breaker.abandon()
                 else:
                     breaker.record(False)
@@ -481,7 +488,7 @@ class EsuiteClient:
             status_label = "unusable"
             raise upstream_invalid_response() from None
         except (httpx.HTTPError, TimeoutError, RefusedUrl) as error:
-            if call.client_fault:
+            if call.client_failed():
                 # The client's body stalled or broke off: its fault, answered as such.
                 status_label = "client"
                 raise Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen.") from None

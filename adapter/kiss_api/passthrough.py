@@ -223,6 +223,7 @@ async def _client_body(request: Request, call: CallContext) -> AsyncIterator[byt
     leaves marks the call as its own fault (408 or a disconnect, never the breaker's business)."""
     chunks = request.stream().__aiter__()
     while True:
+        call.awaiting_client = True
         try:
             chunk = await chunks.__anext__()
         except StopAsyncIteration:
@@ -230,6 +231,8 @@ async def _client_body(request: Request, call: CallContext) -> AsyncIterator[byt
         except BaseException:  # cancelled by the budget while waiting, or ClientDisconnect
             call.client_fault = True
             raise
+        finally:
+            call.awaiting_client = False
         yield chunk
 
 

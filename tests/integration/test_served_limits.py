@@ -252,3 +252,26 @@ def test_a_client_leaving_mid_body_is_counted_apart_from_5xx(adapter, hostile):
     assert adapter.metric('kiss_adapter_http_requests_total{method="POST",route="/klanten/api/v1/{path}",status="499"}') == 1
     assert hostile.requests_for(b"/klanten-api-provider/") == []
     adapter.assert_healthy()
+
+
+def test_stalled_uploads_are_408_within_the_budget_and_never_open_the_breaker(adapter, hostile):
+    """The served adapter's transport (aiohttp) writes a streamed body from a task of its own:
+    the budget ends while that task waits for the client, and that is the client's fault.
+    Six in all, three at a time (the pool has four): one more than the breaker's five failures."""
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        b"POST /documenten/api/v1/enkelvoudiginformatieobjecten HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/pdf\r\nAuthorization: " + token + b"\r\nContent-Length: 100000\r\n\r\n%PDF"
+    )
+    answers: list[tuple[bytes, float]] = []
+    for _ in range(2):
+        senders = [threading.Thread(target=lambda: answers.append(raw_exchange(adapter, head))) for _ in range(3)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(BUDGET + 10)
+    assert len(answers) == 6
+    for answer, elapsed in answers:
+        assert (status_and_body(answer)[0], status_and_body(answer)[1]["code"]) == (408, "request-timeout")
+        assert elapsed < BUDGET + 2
+    adapter.assert_healthy()
