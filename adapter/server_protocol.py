@@ -36,32 +36,36 @@ def head_too_large_answer() -> bytes:
 
 
 class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
-    """Counts the bytes received while a request head is unfinished (at most one read of
-    excess: a read that starts in a body and ends in the next head is counted from its next
-    read on). A head that completes within one read is measured by the pipeline instead."""
+    """Counts the bytes received while a request head is unfinished, from the read after the
+    one in which the request began (at most one read of excess, ≤ 256 KiB in asyncio and
+    uvloop). A head that completes within one read is measured by the pipeline instead. The
+    read in which a request begins is never counted: with HTTP/1.1 pipelining it also holds
+    the whole requests before it, which are no part of this head."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._head_limit = self.config.h11_max_incomplete_event_size or DEFAULT_HEAD_LIMIT
         self._in_head = True
+        self._began_in_read = False
         self._head_bytes = 0
 
     def on_message_begin(self) -> None:
         self._in_head = True
+        self._began_in_read = True
+        self._head_bytes = 0
         super().on_message_begin()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
-        self._head_bytes = 0
         # An ASGI extension: the app may drop this connection at once (a stalled download
         # reader), discarding what the client never took instead of waiting for it to read.
         self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = self.transport.abort
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:
-        counting = self._in_head
+        self._began_in_read = False
         super().data_received(data)
-        if not counting or not self._in_head or self.transport.is_closing():
+        if self._began_in_read or not self._in_head or self.transport.is_closing():
             return
         self._head_bytes += len(data)
         if self._head_bytes > self._head_limit:

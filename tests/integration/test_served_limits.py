@@ -275,3 +275,25 @@ def test_stalled_uploads_are_408_within_the_budget_and_never_open_the_breaker(ad
         assert (status_and_body(answer)[0], status_and_body(answer)[1]["code"]) == (408, "request-timeout")
         assert elapsed < BUDGET + 2
     adapter.assert_healthy()
+
+
+def test_pipelined_requests_are_answered_and_never_count_as_one_long_head(adapter):
+    """HTTP/1.1 pipelining (RFC 9112 §9.3): 500 small requests (44 bytes each, 22 KB in all,
+    more than the 16 KiB head limit together), sent so that a read ends inside a head: every
+    one gets its 200, in order."""
+    one = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    requests = one * 500
+    cut = len(one) * 450 + 10  # 450 whole requests and the start of the next one
+    with socket.create_connection(("127.0.0.1", adapter.port), timeout=10) as sock:
+        sock.sendall(requests[:cut])
+        time.sleep(0.3)
+        sock.sendall(requests[cut:])
+        received = b""
+        deadline = time.monotonic() + 10
+        while received.count(b"HTTP/1.1 ") < 500 and time.monotonic() < deadline:
+            data = sock.recv(1 << 20)
+            if not data:
+                break
+            received += data
+    assert b" 431 " not in received
+    assert received.count(b"HTTP/1.1 200 OK\r\n") == 500
