@@ -341,6 +341,11 @@ class EsuiteClient:
             follow_redirects=False,
         )
 
+    @property
+    def timeout_seconds(self) -> float:
+        """The budget of one logical call (ESUITE_TIMEOUT_SECONDS)."""
+        return self._timeout
+
     async def aclose(self) -> None:
         await self._http.aclose()
 

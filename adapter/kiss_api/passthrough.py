@@ -76,20 +76,27 @@ def inbound_query(request: Request) -> Params:
 
 async def read_body(request: Request, limit: int, max_values: int | None = None) -> bytes:
     """The whole body, refused with 413 past `limit` bytes (kiss-front.md §3.2) or, for JSON,
-    past `max_values` values (counted per chunk as it arrives, before anything is parsed)."""
+    past `max_values` values (counted per chunk as it arrives, before anything is parsed).
+    It must arrive within the call's budget (ESUITE_TIMEOUT_SECONDS, as a streamed upload
+    must), else 408: a client dripping its body would hold the request, and delay a
+    graceful shutdown, for as long as it liked."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "request-too-large")
     body = bytearray()
     values = 1
-    async for chunk in request.stream():
-        if len(body) + len(chunk) > limit:
-            raise Problem(413, "request-too-large")
-        if max_values is not None:
-            values += json_values_bound(chunk) - 1
-            if values > max_values:
-                raise Problem(413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden.")
-        body += chunk
+    try:
+        async with asyncio.timeout(esuite(request).timeout_seconds):
+            async for chunk in request.stream():
+                if len(body) + len(chunk) > limit:
+                    raise Problem(413, "request-too-large")
+                if max_values is not None:
+                    values += json_values_bound(chunk) - 1
+                    if values > max_values:
+                        raise Problem(413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden.")
+                body += chunk
+    except TimeoutError:
+        raise Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen.") from None
     return bytes(body)
 
 

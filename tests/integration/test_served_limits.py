@@ -297,3 +297,27 @@ def test_pipelined_requests_are_answered_and_never_count_as_one_long_head(adapte
             received += data
     assert b" 431 " not in received
     assert received.count(b"HTTP/1.1 200 OK\r\n") == 500
+
+
+@pytest.mark.parametrize(
+    "target, content_type",
+    [
+        ("/contactmomenten/api/v1/contactmomenten", "application/json"),  # mapped (1 MiB)
+        ("/api/v2/objects", "application/json"),  # answered locally
+        ("/zaken/api/v1/zaakobjecten", "application/json"),  # pass-through JSON (64 MiB)
+    ],
+)
+def test_a_buffered_body_that_stalls_is_408_within_the_budget(adapter, hostile, target, content_type):
+    """Slowloris on the body: a body the adapter reads whole must arrive within
+    ESUITE_TIMEOUT_SECONDS, as a streamed upload must; nothing is sent."""
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n".encode()
+        + b"Authorization: " + token + b"\r\nContent-Length: 1000\r\n\r\n"
+    )
+    before = len(hostile.requests)
+    answer, elapsed = raw_exchange(adapter, head, b'{"type": "')
+    assert (status_and_body(answer)[0], status_and_body(answer)[1]["code"]) == (408, "request-timeout")
+    assert elapsed < BUDGET + 2
+    assert hostile.requests[before:] == []
+    adapter.assert_healthy()
