@@ -321,3 +321,26 @@ def test_a_buffered_body_that_stalls_is_408_within_the_budget(adapter, hostile, 
     assert elapsed < BUDGET + 2
     assert hostile.requests[before:] == []
     adapter.assert_healthy()
+
+
+@pytest.mark.parametrize("start", [b"", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "])
+def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(hostile, start):
+    """Slowloris on the head (and a connection that never sends a byte): uvicorn has no
+    deadline for a request head; REQUEST_HEAD_TIMEOUT_SECONDS is one."""
+    env = fixture_env(ESUITE_BASE_URL=hostile.base, REQUEST_HEAD_TIMEOUT_SECONDS="1", LOG_LEVEL="WARNING")
+    with served_adapter(env) as (base, _):
+        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as sock:
+            started = time.monotonic()
+            sock.sendall(start)
+            received = b""
+            try:
+                while data := sock.recv(65536):
+                    received += data
+                    if start:
+                        sock.sendall(b"a")  # one byte after each read attempt: never a whole head
+            except (ConnectionResetError, BrokenPipeError, TimeoutError):
+                pass
+            elapsed = time.monotonic() - started
+        assert 1 <= elapsed < 3
+        assert received.startswith(b"HTTP/1.1 408 ")
+        assert b'"code":"request-timeout"' in received
