@@ -119,6 +119,8 @@ def is_under_root(url: str, root: str) -> bool:
     rest = url[len(root):]
     if rest and rest[0] not in _BOUNDARY:
         return False
+    if "\x00" in rest or _CONTROL.search(rest):
+        return False  # also in the query: httpx refuses such a URL, which is then no client's fault
     return path_fault(rest.partition("?")[0].partition("#")[0]) is None
 
 

@@ -372,6 +372,10 @@ ZAAK = f"{ESUITE}/zgw-apis-provider/zrc/api/v1/zaken/a177c7fa-bb70-4d42-9584-6b0
         f"{CM}/objectcontactmomenten/%252e%252e/x?page=2",
         f"{CM}/objectcontactmomenten/../contactmomenten?page=2",
         f"{ESUITE}/klanten-api-provider/api/v1/objectcontactmomenten?page=2",
+        f"{CM}/objectcontactmomenten?page=2\r\nX-Injected: 1",  # httpx refuses it: not KISS's 400
+        f"{CM}/objectcontactmomenten?page=2\x00",
+        f"{CM}/objectcontactmomenten/;x/contactmomenten?page=2",
+        f"{CM}/objectcontactmomenten/%u002e%u002e/contactmomenten?page=2",
     ],
 )
 async def test_SEC15_a_hostile_next_link_is_502_and_never_fetched(next_link):

@@ -108,6 +108,9 @@ def test_SEC14_clean_paths(path):
         (KLANTEN + "//a", False),
         (f"{E}/contactmomenten-api-provider/api/v1/contactmomenten", False),
         ("https://esuite.example.org.elders.example/klanten-api-provider/api/v1", False),
+        (KLANTEN + "?page=2\r\nX-Injected: 1", False),  # a control character anywhere
+        (KLANTEN + "#\x00", False),
+        (KLANTEN + "?page=2&x=a%20b", True),
     ],
 )
 def test_SEC15_under_root(url, under):
