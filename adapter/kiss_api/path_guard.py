@@ -75,17 +75,23 @@ def path_problem(fault: str) -> Problem:
     )
 
 
+def _raw_path(scope: Scope) -> str:
+    """The path as the client sent it ("" when the server gives none); some ASGI clients
+    (httpx's ASGITransport) put the query in `raw_path` too."""
+    return (scope.get("raw_path") or b"").split(b"?", 1)[0].decode("latin-1")
+
+
 def request_path_fault(scope: Scope) -> str | None:
-    raw_path = scope.get("raw_path") or b""
-    # Some ASGI clients (httpx's ASGITransport) put the query in `raw_path`.
-    fault = path_fault(raw_path.split(b"?", 1)[0].decode("latin-1")) if raw_path else None
-    return fault or path_fault(scope["path"])
+    # The raw path's decoded forms include the server's `path` (every character SEC-14 looks
+    # for is ASCII), so that one is checked only when the server gives no raw path.
+    raw_path = _raw_path(scope)
+    return path_fault(raw_path) if raw_path else path_fault(scope["path"])
 
 
 def checked_sub_path(scope: Scope, adapter_root: str) -> str:
     """SEC-14/15: the sub-path below `adapter_root` as the client encoded it (RW-8), checked
     again here so that no caller can build an outbound URL from an unchecked one."""
-    raw_path = (scope.get("raw_path") or b"").split(b"?", 1)[0].decode("latin-1")
+    raw_path = _raw_path(scope)
     if not raw_path:
         raw_path = urllib.parse.quote(scope["path"], safe=_PATH_SAFE)
     if raw_path != adapter_root and not raw_path.startswith(adapter_root + "/"):
