@@ -278,7 +278,7 @@ def test_stalled_uploads_are_408_within_the_budget_and_never_open_the_breaker(ad
 
 
 def test_pipelined_requests_are_answered_and_never_count_as_one_long_head(adapter):
-    """HTTP/1.1 pipelining (RFC 9112 §9.3): 500 small requests (44 bytes each, 22 KB in all,
+    """HTTP/1.1 pipelining (RFC 9112, section 9.3): 500 small requests (44 bytes each, 22 KB in all,
     more than the 16 KiB head limit together), sent so that a read ends inside a head: every
     one gets its 200, in order."""
     one = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
@@ -341,6 +341,6 @@ def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(ho
             except (ConnectionResetError, BrokenPipeError, TimeoutError):
                 pass
             elapsed = time.monotonic() - started
-        assert 1 <= elapsed < 3
+        assert 0.9 <= elapsed < 3  # asyncio may run a timer up to its clock resolution early
         assert received.startswith(b"HTTP/1.1 408 ")
         assert b'"code":"request-timeout"' in received
