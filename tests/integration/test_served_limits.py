@@ -257,15 +257,16 @@ def test_a_client_leaving_mid_body_is_counted_apart_from_5xx(adapter, hostile):
 def test_stalled_uploads_are_408_within_the_budget_and_never_open_the_breaker(adapter, hostile):
     """The served adapter's transport (aiohttp) writes a streamed body from a task of its own:
     the budget ends while that task waits for the client, and that is the client's fault.
-    Six in all, three at a time (the pool has four): one more than the breaker's five failures."""
+    Six in all, two at a time (the streamed transfers' share of the pool): one more than the
+    breaker's five failures."""
     token = kiss_headers()["Authorization"].encode()
     head = (
         b"POST /documenten/api/v1/enkelvoudiginformatieobjecten HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         b"Content-Type: application/pdf\r\nAuthorization: " + token + b"\r\nContent-Length: 100000\r\n\r\n%PDF"
     )
     answers: list[tuple[bytes, float]] = []
-    for _ in range(2):
-        senders = [threading.Thread(target=lambda: answers.append(raw_exchange(adapter, head))) for _ in range(3)]
+    for _ in range(3):
+        senders = [threading.Thread(target=lambda: answers.append(raw_exchange(adapter, head))) for _ in range(2)]
         for sender in senders:
             sender.start()
         for sender in senders:
@@ -344,3 +345,29 @@ def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(ho
         assert 0.9 <= elapsed < 3  # asyncio may run a timer up to its clock resolution early
         assert received.startswith(b"HTTP/1.1 408 ")
         assert b'"code":"request-timeout"' in received
+
+
+def test_stalled_uploads_never_take_every_connection_from_the_json_routes(adapter, hostile):
+    """Four stalled uploads against a pool of four: they may hold only the streamed transfers'
+    share (MAX_CONCURRENT_DOWNLOADS, 2 here); the others get 503 at once, and a JSON call made
+    meanwhile is answered at once instead of waiting for a connection (a steady stream of
+    stalled uploads starved the JSON routes, and their pool timeouts counted as e-Suite failures)."""
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        b"POST /documenten/api/v1/enkelvoudiginformatieobjecten HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/pdf\r\nAuthorization: " + token + b"\r\nContent-Length: 100000\r\n\r\n%PDF"
+    )
+    answers: list[tuple[bytes, float]] = []
+    senders = [threading.Thread(target=lambda: answers.append(raw_exchange(adapter, head))) for _ in range(4)]
+    for sender in senders:
+        sender.start()
+    time.sleep(0.3)
+    meanwhile = httpx.get(adapter.base + "/catalogi/api/v1/zaaktypen", headers=kiss_headers(), timeout=BUDGET + 5)
+    for sender in senders:
+        sender.join(BUDGET + 10)
+    # At once, not once a stalled upload's budget (1 s, 0.3 s of it gone) ends and frees a connection.
+    assert (meanwhile.status_code, meanwhile.elapsed.total_seconds() < 0.4) == (200, True)
+    assert sorted(status_and_body(answer)[1]["code"] for answer, _ in answers) == [
+        "request-timeout", "request-timeout", "uploads-busy", "uploads-busy"
+    ]
+    adapter.assert_healthy()
