@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -142,7 +143,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         # the scheme from a proxy on 127.0.0.1 (and parse the client address on every request).
         proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-        **head_limit_options(settings.limits.request_head_bytes),
+        **head_limit_options(settings.limits.request_head_bytes, settings.limits.request_head_seconds),
     )
     # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM
     # ends in exit code 0 instead of a kill by the default action (operations.md §5.7).
@@ -151,12 +152,13 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-def head_limit_options(head_bytes: int) -> dict:
+def head_limit_options(head_bytes: int, head_seconds: float) -> dict:
     """README "Security": the request head is bounded by the server, before any work. The
     httptools protocol counts it (adapter/server_protocol.py); h11 reads the same option."""
     from adapter.server_protocol import HeadLimitedHttpToolsProtocol
 
-    return {"http": HeadLimitedHttpToolsProtocol, "h11_max_incomplete_event_size": head_bytes}
+    protocol = functools.partial(HeadLimitedHttpToolsProtocol, head_seconds=head_seconds)
+    return {"http": protocol, "h11_max_incomplete_event_size": head_bytes}
 
 
 class _ServerLogHandler(logging.Handler):
@@ -306,7 +308,7 @@ def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
             port=args.port,
             log_config=None,
             access_log=False,
-            **head_limit_options(settings.limits.request_head_bytes),
+            **head_limit_options(settings.limits.request_head_bytes, settings.limits.request_head_seconds),
         )
     )
     sim_server = _QuietServer(

@@ -65,6 +65,7 @@ class Limits:
     """Bounds on what a client or an upstream can make the adapter read (README "Security")."""
 
     request_head_bytes: int = 16 * KIB
+    request_head_seconds: float = 10.0  # the whole head, from the connection or the first byte
     authorization_bytes: int = 8 * KIB
     passthrough_json_bytes: int = 64 * MIB  # kiss-front.md §3.2
     passthrough_json_values: int = 100_000
@@ -301,6 +302,7 @@ def _limits(r: _Reader, max_connections: int) -> Limits:
         r.error("MAX_CONCURRENT_DOWNLOADS", "must be less than ESUITE_MAX_CONNECTIONS")
     return Limits(
         request_head_bytes=head,
+        request_head_seconds=r.number("REQUEST_HEAD_TIMEOUT_SECONDS", default.request_head_seconds, 1, 600, integer=False),
         authorization_bytes=authorization,
         passthrough_json_bytes=size("MAX_PASSTHROUGH_JSON_BYTES", default.passthrough_json_bytes, 1 * KIB, 1024 * MIB),
         passthrough_json_values=size("MAX_PASSTHROUGH_JSON_VALUES", default.passthrough_json_values, 100, 10_000_000),

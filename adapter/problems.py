@@ -21,6 +21,7 @@ TITLES: dict[str, str] = {
     "request-too-large": "Verzoek te groot.",
     "request-header-too-large": "Verzoekkop te groot.",
     "downloads-busy": "Er lopen te veel downloads tegelijk.",
+    "uploads-busy": "Er lopen te veel uploads tegelijk.",
     "request-timeout": "Verzoek niet op tijd ontvangen.",
     "internal": "Interne fout.",
     "upstream-unavailable": "De e-Suite is niet bereikbaar.",

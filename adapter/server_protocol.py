@@ -7,10 +7,16 @@ loopback, 2 shared cores; with this protocol: 431 in under 10 ms, no RSS growth)
 connection gets 431 problem+json and is closed, before the rest is read. The limit is
 uvicorn's own `h11_max_incomplete_event_size`, so the h11 implementation is bounded by the
 same number (it answers 400 there).
+
+uvicorn has no deadline for a head either: a connection that sends a byte now and then (or
+none at all) was held open indefinitely, each one a file descriptor and a protocol object.
+Here a head must be complete within REQUEST_HEAD_TIMEOUT_SECONDS of the connection opening or
+of the request's first byte, else 408 problem+json and the connection is closed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import orjson
@@ -22,46 +28,84 @@ from adapter.problems import Problem
 log = structlog.get_logger("adapter.request")
 
 DEFAULT_HEAD_LIMIT = 16 * 1024
+DEFAULT_HEAD_SECONDS = 10.0
 ABORT_EXTENSION = "kiss_esuite_adapter.abort"
 
 
-def head_too_large_answer() -> bytes:
-    body = orjson.dumps(Problem(431, "request-header-too-large").to_body(f"urn:uuid:{uuid.uuid4()}"))
+def _closing_answer(status_line: bytes, problem: Problem) -> bytes:
+    body = orjson.dumps(problem.to_body(f"urn:uuid:{uuid.uuid4()}"))
     return (
-        b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+        b"HTTP/1.1 " + status_line + b"\r\n"
         b"content-type: application/problem+json\r\n"
         b"content-length: " + str(len(body)).encode() + b"\r\n"
         b"connection: close\r\n\r\n" + body
     )
 
 
-class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
-    """Counts the bytes received while a request head is unfinished (at most one read of
-    excess: a read that starts in a body and ends in the next head is counted from its next
-    read on). A head that completes within one read is measured by the pipeline instead."""
+def head_too_large_answer() -> bytes:
+    return _closing_answer(b"431 Request Header Fields Too Large", Problem(431, "request-header-too-large"))
 
-    def __init__(self, *args, **kwargs) -> None:
+
+def head_timeout_answer() -> bytes:
+    return _closing_answer(b"408 Request Timeout", Problem(408, "request-timeout", detail="De verzoekkop kwam niet op tijd binnen."))
+
+
+class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
+    """Counts the bytes received while a request head is unfinished, from the read after the
+    one in which the request began (at most one read of excess, ≤ 256 KiB in asyncio and
+    uvloop). A head that completes within one read is measured by the pipeline instead. The
+    read in which a request begins is never counted: with HTTP/1.1 pipelining it also holds
+    the whole requests before it, which are no part of this head."""
+
+    def __init__(self, *args, head_seconds: float = DEFAULT_HEAD_SECONDS, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._head_limit = self.config.h11_max_incomplete_event_size or DEFAULT_HEAD_LIMIT
+        self._head_seconds = head_seconds
+        self._head_timer: asyncio.TimerHandle | None = None
         self._in_head = True
+        self._began_in_read = False
         self._head_bytes = 0
+
+    def connection_made(self, transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_timer()
+        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         self._in_head = True
+        self._began_in_read = True
+        self._head_bytes = 0
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
         super().on_message_begin()
 
+    def _stop_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if not self.transport.is_closing():
+            log.info("request_head_timeout", seconds=self._head_seconds)
+            self.transport.write(head_timeout_answer())
+            self.transport.close()
+
     def on_headers_complete(self) -> None:
+        self._stop_head_timer()
         self._in_head = False
-        self._head_bytes = 0
         # An ASGI extension: the app may drop this connection at once (a stalled download
         # reader), discarding what the client never took instead of waiting for it to read.
         self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = self.transport.abort
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:
-        counting = self._in_head
+        self._began_in_read = False
         super().data_received(data)
-        if not counting or not self._in_head or self.transport.is_closing():
+        if self._began_in_read or not self._in_head or self.transport.is_closing():
             return
         self._head_bytes += len(data)
         if self._head_bytes > self._head_limit:

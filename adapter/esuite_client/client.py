@@ -193,6 +193,13 @@ class CallContext:
     # Set when a streamed request body failed or stalled on the client's side: the call's
     # failure is then the client's, never the e-Suite's (the breaker does not hear of it).
     client_fault: bool = False
+    # True while a streamed request body waits for the client's next chunk. The served
+    # transport (aiohttp) writes the body from a task of its own, so the budget's timeout
+    # reaches `send` before that task is cancelled and could set `client_fault`.
+    awaiting_client: bool = False
+
+    def client_failed(self) -> bool:
+        return self.client_fault or self.awaiting_client
 
 
 def zgw_jwt(client_id: str, secret: str, now: float, ttl: int, **user_claims: str) -> str:
@@ -341,7 +348,7 @@ def _classified(call: CallContext, target: str, error: BaseException) -> tuple[s
         return "error", Problem(400, "invalid", detail="Het adres van het verzoek is ongeldig.", invalid_params=[]), None
     if isinstance(error, UnusableAnswer):
         return "unusable", upstream_invalid_response(), None
-    if call.client_fault:
+    if call.client_failed():
         # The client's body stalled or broke off: its fault, answered as such.
         return "client", Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen."), None
     label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
@@ -400,6 +407,11 @@ class EsuiteClient:
             follow_redirects=False,
         )
         self._retrying = self._retry_policy()
+
+    @property
+    def timeout_seconds(self) -> float:
+        """The budget of one logical call (ESUITE_TIMEOUT_SECONDS)."""
+        return self._timeout
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -498,7 +510,7 @@ class EsuiteClient:
         try:
             response = await self._exchange(exchange)
         except (httpx.TransportError, TimeoutError):
-            if exchange.call.client_fault:
+            if exchange.call.client_failed():
                 breaker.abandon()
             else:
                 breaker.record(False)

@@ -76,20 +76,27 @@ def inbound_query(request: Request) -> Params:
 
 async def read_body(request: Request, limit: int, max_values: int | None = None) -> bytes:
     """The whole body, refused with 413 past `limit` bytes (kiss-front.md §3.2) or, for JSON,
-    past `max_values` values (counted per chunk as it arrives, before anything is parsed)."""
+    past `max_values` values (counted per chunk as it arrives, before anything is parsed).
+    It must arrive within the call's budget (ESUITE_TIMEOUT_SECONDS, as a streamed upload
+    must), else 408: a client dripping its body would hold the request, and delay a
+    graceful shutdown, for as long as it liked."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Problem(413, "request-too-large")
     body = bytearray()
     values = 1
-    async for chunk in request.stream():
-        if len(body) + len(chunk) > limit:
-            raise Problem(413, "request-too-large")
-        if max_values is not None:
-            values += json_values_bound(chunk) - 1
-            if values > max_values:
-                raise Problem(413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden.")
-        body += chunk
+    try:
+        async with asyncio.timeout(esuite(request).timeout_seconds):
+            async for chunk in request.stream():
+                if len(body) + len(chunk) > limit:
+                    raise Problem(413, "request-too-large")
+                if max_values is not None:
+                    values += json_values_bound(chunk) - 1
+                    if values > max_values:
+                        raise Problem(413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden.")
+                body += chunk
+    except TimeoutError:
+        raise Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen.") from None
     return bytes(body)
 
 
@@ -154,18 +161,24 @@ def make_passthrough(
         # As bytes: the value goes out exactly as it came in (a UTF-8 X-Audit-Toelichting too).
         headers = {name: request.headers[name].encode("latin-1") for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
         content: Any = None
+        upload = False
         if _has_body(request):
             if is_json_media_type(request.headers.get("content-type")):
                 limits = esuite(request).limits
                 raw = await read_body(request, limits.passthrough_json_bytes, limits.passthrough_json_values)
                 content = orjson.dumps(call.urls.json_to_esuite(parse_json_body(raw)))
             else:
+                upload = await _take_stream_slot(esuite(request), "uploads-busy")
                 content = _client_body(request, call)
                 if "content-length" in request.headers:
                     headers["content-length"] = request.headers["content-length"]
-        upstream = await esuite(request).send(
-            call, request.method, url, target=root_name, params=params, content=content, headers=headers, stream=True
-        )
+        try:
+            upstream = await esuite(request).send(
+                call, request.method, url, target=root_name, params=params, content=content, headers=headers, stream=True
+            )
+        finally:
+            if upload:  # the body has gone (or failed): the answer takes a slot of its own
+                esuite(request).download_slots.release()
         return await relay(request, upstream, answer_hook)
 
     return passthrough
@@ -202,20 +215,29 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
         return JsonResponse(answer_hook(call.urls.json_to_adapter(body)), status_code=upstream.status_code, headers=headers)
     headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS + STREAM_RESPONSE_HEADERS)
     client = esuite(request)
-    slots = client.download_slots
+    release = None
     if request.method == "GET":
-        if slots.locked():
-            # Downloads may hold only part of the pool (MAX_CONCURRENT_DOWNLOADS): the JSON
-            # routes always keep connections. Nothing is lost: a GET can simply be repeated.
+        try:
+            await _take_stream_slot(client, "downloads-busy")  # nothing is lost: a GET can be repeated
+        except Problem:
             await upstream.aclose()
-            raise Problem(503, "downloads-busy", headers={"Retry-After": DOWNLOADS_BUSY_RETRY_SECONDS})
-        await slots.acquire()  # free (checked just above, nothing awaited in between)
-        release = slots.release
-    else:
-        release = None
+            raise
+        release = client.download_slots.release
     return DownloadResponse(
         upstream, headers, client.limits.download_chunk_seconds, request.app.state.metrics, release
     )
+
+
+async def _take_stream_slot(client: EsuiteClient, busy_code: str) -> bool:
+    """A slot for a streamed transfer (a download or an upload), which holds an e-Suite
+    connection for as long as the client takes: together they may hold only part of the pool
+    (MAX_CONCURRENT_DOWNLOADS), so the JSON routes always keep connections. 503 when none is
+    free; the caller releases it."""
+    slots = client.download_slots
+    if slots.locked():
+        raise Problem(503, busy_code, headers={"Retry-After": DOWNLOADS_BUSY_RETRY_SECONDS})
+    await slots.acquire()  # free (checked just above, nothing awaited in between)
+    return True
 
 
 async def _client_body(request: Request, call: CallContext) -> AsyncIterator[bytes]:
@@ -223,6 +245,7 @@ async def _client_body(request: Request, call: CallContext) -> AsyncIterator[byt
     leaves marks the call as its own fault (408 or a disconnect, never the breaker's business)."""
     chunks = request.stream().__aiter__()
     while True:
+        call.awaiting_client = True
         try:
             chunk = await chunks.__anext__()
         except StopAsyncIteration:
@@ -230,6 +253,8 @@ async def _client_body(request: Request, call: CallContext) -> AsyncIterator[byt
         except BaseException:  # cancelled by the budget while waiting, or ClientDisconnect
             call.client_fault = True
             raise
+        finally:
+            call.awaiting_client = False
         yield chunk
 
 

@@ -7,9 +7,12 @@ The path rules (operations.md §8 has SEC-1 … SEC-13; these continue the list)
   name `path`, code = the rule; the path itself is never echoed or logged), on every method
   and path, before authentication, when its raw form (`raw_path`), any form percent-decoded
   again until it stops changing, or the server's decoded `path` holds: a `.` or `..` segment
-  (also `..;x`, which servlet containers take for `..`), an encoded `/` or `\\` (`%2F`,
-  `%5C`, any case), a `\\`, an empty segment (`//`; one trailing `/` is allowed), a NUL,
-  or escapes that are no UTF-8 (overlong `%c0%ae` was a `.` to old decoders).
+  (also `..;x`, which servlet containers take for `..`, and `...` or `.. `, which servers
+  that trim trailing dots and blanks take for `..`), an encoded `/` or `\\` (`%2F`, `%5C`,
+  any case), a `\\`, an empty segment (`//`, or `/;x/`, which Tomcat makes `//`; one
+  trailing `/` is allowed), a NUL or another control character (TAB, CR, LF, DEL), IIS's
+  `%uXXXX` escapes, escapes that are no UTF-8 (overlong `%c0%ae` was a `.` to old decoders),
+  or non-ASCII text that is one of these in NFKC form (full-width `．．`, `／`).
   Why: one adapter root must never name another e-Suite root or a mapped route's collection
   by a detour (`/klanten/api/v1/../../../contactmomenten-api-provider/…`,
   `/contactmomenten/api/v1/x/../contactmomenten`, `/klanten/api/v1/./klanten?emailadres=`),
@@ -57,6 +60,8 @@ FAULT_REASONS = {
     "relative": "Het pad begint niet met '/'.",
     "root-spelling": "Het pad spelt de root van de API gecodeerd.",
     "fragment": "Het pad bevat een '#'.",
+    "invalid-escape": "Het pad bevat een %u-codering.",
+    "control-character": "Het pad bevat een stuurteken (zoals tab, CR of LF).",
 }
 # Left unescaped when, without a `raw_path` from the server, the decoded path is encoded again.
 _PATH_SAFE = "/!$&'()*+,;=:@-._~"
@@ -71,17 +76,23 @@ def path_problem(fault: str) -> Problem:
     )
 
 
+def _raw_path(scope: Scope) -> str:
+    """The path as the client sent it ("" when the server gives none); some ASGI clients
+    (httpx's ASGITransport) put the query in `raw_path` too."""
+    return (scope.get("raw_path") or b"").split(b"?", 1)[0].decode("latin-1")
+
+
 def request_path_fault(scope: Scope) -> str | None:
-    raw_path = scope.get("raw_path") or b""
-    # Some ASGI clients (httpx's ASGITransport) put the query in `raw_path`.
-    fault = path_fault(raw_path.split(b"?", 1)[0].decode("latin-1")) if raw_path else None
-    return fault or path_fault(scope["path"])
+    # The raw path's decoded forms include the server's `path` (every character SEC-14 looks
+    # for is ASCII), so that one is checked only when the server gives no raw path.
+    raw_path = _raw_path(scope)
+    return path_fault(raw_path) if raw_path else path_fault(scope["path"])
 
 
 def checked_sub_path(scope: Scope, adapter_root: str) -> str:
     """SEC-14/15: the sub-path below `adapter_root` as the client encoded it (RW-8), checked
     again here so that no caller can build an outbound URL from an unchecked one."""
-    raw_path = (scope.get("raw_path") or b"").split(b"?", 1)[0].decode("latin-1")
+    raw_path = _raw_path(scope)
     if not raw_path:
         raw_path = urllib.parse.quote(scope["path"], safe=_PATH_SAFE)
     if raw_path != adapter_root and not raw_path.startswith(adapter_root + "/"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
@@ -104,15 +105,15 @@ _NAME_END = re.compile(r"[;.?#]")
 
 
 def collection_name(segment: str) -> str:
-    """What an e-Suite could take `segment` for: decoded, path parameters (`;x`), suffixes
-    (`.json`) and a decoded `?` or `#` cut, blanks stripped, case folded (Java, like
-    `casefold`, takes U+212A KELVIN SIGN for `k`)."""
+    """What an e-Suite could take `segment` for: decoded, in NFKC form (full-width letters as
+    ASCII), path parameters (`;x`), suffixes (`.json`) and a decoded `?` or `#` cut, blanks
+    stripped, case folded (Java, like `casefold`, takes U+212A KELVIN SIGN for `k`)."""
     for _ in range(MAX_DECODE_ROUNDS):
         decoded = unquote(segment)
         if decoded == segment:
             break
         segment = decoded
-    return _NAME_END.split(segment, 1)[0].strip().casefold()
+    return _NAME_END.split(unicodedata.normalize("NFKC", segment), 1)[0].strip().casefold()
 
 
 def refuse_collection_spellings(root_name: str, sub_path: str, method: str) -> None:

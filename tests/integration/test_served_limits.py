@@ -252,3 +252,122 @@ def test_a_client_leaving_mid_body_is_counted_apart_from_5xx(adapter, hostile):
     assert adapter.metric('kiss_adapter_http_requests_total{method="POST",route="/klanten/api/v1/{path}",status="499"}') == 1
     assert hostile.requests_for(b"/klanten-api-provider/") == []
     adapter.assert_healthy()
+
+
+def test_stalled_uploads_are_408_within_the_budget_and_never_open_the_breaker(adapter, hostile):
+    """The served adapter's transport (aiohttp) writes a streamed body from a task of its own:
+    the budget ends while that task waits for the client, and that is the client's fault.
+    Six in all, two at a time (the streamed transfers' share of the pool): one more than the
+    breaker's five failures."""
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        b"POST /documenten/api/v1/enkelvoudiginformatieobjecten HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/pdf\r\nAuthorization: " + token + b"\r\nContent-Length: 100000\r\n\r\n%PDF"
+    )
+    answers: list[tuple[bytes, float]] = []
+    for _ in range(3):
+        senders = [threading.Thread(target=lambda: answers.append(raw_exchange(adapter, head))) for _ in range(2)]
+        for sender in senders:
+            sender.start()
+        for sender in senders:
+            sender.join(BUDGET + 10)
+    assert len(answers) == 6
+    for answer, elapsed in answers:
+        assert (status_and_body(answer)[0], status_and_body(answer)[1]["code"]) == (408, "request-timeout")
+        assert elapsed < BUDGET + 2
+    adapter.assert_healthy()
+
+
+def test_pipelined_requests_are_answered_and_never_count_as_one_long_head(adapter):
+    """HTTP/1.1 pipelining (RFC 9112, section 9.3): 500 small requests (44 bytes each, 22 KB in all,
+    more than the 16 KiB head limit together), sent so that a read ends inside a head: every
+    one gets its 200, in order."""
+    one = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    requests = one * 500
+    cut = len(one) * 450 + 10  # 450 whole requests and the start of the next one
+    with socket.create_connection(("127.0.0.1", adapter.port), timeout=10) as sock:
+        sock.sendall(requests[:cut])
+        time.sleep(0.3)
+        sock.sendall(requests[cut:])
+        received = b""
+        deadline = time.monotonic() + 10
+        while received.count(b"HTTP/1.1 ") < 500 and time.monotonic() < deadline:
+            data = sock.recv(1 << 20)
+            if not data:
+                break
+            received += data
+    assert b" 431 " not in received
+    assert received.count(b"HTTP/1.1 200 OK\r\n") == 500
+
+
+@pytest.mark.parametrize(
+    "target, content_type",
+    [
+        ("/contactmomenten/api/v1/contactmomenten", "application/json"),  # mapped (1 MiB)
+        ("/api/v2/objects", "application/json"),  # answered locally
+        ("/zaken/api/v1/zaakobjecten", "application/json"),  # pass-through JSON (64 MiB)
+    ],
+)
+def test_a_buffered_body_that_stalls_is_408_within_the_budget(adapter, hostile, target, content_type):
+    """Slowloris on the body: a body the adapter reads whole must arrive within
+    ESUITE_TIMEOUT_SECONDS, as a streamed upload must; nothing is sent."""
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n".encode()
+        + b"Authorization: " + token + b"\r\nContent-Length: 1000\r\n\r\n"
+    )
+    before = len(hostile.requests)
+    answer, elapsed = raw_exchange(adapter, head, b'{"type": "')
+    assert (status_and_body(answer)[0], status_and_body(answer)[1]["code"]) == (408, "request-timeout")
+    assert elapsed < BUDGET + 2
+    assert hostile.requests[before:] == []
+    adapter.assert_healthy()
+
+
+@pytest.mark.parametrize("start", [b"", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "])
+def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(hostile, start):
+    """Slowloris on the head (and a connection that never sends a byte): uvicorn has no
+    deadline for a request head; REQUEST_HEAD_TIMEOUT_SECONDS is one."""
+    env = fixture_env(ESUITE_BASE_URL=hostile.base, REQUEST_HEAD_TIMEOUT_SECONDS="1", LOG_LEVEL="WARNING")
+    with served_adapter(env) as (base, _):
+        started = time.monotonic()  # before connecting: the deadline runs from the accept
+        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as sock:
+            sock.sendall(start)
+            received = b""
+            try:
+                while data := sock.recv(65536):
+                    received += data
+                    if start:
+                        sock.sendall(b"a")  # one byte after each read attempt: never a whole head
+            except (ConnectionResetError, BrokenPipeError, TimeoutError):
+                pass
+            elapsed = time.monotonic() - started
+        assert 0.9 <= elapsed < 3  # asyncio may run a timer up to its clock resolution early
+        assert received.startswith(b"HTTP/1.1 408 ")
+        assert b'"code":"request-timeout"' in received
+
+
+def test_stalled_uploads_never_take_every_connection_from_the_json_routes(adapter, hostile):
+    """Four stalled uploads against a pool of four: they may hold only the streamed transfers'
+    share (MAX_CONCURRENT_DOWNLOADS, 2 here); the others get 503 at once, and a JSON call made
+    meanwhile is answered at once instead of waiting for a connection (a steady stream of
+    stalled uploads starved the JSON routes, and their pool timeouts counted as e-Suite failures)."""
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        b"POST /documenten/api/v1/enkelvoudiginformatieobjecten HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/pdf\r\nAuthorization: " + token + b"\r\nContent-Length: 100000\r\n\r\n%PDF"
+    )
+    answers: list[tuple[bytes, float]] = []
+    senders = [threading.Thread(target=lambda: answers.append(raw_exchange(adapter, head))) for _ in range(4)]
+    for sender in senders:
+        sender.start()
+    time.sleep(0.3)
+    meanwhile = httpx.get(adapter.base + "/catalogi/api/v1/zaaktypen", headers=kiss_headers(), timeout=BUDGET + 5)
+    for sender in senders:
+        sender.join(BUDGET + 10)
+    # At once, not once a stalled upload's budget (1 s, 0.3 s of it gone) ends and frees a connection.
+    assert (meanwhile.status_code, meanwhile.elapsed.total_seconds() < 0.4) == (200, True)
+    assert sorted(status_and_body(answer)[1]["code"] for answer, _ in answers) == [
+        "request-timeout", "request-timeout", "uploads-busy", "uploads-busy"
+    ]
+    adapter.assert_healthy()

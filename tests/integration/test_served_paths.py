@@ -31,6 +31,15 @@ ATTACKS = [
     ("GET", "/klanten/api/v1//klanten"),
     ("GET", "/klanten/api/v1/x%00y"),
     ("POST", "/contactmomenten/api/v1/contactmomenten;x"),
+    # Spellings other servers take for a detour (Tomcat, IIS, NFKC, a decoding proxy).
+    ("POST", "/contactmomenten/api/v1/;x/contactmomenten"),
+    ("GET", "/klanten/api/v1/;x/klanten?emailadres=anna%40example.org"),
+    ("GET", "/klanten/api/v1/klanten/;x?emailadres=anna%40example.org"),
+    ("DELETE", f"/klanten/api/v1/%u002e%u002e/%u002e%u002e/%u002e%u002e/contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
+    ("DELETE", "/klanten/api/v1/" + "%EF%BC%8E%EF%BC%8E/" * 3 + f"contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
+    ("DELETE", f"/klanten/api/v1/..%20/..%20/..%20/contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
+    ("DELETE", f"/klanten/api/v1/.../.../.../contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
+    ("GET", "/klanten/api/v1/x%0d%0aX-Injected:%201"),
 ]
 
 

@@ -53,8 +53,43 @@ def test_SEC14_faults(path, fault):
 
 
 @pytest.mark.parametrize(
+    "path, fault",
+    [
+        # Tomcat cuts `;x` from every segment: `/;x/klanten` is `//klanten`, which Spring
+        # collapses to `/klanten` (a mapped collection by a detour).
+        ("/;x/klanten", "empty-segment"),
+        ("/;/klanten", "empty-segment"),
+        ("/klanten/;x", "empty-segment"),
+        ("/%3Bx/klanten", "empty-segment"),
+        # Windows-style servers trim trailing dots and blanks: `...`, `.. ` are `..` there.
+        ("/a/.../b", "dot-segment"),
+        ("/a/..%20/b", "dot-segment"),
+        ("/a/..%09", "control-character"),
+        ("/a/%20../b", "dot-segment"),
+        # NFKC (and Windows best fit) make a full-width dot or solidus an ASCII one.
+        ("/a/%EF%BC%8E%EF%BC%8E/b", "dot-segment"),
+        ("/a/\uff0e\uff0e/b", "dot-segment"),
+        ("/a/\u2025/b", "dot-segment"),
+        ("/a%EF%BC%8Fb", "encoded-separator"),
+        ("/a/%EF%BC%8F/b", "encoded-separator"),
+        ("/a%EF%BC%BCb", "encoded-separator"),
+        # IIS's `%u` escapes: `%u002e` is a `.` to it.
+        ("/a/%u002e%u002e/b", "invalid-escape"),
+        ("/a/%U002E/b", "invalid-escape"),
+        ("/a/%25u002e/b", "invalid-escape"),
+        # A decoded CR/LF, TAB or DEL would split or bend a request line behind a decoding proxy.
+        ("/a%0d%0aX-Injected:%201", "control-character"),
+        ("/a%7f", "control-character"),
+        ("/a\x1b", "control-character"),
+    ],
+)
+def test_SEC14_faults_other_servers_read_as_detours(path, fault):
+    assert path_fault(path) == fault
+
+
+@pytest.mark.parametrize(
     "path",
-    ["", "/", "/a", "/a/", "/a/b/", "/a/...", "/a/.b", "/a/b.", "/a/x%20y", "/a/%25", "/a/%zz", "/a;b", "/a/b.json", "/%C3%A9"],
+    ["", "/", "/a", "/a/", "/a/b/", "/a/.b", "/a/..b", "/a/b..", "/a/b.", "/a/x%20y", "/a/%25", "/a/%zz", "/a;b", "/a/b.json", "/%C3%A9", "/a;x/b", "/a/b;x", "/%EF%BC%A1"],
 )
 def test_SEC14_clean_paths(path):
     assert path_fault(path) is None
@@ -74,6 +109,9 @@ def test_SEC14_clean_paths(path):
         (KLANTEN + "//a", False),
         (f"{E}/contactmomenten-api-provider/api/v1/contactmomenten", False),
         ("https://esuite.example.org.elders.example/klanten-api-provider/api/v1", False),
+        (KLANTEN + "?page=2\r\nX-Injected: 1", False),  # a control character anywhere
+        (KLANTEN + "#\x00", False),
+        (KLANTEN + "?page=2&x=a%20b", True),
     ],
 )
 def test_SEC15_under_root(url, under):
@@ -101,6 +139,7 @@ def test_SEC15_root_name_of():
         ("contactmomenten%3F", "contactmomenten"),
         ("contactmomenten%23x", "contactmomenten"),
         ("%20contactmomenten", "contactmomenten"),
+        ("%EF%BD%8B%EF%BD%8C%EF%BD%81%EF%BD%8E%EF%BD%94%EF%BD%85%EF%BD%8E", "klanten"),  # full width
         ("medewerkers", "medewerkers"),
     ],
 )
