@@ -38,7 +38,7 @@ def head_too_large_answer() -> bytes:
 class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     """Counts the bytes received while a request head is unfinished (at most one read of
     excess: a read that starts in a body and ends in the next head is counted from its next
-    read on). A head that completes within one read is measured by the pipeline instead."""
+    read on). A head that completes within one read is measured by HeadLimits instead (adapter/kiss_api/head_limits.py)."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
