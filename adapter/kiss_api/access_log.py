@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -28,6 +29,7 @@ class AccessLog:
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._logger: Any = None  # the bound logger, once structlog is set to cache it (serve)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,11 +66,20 @@ class AccessLog:
         for key in ("replayed", "problem_code", "instance"):
             if key in state:
                 fields[key] = state[key]
+        logger = self._logger or self._bound_logger()
         if status == CLIENT_CLOSED:
-            log.info("request", **fields)
+            logger.info("request", **fields)
         elif status >= 500:
-            log.error("request", **fields)
+            logger.error("request", **fields)
         elif status >= 400 and call.upstream_calls:
-            log.warning("request", **fields)
+            logger.warning("request", **fields)
         else:
-            log.info("request", **fields)
+            logger.info("request", **fields)
+
+    def _bound_logger(self) -> Any:
+        """Skips the lazy proxy's look-up on every line once loggers are cached; while they
+        are not (tests reconfigure logging), each line binds anew, as the proxy would."""
+        logger = log.bind()
+        if structlog.get_config()["cache_logger_on_first_use"]:
+            self._logger = logger
+        return logger

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.kiss_api.health import Readiness
 from adapter.kiss_api.responses import problem_response
@@ -25,18 +25,13 @@ class ShutdownGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, send)
         except asyncio.CancelledError:
             if not self.readiness.shutting_down:
                 raise
-            if not started:  # a started answer (a download) can only end where it is
+            # A started answer (a download) can only end where it is. RequestContext, outside,
+            # tracks the start for every middleware, so no second send wrapper here.
+            if not scope["state"]["exchange"].started:
                 problem = Problem(503, "shutting-down", headers={"Retry-After": "1"})
                 await problem_response(problem, scope.get("state"))(scope, receive, send)
