@@ -22,15 +22,20 @@ from adapter.esuite_client.tls import trusted_context
 from adapter.esuite_client.urls import UrlMap
 from adapter.idempotency import DuplicateStore, InProcessStore, RedisStore
 from adapter.kiss_api import contactmomenten, health, objects, schema, zaken_klanten
+from adapter.kiss_api.access_log import AccessLog
 from adapter.kiss_api.auth import Authenticator
+from adapter.kiss_api.authentication import Authentication
+from adapter.kiss_api.head_limits import HeadLimits
 from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.path_guard import PathGuard
-from adapter.kiss_api.pipeline import RequestPipeline
+from adapter.kiss_api.problem_rendering import ProblemRendering
+from adapter.kiss_api.request_context import RequestContext
 from adapter.kiss_api.responses import http_exception_handler
 from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_compat_root, with_trailing_slash
 from adapter.kiss_api.shutdown import ShutdownGuard
 from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.metrics import Metrics
+from adapter.services import SERVICES_KEY, RateLimitedWarning, Services
 from adapter.telemetry import Telemetry
 
 log = structlog.get_logger("adapter")
@@ -41,12 +46,14 @@ def create_app(
     *,
     esuite_transport: httpx.AsyncBaseTransport | None = None,
     clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
     duplicates: DuplicateStore | None = None,
     ssl_context: ssl.SSLContext | None = None,
     telemetry: Telemetry | None = None,
 ) -> Starlette:
     """`ssl_context`: the outbound TLS trust; `serve` passes the one it checked (tls.py).
-    `telemetry`: OpenTelemetry's exporters; by default from the environment when it is on."""
+    `telemetry`: OpenTelemetry's exporters; by default from the environment when it is on.
+    `clock` (wall) and `monotonic` (intervals) are the only clocks the app reads."""
     metrics = Metrics()
     if telemetry is None and settings.otel_enabled:
         telemetry = Telemetry.from_environment()
@@ -64,13 +71,31 @@ def create_app(
         telemetry=telemetry,
     )
     store = duplicates or (
-        RedisStore(settings.idempotency_redis_url, lock_seconds=2 * settings.esuite_timeout_seconds + 5)
+        RedisStore(
+            settings.idempotency_redis_url,
+            lock_seconds=2 * settings.esuite_timeout_seconds + 5,
+            clock=clock,
+            monotonic=monotonic,
+        )
         if settings.idempotency_redis_url
         else InProcessStore(
+            clock=monotonic,
             max_entries=settings.idempotency_max_entries,
             max_bytes=settings.idempotency_max_bytes,
             on_size=metrics.duplicate_store_size,
         )
+    )
+    services = Services(
+        settings=settings,
+        clock=clock,
+        monotonic=monotonic,
+        esuite=esuite,
+        urls=urls,
+        metrics=metrics,
+        readiness=health.Readiness(monotonic),
+        duplicates=store,
+        telemetry=telemetry,
+        klant_lookup_warning=RateLimitedWarning(objects.KLANT_LOOKUP_WARNING_INTERVAL, monotonic),
     )
     cm_passthrough = make_passthrough("contactmomenten")
 
@@ -140,30 +165,21 @@ def create_app(
     app = Starlette(
         routes=routes,
         middleware=[
-            # Outermost, so the pipeline's log line and every e-Suite call are in the span.
+            # Read top to bottom, outermost first, one concern each. Tracing outermost, so the access
+            # log line and every e-Suite call are in the span.
             *([Middleware(TracingMiddleware, telemetry=telemetry)] if telemetry is not None else []),
             Middleware(PathGuard, metrics=metrics),  # SEC-14: before authentication and routing
-            Middleware(
-                RequestPipeline,
-                authenticator=Authenticator(settings),
-                urls=urls,
-                adapter_base_configured=settings.adapter_base_url is not None,
-                metrics=metrics,
-                limits=settings.limits,
-                clock=clock,
-            ),
-            Middleware(ShutdownGuard),
+            Middleware(RequestContext, urls=urls, adapter_base_configured=settings.adapter_base_url is not None),
+            Middleware(AccessLog, metrics=metrics),  # sees every answer, the rendered problems too
+            Middleware(ProblemRendering, metrics=metrics),
+            Middleware(HeadLimits, limits=settings.limits),
+            Middleware(Authentication, authenticator=Authenticator(settings), metrics=metrics, clock=clock),
+            Middleware(ShutdownGuard, readiness=services.readiness),  # a cut-short request: 503, logged
         ],
         exception_handlers={HTTPException: http_exception_handler},
         lifespan=lifespan,
     )
     # A trailing-slash redirect would send KISS somewhere the spec has no route for (404).
     app.router.redirect_slashes = False
-    app.state.settings = settings
-    app.state.clock = clock
-    app.state.esuite = esuite
-    app.state.metrics = metrics
-    app.state.readiness = health.Readiness()
-    app.state.duplicates = store
-    app.state.telemetry = telemetry
+    setattr(app.state, SERVICES_KEY, services)  # the one write, before anything is served
     return app

@@ -121,6 +121,7 @@ def _token(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
 def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     from adapter.app import create_app
     from adapter.logging import configure_logging
+    from adapter.services import services_of
 
     result, ssl_context = load_with_trust(environ)
     if result.errors:
@@ -148,7 +149,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM
     # ends in exit code 0 instead of a kill by the default action (operations.md §5.7).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    GracefulServer(config, app.state.readiness).run()
+    GracefulServer(config, services_of(app).readiness).run()
     return EXIT_OK
 
 

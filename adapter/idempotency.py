@@ -316,7 +316,18 @@ class RedisStore:
     POLL_SECONDS = 0.05
     SOCKET_TIMEOUT_SECONDS = 2.0
 
-    def __init__(self, url: str, lock_seconds: float, window_seconds: float = WINDOW_SECONDS) -> None:
+    def __init__(
+        self,
+        url: str,
+        lock_seconds: float,
+        window_seconds: float = WINDOW_SECONDS,
+        *,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`clock`: the wall clock compared with Redis's (claim expiry); `monotonic`: the wait."""
+        self._clock = clock
+        self._monotonic = monotonic
         self._redis = redis.asyncio.from_url(
             url, socket_timeout=self.SOCKET_TIMEOUT_SECONDS, socket_connect_timeout=self.SOCKET_TIMEOUT_SECONDS
         )
@@ -328,7 +339,7 @@ class RedisStore:
         self._holders: set[asyncio.Task] = set()  # tasks holding a lock, until they finish
 
     async def begin(self, key: str, wait_seconds: float) -> Claim:
-        deadline = time.monotonic() + wait_seconds
+        deadline = self._monotonic() + wait_seconds
         try:
             while True:
                 expiry = await self._claim_expiry_ms()
@@ -342,7 +353,7 @@ class RedisStore:
                 if state == b"expired":  # answered later than our own time-out: not trusted
                     self._clock_offset_ms = None
                     raise StoreUnavailable()
-                if time.monotonic() >= deadline:
+                if self._monotonic() >= deadline:
                     raise InFlightTimeout()
                 await asyncio.sleep(self.POLL_SECONDS)
         except redis.exceptions.RedisError:
@@ -389,14 +400,14 @@ class RedisStore:
         assert self._clock_offset_ms is not None
         # Expires before our socket time-out (minus the reply's way back): a claim Redis runs
         # in time is one whose answer still reaches us.
-        return int(time.time() * 1000 + self._clock_offset_ms + (self.SOCKET_TIMEOUT_SECONDS - 0.5) * 1000)
+        return int(self._clock() * 1000 + self._clock_offset_ms + (self.SOCKET_TIMEOUT_SECONDS - 0.5) * 1000)
 
     async def _measure_clock(self) -> None:
         """Redis's clock against ours (TIME, at the middle of the round trip): claims carry an
         absolute expiry on Redis's clock, so the two hosts' clocks need not agree."""
-        sent = time.time()
+        sent = self._clock()
         seconds, micros = await self._redis.time()
-        received = time.time()
+        received = self._clock()
         self._clock_offset_ms = (seconds * 1000 + micros / 1000) - (sent + received) / 2 * 1000
 
 

@@ -53,7 +53,8 @@ def head_timeout_answer() -> bytes:
 class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     """Counts the bytes received while a request head is unfinished, from the read after the
     one in which the request began (at most one read of excess, ≤ 256 KiB in asyncio and
-    uvloop). A head that completes within one read is measured by the pipeline instead. The
+    uvloop). A head that completes within one read is measured by HeadLimits instead
+    (adapter/kiss_api/head_limits.py). The
     read in which a request begins is never counted: with HTTP/1.1 pipelining it also holds
     the whole requests before it, which are no part of this head."""
 

@@ -22,6 +22,7 @@ import time
 import tracemalloc
 
 import httpx
+from adapter.services import services_of
 
 from bench import canned as C
 
@@ -64,7 +65,7 @@ async def _run(creates: int) -> dict:
         answer_bytes = 0
         for index in range(50):  # warm-up: caches, pools, lazy imports
             await _create(client, template, headers, f"warm-{index}")
-        app.state.duplicates._entries.clear()
+        services_of(app).duplicates._entries.clear()
         gc.collect()
         tracemalloc.start()
         for index in range(creates):
@@ -72,13 +73,13 @@ async def _run(creates: int) -> dict:
             answer_bytes += len(answer)
         gc.collect()
         full = tracemalloc.get_traced_memory()[0]
-        entries, accounted = app.state.duplicates.size
-        app.state.duplicates._entries.clear()
-        app.state.duplicates._expiries.clear()
+        entries, accounted = services_of(app).duplicates.size
+        services_of(app).duplicates._entries.clear()
+        services_of(app).duplicates._expiries.clear()
         gc.collect()
         empty = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
-    await app.state.esuite.aclose()
+    await services_of(app).esuite.aclose()
     return {
         "creates": creates,
         "entries": entries,

@@ -39,6 +39,7 @@ from adapter.mapping import contactmoment as cm
 from adapter.mapping import paging, uncertain
 from adapter.mapping.common import is_uuid
 from adapter.problems import Problem
+from adapter.services import services
 
 log = structlog.get_logger("adapter.contactmomenten")
 
@@ -50,10 +51,10 @@ NO_LINKS_STATUSES = frozenset({400, 403, 404})
 
 async def create(request: Request) -> Response:
     """kiss-front.md §4.1: validate, protect against duplicates, one e-Suite POST, 201."""
-    settings = request.app.state.settings
+    settings = services(request).settings
     body = await read_json_body(request)
     contact = cm.build_esuite_contact(body, settings.contactverzoek_types)
-    store = request.app.state.duplicates
+    store = services(request).duplicates
     key = duplicate_key(request.state.identity.client_id, body)
     request.state.replayed = False
     try:
@@ -65,20 +66,20 @@ async def create(request: Request) -> Response:
         raise Problem(503, "idempotency-store-unavailable", headers={"Retry-After": "5"}) from None
     if claim.answer is not None:
         request.state.replayed = True
-        request.app.state.metrics.duplicate_replays.inc()
+        services(request).metrics.duplicate_replays.inc()
         return _stored_response(claim.answer, replayed=True)
     answer: StoredAnswer | None = None
     uncertain: UncertainAttempt | None = None
     try:
         answer = await _found_or_created(request, claim, contact, body)
     except UncertainCreate as failure:
-        uncertain = UncertainAttempt(contact, request.app.state.clock())
+        uncertain = UncertainAttempt(contact, services(request).clock())
         log.warning("uncertain_outcome", problem_code=failure.problem.code)
         raise failure.problem from None
     except asyncio.CancelledError:
         # Shutdown ended the request past its grace (operations.md §5.7): the POST may have
         # been sent, so a repeat searches first. The answer is 503 (adapter.kiss_api.shutdown).
-        uncertain = UncertainAttempt(contact, request.app.state.clock())
+        uncertain = UncertainAttempt(contact, services(request).clock())
         log.warning("uncertain_outcome", problem_code="shutting-down")
         raise
     finally:
@@ -96,7 +97,7 @@ async def _found_or_created(request: Request, claim: Claim, contact: dict, body:
     if earlier is None and claim.taken_over:
         # The previous holder died or outlived its lock with this very body in flight.
         log.warning("uncertain_outcome", problem_code="lock-taken-over")
-        earlier = UncertainAttempt(contact, request.app.state.clock())
+        earlier = UncertainAttempt(contact, services(request).clock())
     if earlier is not None:
         try:
             found = await _find_uncertain_contact(request, earlier)
@@ -117,7 +118,7 @@ def _created_answer(request: Request, created: Any, body: dict) -> StoredAnswer:
     ESUITE_BASE_URL (issue 14: the contact exists, whatever host name the e-Suite prints)."""
     call = call_of(request)
     created, foreign = rebased_provider_urls(
-        created, call.urls.esuite_base, request.app.state.settings.esuite_public_origins
+        created, call.urls.esuite_base, services(request).settings.esuite_public_origins
     )
     for origin in sorted(foreign):
         log.warning("origin_mismatch", origin=origin, esuite_base=call.urls.esuite_base, accepted=True)
@@ -159,13 +160,13 @@ async def _find_uncertain_contact(request: Request, attempt: UncertainAttempt) -
     """§5.4: the contact an earlier, unanswered attempt may have created, else None."""
     call = call_of(request)
     client = esuite(request)
-    outcomes = request.app.state.metrics.uncertain_creates
+    outcomes = services(request).metrics.uncertain_creates
     query = uncertain.search_query(attempt.esuite_body)
     if query is None:
         outcomes.labels(resolved="undetectable").inc()
         return None
     collection = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
-    public_origins = request.app.state.settings.esuite_public_origins
+    public_origins = services(request).settings.esuite_public_origins
 
     def follow(next_link: Any, pages_read: int) -> str | None:
         # An e-Suite printing another origin links its pages under it too (issue 14 item 4);

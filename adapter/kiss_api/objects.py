@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timezone
 from typing import Any
@@ -23,6 +22,7 @@ from adapter.mapping.common import CONTENT_CRS, is_uuid
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import page_number
 from adapter.problems import Problem, upstream_invalid_response
+from adapter.services import services
 
 log = structlog.get_logger("adapter.objects")
 
@@ -46,14 +46,14 @@ def objects_api(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[
 
 
 def _now(request: Request) -> datetime:
-    return datetime.fromtimestamp(request.app.state.clock(), tz=timezone.utc)
+    return datetime.fromtimestamp(services(request).clock(), tz=timezone.utc)
 
 
 @objects_api
 async def create(request: Request) -> Response:
     """§5.2: answered locally. Nothing is stored and nothing is sent anywhere (T-1 … T-5)."""
     call = call_of(request)
-    settings = request.app.state.settings
+    settings = services(request).settings
     answer = it.interne_taak_post_answer(
         await read_body(request, MAX_MAPPED_BODY),
         settings.interne_taak_object_type_url,
@@ -66,7 +66,7 @@ async def create(request: Request) -> Response:
 
 @objects_api
 async def list_objects(request: Request) -> Response:
-    settings = request.app.state.settings
+    settings = services(request).settings
     pairs = inbound_query(request)
     smoelenboek.refuse_repeated_type(pairs)  # before dispatch: JWT and Token clients alike
     smoelenboek_type = settings.smoelenboek.object_type_url if settings.smoelenboek else None
@@ -84,7 +84,7 @@ async def _interne_taken(request: Request, pairs: list[tuple[str, str]]) -> Resp
     """
     call = call_of(request)
     client = esuite(request)
-    settings = request.app.state.settings
+    settings = services(request).settings
     query = it.parse_interne_taken_query(pairs, settings.contactverzoek_types, call.urls)
     url = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
     base = call.urls.adapter_base
@@ -113,7 +113,7 @@ async def detail(request: Request) -> Response:
     if not is_uuid(segment):
         raise Problem(404, "not_found")
     call = call_of(request)
-    settings = request.app.state.settings
+    settings = services(request).settings
     contact = await esuite(request).get_json(call, call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower())
     if not it.is_contactverzoek(contact, settings.contactverzoek_types):
         raise Problem(404, "not_found")
@@ -147,17 +147,14 @@ async def _klanten(request: Request, contacts: list[Any], klant_filter: str | No
 
 def _warn_klant_lookup_rejected(request: Request, status: int) -> None:
     """At most once a minute: the e-Suite may not support the filter at all (esuite.md N-1)."""
-    state = request.app.state
-    now = time.monotonic()
-    if now - getattr(state, "klant_lookup_warned_at", float("-inf")) >= KLANT_LOOKUP_WARNING_INTERVAL:
-        state.klant_lookup_warned_at = now
+    if services(request).klant_lookup_warning.due():
         log.warning("klant_lookup_rejected", status=status)
 
 
 async def _smoelenboek(request: Request, pairs: list[tuple[str, str]]) -> Response:
     """§5.5, S-1 … S-5: proxied to the real Objects API with its own token."""
     call: CallContext = call_of(request)
-    settings = request.app.state.settings.smoelenboek
+    settings = services(request).settings.smoelenboek
     client: EsuiteClient = esuite(request)
     objects_url = smoelenboek.smoelenboek_objects_url(settings.base_url)
     headers = {name: request.headers[name] for name in ("accept-crs", "content-crs") if name in request.headers}

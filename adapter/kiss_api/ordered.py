@@ -17,6 +17,7 @@ from adapter.kiss_api.passthrough import call_of, esuite
 from adapter.mapping import paging
 from adapter.mapping.query import Params
 from adapter.problems import Problem
+from adapter.services import services
 
 log = structlog.get_logger("adapter.ordered")
 
@@ -30,9 +31,9 @@ async def ordered_contacts(request: Request, route: str, url: str, params: Param
     """
     call, client = call_of(request), esuite(request)
     first = paging.esuite_page(await client.get_json(call, url, paging.esuite_page_query(params, 1)))
-    plan = paging.read_plan(first, request.app.state.settings.ordered_list_max_pages)
+    plan = paging.read_plan(first, services(request).settings.ordered_list_max_pages)
     if plan.truncated:
-        request.app.state.metrics.ordered_list_truncated.labels(route=route).inc()
+        services(request).metrics.ordered_list_truncated.labels(route=route).inc()
         log.warning("ordered_list_truncated", route=route, esuite_pages=plan.total_pages, pages_sorted=plan.pages_read)
     if paging.beyond_sorted_pages(page, plan):
         if not plan.truncated:

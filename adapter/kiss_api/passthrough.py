@@ -27,6 +27,7 @@ from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import Params, parse_client_query
 from adapter.problems import Problem, upstream_invalid_response
 from adapter.server_protocol import ABORT_EXTENSION
+from adapter.services import services
 
 log = structlog.get_logger("adapter.request")
 
@@ -67,7 +68,7 @@ def call_of(request: Request) -> CallContext:
 
 
 def esuite(request: Request) -> EsuiteClient:
-    return request.app.state.esuite
+    return services(request).esuite
 
 
 def inbound_query(request: Request) -> Params:
@@ -224,7 +225,7 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
             raise
         release = client.download_slots.release
     return DownloadResponse(
-        upstream, headers, client.limits.download_chunk_seconds, request.app.state.metrics, release
+        upstream, headers, client.limits.download_chunk_seconds, services(request).metrics, release
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adapter.kiss_api.health import Readiness
 from adapter.kiss_api.responses import problem_response
 from adapter.problems import Problem
 
@@ -13,28 +14,24 @@ from adapter.problems import Problem
 class ShutdownGuard:
     """A request that the server cancels because it outlived the shutdown grace gets a 503
     `shutting-down` instead of uvicorn's plain-text 500 and a traceback in the log. Inside the
-    request pipeline, so the answer is logged and counted like any other. Outside a shutdown
+    middlewares, so the answer is logged and counted like any other. Outside a shutdown
     a cancellation passes unchanged."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, readiness: Readiness) -> None:
         self.app = app
+        self.readiness = readiness
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
         try:
-            await self.app(scope, receive, tracking_send)
+            await self.app(scope, receive, send)
         except asyncio.CancelledError:
-            if not scope["app"].state.readiness.shutting_down:
+            if not self.readiness.shutting_down:
                 raise
-            if not started:  # a started answer (a download) can only end where it is
+            # A started answer (a download) can only end where it is. RequestContext, outside,
+            # tracks the start for every middleware, so no second send wrapper here.
+            if not scope["state"]["exchange"].started:
                 problem = Problem(503, "shutting-down", headers={"Retry-After": "1"})
                 await problem_response(problem, scope.get("state"))(scope, receive, send)

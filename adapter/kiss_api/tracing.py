@@ -1,7 +1,7 @@
 """OpenTelemetry for each inbound request: its server span and its `http.server.duration`.
 
-Installed only when OpenTelemetry is on (adapter/telemetry.py), outside the request pipeline,
-so the pipeline's log line and every e-Suite call run inside the span. The span starts named
+Installed only when OpenTelemetry is on (adapter/telemetry.py), outside the other middlewares,
+so the access log line and every e-Suite call run inside the span. The span starts named
 by the method alone and gets the route template once routing is done: never the raw path or
 query, which may carry a BSN.
 """
@@ -15,7 +15,7 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from adapter.kiss_api.pipeline import _template
+from adapter.kiss_api.access_log import route_template
 from adapter.telemetry import Telemetry, known_method
 
 _CONTEXT_HEADERS = {b"traceparent": "traceparent", b"tracestate": "tracestate"}
@@ -61,7 +61,7 @@ class TracingMiddleware:
             raise
         finally:
             route = scope.get("route")
-            template = _template(getattr(route, "path", None) or "unmatched")
+            template = route_template(getattr(route, "path", None) or "unmatched")
             attributes = {"http.method": method, "http.target": template, "http.status_code": status}
             span.update_name(f"{method} {template}")
             span.set_attributes({**attributes, "http.route": template})

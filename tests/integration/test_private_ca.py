@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from adapter.app import create_app
 from adapter.cli import main
 from adapter.esuite_client.tls import trusted_context
+from adapter.services import services_of
 from tests.conftest import ADAPTER, fixture_env, fixture_settings, kiss_headers
 
 pytestmark = pytest.mark.anyio
@@ -56,7 +57,7 @@ async def get_zaaktypen(base: str, ca_dir: Path) -> httpx.Response:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) as client:
             return await client.get("/catalogi/api/v1/zaaktypen", headers=kiss_headers())
     finally:
-        await app.state.esuite.aclose()
+        await services_of(app).esuite.aclose()
 
 
 def common_names(context: ssl.SSLContext) -> set[str]:
@@ -91,7 +92,7 @@ async def test_extra_ca_certs_file_is_trusted(tmp_path):
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) as client:
                 response = await client.get("/catalogi/api/v1/zaaktypen", headers=kiss_headers())
         finally:
-            await app.state.esuite.aclose()
+            await services_of(app).esuite.aclose()
     assert response.status_code == 200
 
 

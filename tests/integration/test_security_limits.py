@@ -24,6 +24,7 @@ from adapter.logging import configure_logging
 from adapter.mapping import contactmoment as cm
 from adapter.mapping.query import parse_client_query
 from adapter.problems import Problem
+from adapter.services import services_of
 from tests.conftest import KISS_CLIENT, KISS_SECRET, app_client, fixture_env, fixture_settings, kiss_headers, kiss_token
 from tests.hostile_esuite import HostileEsuite
 
@@ -212,7 +213,7 @@ async def test_utf8_header_values_keep_their_bytes_end_to_end():
             body = await answer.aread()
         finally:
             await inbound.aclose()
-            await app.state.esuite.aclose()
+            await services_of(app).esuite.aclose()
         [request] = hostile.requests
     assert answer.status_code == 200 and body == b"%PDF"
     assert answer.headers.raw[[n.lower() for n, _ in answer.headers.raw].index(b"content-disposition")][1] == (
@@ -375,7 +376,7 @@ async def test_an_upload_that_stalls_past_the_budget_is_408_and_never_opens_the_
 
     seen, transport = recording(answer)
     app = create_app(fixture_settings(ESUITE_TIMEOUT_SECONDS="1"), esuite_transport=transport)
-    breaker = app.state.esuite.esuite_breaker = CircuitBreaker("esuite", failures_to_open=1)
+    breaker = services_of(app).esuite.esuite_breaker = CircuitBreaker("esuite", failures_to_open=1)
 
     async def slow_body():
         yield b"%PDF"

@@ -21,6 +21,7 @@ from adapter.config import load_settings
 from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.logging import configure_logging
 from adapter.telemetry import Telemetry
+from adapter.services import services_of
 from tests.conftest import ADAPTER, ESUITE, fixture_env, fixture_settings, kiss_headers
 
 pytestmark = pytest.mark.anyio
@@ -199,7 +200,7 @@ async def test_off_by_default_no_middleware_no_spans_no_traceparent(monkeypatch)
 
     monkeypatch.setattr(Telemetry, "start_client_span", no_span)
     app = create_app(settings, esuite_transport=httpx.MockTransport(upstream))
-    assert app.state.telemetry is None
+    assert services_of(app).telemetry is None
     assert all(m.cls is not TracingMiddleware for m in app.user_middleware)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) as kiss:
         response = await kiss.get(f"/zaken/api/v1/zaken/{ZAAK_UUID}", headers={**kiss_headers(), "traceparent": TRACEPARENT})

@@ -18,6 +18,7 @@ import time
 from collections import Counter
 
 import attrs
+from adapter.services import services_of
 
 from tests.conftest import FIXTURES, Stack, fixture_settings, kiss_headers
 
@@ -114,7 +115,7 @@ class TcpStack:
 
     async def aclose(self) -> None:
         await self.client.aclose()
-        await self.app.state.esuite.aclose()
+        await services_of(self.app).esuite.aclose()
         self._server.close()
 
 
@@ -151,7 +152,7 @@ async def run(verzoeken: int, fault_rate: float, concurrency: int = 32, seed: in
     told = [o for o in outcomes if o.url is not None]
     exactly_once = sum(1 for o in told if stored[o.marker] == 1 and o.url.rsplit("/", 1)[1] in uuid_of[o.marker])
     statuses = Counter(status for o in outcomes for status in o.statuses)
-    registry = stack.app.state.metrics.registry
+    registry = services_of(stack.app).metrics.registry
     resolved = {
         kind: int(registry.get_sample_value("kiss_adapter_uncertain_creates_total", {"resolved": kind}) or 0)
         for kind in ("found", "created", "undetectable")

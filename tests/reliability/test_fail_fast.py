@@ -4,6 +4,7 @@ import time
 
 import httpx
 import pytest
+from adapter.services import services_of
 
 from tests.conftest import app_client, kiss_headers, load_fixture
 
@@ -31,7 +32,7 @@ async def test_breaker_opens_answers_fast_reports_and_recovers():
     esuite = Switchable()
     async with app_client(httpx.MockTransport(esuite)) as client:
         app = client._transport.app
-        app.state.esuite.esuite_breaker._clock = lambda: now[0]
+        services_of(app).esuite.esuite_breaker._clock = lambda: now[0]
         # A GET makes three attempts: the fifth consecutive failure, in the second GET, opens
         # the breaker, and that GET's last attempt is already refused.
         statuses = [(await client.get(DETAIL, headers=kiss_headers())).status_code for _ in range(2)]

@@ -4,6 +4,7 @@ import asyncio
 
 import httpx
 import pytest
+from adapter.services import services_of
 from structlog.testing import capture_logs
 
 from tests.conftest import Stack, app_client, fixture_settings, kiss_headers, load_fixture
@@ -62,9 +63,9 @@ async def test_the_adapters_own_open_circuit_was_never_sent_and_is_not_uncertain
     async with app_client() as client:
         app = _app_of(client)
         for _ in range(5):
-            app.state.esuite.esuite_breaker.record(False)
+            services_of(app).esuite.esuite_breaker.record(False)
         refused = await client.post(CREATE, json=body(), headers=kiss_headers())
-        app.state.esuite.esuite_breaker.record(True)
+        services_of(app).esuite.esuite_breaker.record(True)
         second = await client.post(CREATE, json=body(), headers=kiss_headers())
     assert refused.status_code == 503 and refused.json()["code"] == "upstream-circuit-open"
     assert second.status_code == 201

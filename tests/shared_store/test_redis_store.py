@@ -1,6 +1,7 @@
 """The Redis duplicate store: same contract as the in-process one, shared by replicas (operations.md §5.3–5.4)."""
 
 import asyncio
+import time
 
 import pytest
 
@@ -119,3 +120,37 @@ async def test_a_claim_refused_during_a_redis_stall_does_not_fire_when_redis_res
     await retry.finish("k", ANSWER)
     await retry.aclose()
     await store.aclose()
+
+
+async def test_the_wait_for_a_held_lock_runs_on_the_injected_monotonic_clock(redis_server):
+    """The 10 s wait ends after one poll because the injected clock says 10 s have passed."""
+    readings = iter([0.0, 10.0])
+    holder = RedisStore(redis_server.url, lock_seconds=5)
+    waiter = RedisStore(redis_server.url, lock_seconds=5, monotonic=lambda: next(readings))
+    try:
+        await holder.begin("k", 1)
+        with pytest.raises(InFlightTimeout):
+            await asyncio.wait_for(waiter.begin("k", 10), timeout=2)
+    finally:
+        await holder.aclose()
+        await waiter.aclose()
+
+
+async def test_a_claim_expiry_is_computed_from_the_injected_wall_clock(redis_server):
+    """The clock reads true while the store measures Redis's clock, then an hour behind: the
+    claim it computes has expired on arrival, which the store reports as unavailable."""
+    calls = [0]
+
+    def clock() -> float:
+        calls[0] += 1
+        return time.time() - (3600 if calls[0] > 2 else 0)
+
+    store = RedisStore(redis_server.url, lock_seconds=5, clock=clock)
+    other = RedisStore(redis_server.url, lock_seconds=5)
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.begin("k", 1)
+        assert await other.begin("k", 1) == Claim()  # nothing was claimed
+    finally:
+        await store.aclose()
+        await other.aclose()

@@ -2,12 +2,15 @@
 
 import asyncio
 import json
+import time
 
 import httpx
 import pytest
 
 from adapter.app import create_app
 from adapter.esuite_sim import SimulatorConfig, create_simulator
+from adapter.kiss_api.health import READINESS_CACHE_SECONDS
+from adapter.services import services_of
 from tests.conftest import ADAPTER, ESUITE_CLIENT, ESUITE_SECRET, FIXTURES, fixture_settings, kiss_headers
 
 CM_PATH = "/contactmomenten-api-provider/api/v1/contactmomenten"
@@ -18,7 +21,11 @@ class Replicas:
     def __init__(self, redis_url: str) -> None:
         settings = fixture_settings(IDEMPOTENCY_REDIS_URL=redis_url)
         self.sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=settings.esuite_base_url))
-        self.apps = [create_app(settings, esuite_transport=httpx.ASGITransport(self.sim)) for _ in range(2)]
+        self.skew = 0.0  # added to the replicas' monotonic clock: a test moves their time on
+        self.apps = [
+            create_app(settings, esuite_transport=httpx.ASGITransport(self.sim), monotonic=lambda: time.monotonic() + self.skew)
+            for _ in range(2)
+        ]
         self.clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) for app in self.apps]
 
     def creates(self) -> list:
@@ -31,7 +38,7 @@ class Replicas:
         for client in self.clients:
             await client.aclose()
         for app in self.apps:
-            await app.state.duplicates.aclose()
+            await services_of(app).duplicates.aclose()
 
 
 @pytest.fixture
@@ -62,7 +69,7 @@ async def test_a_lost_response_on_one_replica_is_found_by_the_other(replicas):
 async def test_redis_down_refuses_creates_before_the_esuite_and_reports_degraded(replicas, redis_server):
     assert (await replicas.clients[0].get("/readyz")).json() == {"status": "ready", "checks": {"esuite": "ok", "idempotencyStore": "ok"}}
     redis_server.stop()
-    replicas.apps[1].state.readiness = type(replicas.apps[1].state.readiness)()  # a fresh probe, not the cached one
+    replicas.skew += READINESS_CACHE_SECONDS  # a fresh probe, not the cached one
     ready = await replicas.clients[1].get("/readyz")
     assert ready.status_code == 200  # the pod stays in the Service: the reads keep working
     assert ready.json() == {"status": "degraded", "checks": {"esuite": "ok", "idempotencyStore": "unreachable"}}
@@ -99,7 +106,7 @@ async def test_a_replica_that_died_after_creating_leaves_a_lock_the_other_takes_
     searches = [e for e in sim.state.store.requests if e["method"] == "GET" and e["path"].endswith(CM_PATH)]
     for client in clients:
         await client.aclose()
-    await alive.state.duplicates.aclose()
+    await services_of(alive).duplicates.aclose()
     await dying_store.aclose()
     assert first.status_code == 201 and second.status_code == 201
     assert second.json()["url"] == first.json()["url"]
@@ -122,7 +129,7 @@ async def test_a_takeover_whose_search_fails_stays_uncertain_for_the_next_repeat
     repeat = await client.post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
     requests = [e["method"] for e in sim.state.store.requests if e["path"].endswith(CM_PATH)]
     await client.aclose()
-    await app.state.duplicates.aclose()
+    await services_of(app).duplicates.aclose()
     await dead.aclose()
     assert failed.status_code == 502
     assert repeat.status_code == 201
