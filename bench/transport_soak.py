@@ -131,8 +131,9 @@ async def soak(calls: int, seed: int = 17) -> dict:
     return result
 
 
-def leaks(result: dict, rss_kb: int) -> list[str]:
-    """What the result shows left over (empty: no leak)."""
+def leaks(result: dict, rss_kb: int, fd_slack: int = 0) -> list[str]:
+    """What the result shows left over (empty: no leak). `fd_slack`: descriptors that other
+    code in the same process may open meanwhile (the test suite's background servers)."""
     found = []
     if result["peak_pool"] > MAX_CONNECTIONS:
         found.append("the pool went over its limit")
@@ -140,7 +141,7 @@ def leaks(result: dict, rss_kb: int) -> list[str]:
         found.append("the pool's count, its connections, its idle ones and the server's open ones differ")
     if result["waiters"]:
         found.append("waiters left")
-    if result["fd_growth"] > 0:
+    if result["fd_growth"] > fd_slack:
         found.append("file descriptors grew")
     if result["rss_growth_kb"] > rss_kb:
         found.append("RSS grew")

@@ -10,4 +10,6 @@ async def test_thousands_of_calls_with_random_cancellations_leak_no_connection_f
     assert result["ok"] > 3000
     assert result["errors"] <= 20  # only a close racing a reuse (the server closes without saying so)
     assert result["peak_pool"] == MAX_CONNECTIONS
-    assert leaks(result, rss_kb=4 * 1024) == []
+    # The suite's other servers share this process and may hold a descriptor or two meanwhile;
+    # a leak per call (or per cancellation) would show in the hundreds over 4,000 calls.
+    assert leaks(result, rss_kb=4 * 1024, fd_slack=4) == []
