@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 
 from adapter.esuite_client.urls import UrlMap
-from adapter.mapping import common, klanten, smoelenboek
-from adapter.mapping import contactmoment as cm
+from adapter.mapping import common, contact_create, contactmoment_lists, klanten, paging, smoelenboek
 from adapter.mapping import interne_taak as it
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import page_of_link
@@ -176,14 +175,14 @@ def test_V1_V2_problem_bodies() -> None:
 
 
 def test_C2_the_page_keeps_next_and_previous() -> None:
-    page = cm.esuite_page({"count": 7, "next": "n", "previous": "p", "results": [1]})
+    page = paging.esuite_page({"count": 7, "next": "n", "previous": "p", "results": [1]})
     assert (page.count, page.results, page.next, page.previous) == (7, [1], "n", "p")
 
 
 def test_C3_a_next_link_may_end_at_the_prefix_or_continue_after_a_boundary() -> None:
     prefix = f"{E}/contactmomenten-api-provider/api/v1/objectcontactmomenten"
     for link in (prefix, prefix + "/", prefix + "?page=2", prefix + "#x"):
-        assert cm.check_next_link(link, prefix, pages_read=1) == link
+        assert contactmoment_lists.check_next_link(link, prefix, pages_read=1) == link
 
 
 @pytest.mark.parametrize(
@@ -201,7 +200,7 @@ def test_C6_page_of_an_upstream_link(link: str, page: int) -> None:
 
 def test_C_list_query_reports_every_failure_at_once() -> None:
     query_detail = "De query-parameters zijn niet geldig."
-    assert body_of(cm.parse_contactmomenten_list_query, [("klant", ""), ("page", "x"), ("expand", "x"), ("ordering", "x")], URLS) == problem(
+    assert body_of(contactmoment_lists.parse_contactmomenten_list_query, [("klant", ""), ("page", "x"), ("expand", "x"), ("ordering", "x")], URLS) == problem(
         400, "invalid", INVOER, query_detail,
         [
             ("klant", "invalid", "Een filter zonder waarde wordt niet ondersteund."),
@@ -213,7 +212,7 @@ def test_C_list_query_reports_every_failure_at_once() -> None:
 
 
 def test_C3_object_with_another_filter_is_refused() -> None:
-    assert body_of(cm.parse_contactmomenten_list_query, [("object", ZAAK), ("klant", "x")], URLS) == problem(
+    assert body_of(contactmoment_lists.parse_contactmomenten_list_query, [("object", ZAAK), ("klant", "x")], URLS) == problem(
         400, "unsupported-filter-combination", INVOER, "Het filter object kan niet met andere filters worden gecombineerd.",
         [("object", "unsupported-filter-combination", "Zoek op één object, zonder klant, identificatie, telefoonnummerOfEmailadres of type.")],
     )
@@ -356,7 +355,7 @@ def test_5_4_the_newest_match_by_registratiedatum_then_the_e_suite_s_order() -> 
 
 def test_V2_V3_V4_reasons_per_kind_of_failure() -> None:
     def params(body: Any) -> list:
-        return body_of(cm.build_esuite_contact, body, TYPES)["invalidParams"]
+        return body_of(contact_create.build_esuite_contact, body, TYPES)["invalidParams"]
 
     assert params([]) == [{"name": "nonFieldErrors", "code": "invalid", "reason": "De inhoud moet een JSON-object zijn."}]
     text, obj = "Dit veld moet een tekst zijn.", "Dit veld moet een object zijn."
@@ -382,7 +381,7 @@ def test_P9_a_voornaam_alone_gives_the_contact_line() -> None:
         },
         "actor": {"naam": "Afval", "soortActor": "organisatorische eenheid", "typeOrganisatorischeEenheid": "afdeling"},
     }
-    assert cm.build_esuite_contact(body, TYPES)["toelichting"] == "Contact opnemen met: Eva"
+    assert contact_create.build_esuite_contact(body, TYPES)["toelichting"] == "Contact opnemen met: Eva"
 
 
 NOW = datetime(2025, 5, 20, 9, 30, tzinfo=UTC)
