@@ -15,8 +15,18 @@ from typing import Any
 import pytest
 
 from adapter.esuite_client.urls import UrlMap
-from adapter.mapping import common, contact_create, contactmoment_lists, klanten, paging, smoelenboek
-from adapter.mapping import interne_taak as it
+from adapter.mapping import (
+    common,
+    contact_create,
+    contactmoment_lists,
+    interne_taak_create,
+    interne_taak_read,
+    klanten,
+    objects_dispatch,
+    objects_query,
+    paging,
+    smoelenboek,
+)
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import page_of_link
 from adapter.mapping.uncertain import matches, newest_match, search_query
@@ -222,11 +232,11 @@ def test_C3_object_with_another_filter_is_refused() -> None:
 
 
 def interne_taken(*pairs: tuple[str, str]) -> Any:
-    return it.parse_interne_taken_query([("type", INTERNE_TAAK), *pairs], TYPES, URLS)
+    return objects_query.parse_interne_taken_query([("type", INTERNE_TAAK), *pairs], TYPES, URLS)
 
 
 def test_objects_without_a_type_is_400() -> None:
-    assert body_of(it.dispatch_object_type, [], INTERNE_TAAK, None) == problem(
+    assert body_of(objects_dispatch.dispatch_object_type, [], INTERNE_TAAK, None) == problem(
         400, "invalid", INVOER, "Het objecttype ontbreekt.", [("type", "required", "Geef het objecttype op in de parameter type.")]
     )
 
@@ -281,7 +291,7 @@ def test_Q14_the_phone_or_e_mail_filter_is_sent_verbatim_even_when_it_looks_like
 
 def test_I8_look_ups_only_for_contacts_with_a_url() -> None:
     contacts = ["x", None, {"url": 5}, {"url": "u1"}, {"url": "u1"}, {"url": "u2"}]
-    assert it.klant_lookup_urls(contacts, None) == ["u1", "u2"]
+    assert interne_taak_read.klant_lookup_urls(contacts, None) == ["u1", "u2"]
 
 
 # --- K-1, S-1, S-3 ------------------------------------------------------------------------------
@@ -390,7 +400,7 @@ NOW = datetime(2025, 5, 20, 9, 30, tzinfo=UTC)
 @pytest.mark.parametrize("contact", ["x", {"url": ["x"]}, {"url": f"{E}/"}])
 def test_I1_a_contact_without_a_usable_url_is_502(contact: Any) -> None:
     """Also before I-8 looks its klant up: a malformed row is the e-Suite's fault, never a 500."""
-    assert body_of(it.interne_taken_from_esuite, [contact], INTERNE_TAAK, None, {}, URLS, NOW) == problem(
+    assert body_of(interne_taak_read.interne_taken_from_esuite, [contact], INTERNE_TAAK, None, {}, URLS, NOW) == problem(
         502, "upstream-invalid-response", "De e-Suite gaf een onbruikbaar antwoord.", "Een e-Suite-contact heeft geen bruikbare url."
     )
 
@@ -401,7 +411,7 @@ def test_I9_organisatie_right_after_the_colon_and_two_spaces() -> None:
         "registratiedatum": "2025-05-20T10:00:00+02:00",
         "toelichting": "Contact opnemen met:  (Bakkerij De Korenschoof)",
     }
-    [row] = it.interne_taken_from_esuite([contact], INTERNE_TAAK, None, {}, URLS, NOW)
+    [row] = interne_taak_read.interne_taken_from_esuite([contact], INTERNE_TAAK, None, {}, URLS, NOW)
     betrokkene = row["record"]["data"]["betrokkene"]
     assert betrokkene["persoonsnaam"]["achternaam"] == ""
     assert betrokkene["organisatie"] == "Bakkerij De Korenschoof"
@@ -414,7 +424,7 @@ CONTACTMOMENT = f"{A}/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-
 
 
 def post_interne_taak(body: dict) -> Any:
-    return it.interne_taak_post_answer(json_bytes(body), INTERNE_TAAK, (A,), CM_ROOT, A)
+    return interne_taak_create.interne_taak_post_answer(json_bytes(body), INTERNE_TAAK, (A,), CM_ROOT, A)
 
 
 def json_bytes(value: Any) -> bytes:
