@@ -33,8 +33,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from adapter.esuite_sim.errors import SimError, invalid, not_found
 from adapter.esuite_sim.faults import FaultConfigError, FaultInjector, SimulatedConnectionReset, abort_connection
-from adapter.esuite_sim.store import Roots, SimError, Store, invalid, not_found
+from adapter.esuite_sim.records import Roots
+from adapter.esuite_sim.store import Store
 
 CM = "/contactmomenten-api-provider/api/v1"
 KC = "/klanten-api-provider/api/v1"
