@@ -1,7 +1,8 @@
-"""P-1 … P-13 and U-1: a KISS contactmoment POST as the body of one e-Suite contact (mapping.md §2).
+"""P-2 … P-9 and P-13: a KISS contactmoment POST as the body of one e-Suite contact (mapping.md §2).
 
-`build_esuite_contact` runs every V-rule first (validation.py); nothing is built from a body
-that fails one.
+P-1, P-10 … P-12 and U-1 (contactverzoek or not, who handles it) are read in
+contactmoment_body.py, because the V-rules measure the same values. `build_esuite_contact` runs
+every V-rule first (validation.py); nothing is built from a body that fails one.
 """
 
 from __future__ import annotations
