@@ -220,12 +220,12 @@ async def _calls(base: str, calls: int, repeat: int) -> None:
 
 def _json(base: str) -> None:
     from adapter.esuite_client.urls import UrlMap
-    from adapter.mapping import contactmoment as cm
+    from adapter.mapping import contactmoment_read
 
     raw = C.Canned(base).klant_page
     urls = UrlMap("http://adapter.example", base)
     contacts = orjson.loads(raw)["results"]
-    page = {"count": 50, "next": None, "previous": None, "results": cm.contacts_for_kiss(contacts, urls)}
+    page = {"count": 50, "next": None, "previous": None, "results": contactmoment_read.contacts_for_kiss(contacts, urls)}
 
     def per_run(function) -> float:
         runs = 300
@@ -235,7 +235,7 @@ def _json(base: str) -> None:
     for name, function in (
         ("orjson parse", lambda: orjson.loads(raw)),
         ("orjson render", lambda: orjson.dumps(page)),
-        ("R-2 (contacts_for_kiss)", lambda: cm.contacts_for_kiss(contacts, urls)),
+        ("R-2 (contacts_for_kiss)", lambda: contactmoment_read.contacts_for_kiss(contacts, urls)),
         ("render with R-1 rewrite", lambda: urls.rendered(page)),
     ):
         print(f"  {name:28s} {per_run(function):7.0f} µs CPU")

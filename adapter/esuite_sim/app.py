@@ -16,7 +16,6 @@ fault injection (``faults.py``) before it is handled.
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -30,11 +29,13 @@ import orjson
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import Match, Route
 from starlette.types import Receive, Scope, Send
 
+from adapter.esuite_sim.errors import SimError, invalid, not_found
 from adapter.esuite_sim.faults import FaultConfigError, FaultInjector, SimulatedConnectionReset, abort_connection
-from adapter.esuite_sim.store import Roots, SimError, Store, invalid, not_found
+from adapter.esuite_sim.records import Roots
+from adapter.esuite_sim.store import Store
 
 CM = "/contactmomenten-api-provider/api/v1"
 KC = "/klanten-api-provider/api/v1"
@@ -113,32 +114,38 @@ class _Api:
         self.config, self.store, self.faults = config, store, faults
         self.prefix = urlsplit(config.base_url).path
         self.origin = config.base_url[: len(config.base_url) - len(self.prefix)]
-        table: list[tuple[str, str, Callable[[_Ctx], Response]]] = [
-            ("GET", f"{CM}/contactmomenten", self.list_contacts),
-            ("POST", f"{CM}/contactmomenten", self.create_contact),
-            ("GET", f"{CM}/contactmomenten/{{uuid}}", self.read_contact),
-            ("GET", f"{CM}/klantcontactmomenten", lambda ctx: self.list_links(ctx, "klantcontactmomenten")),
-            ("POST", f"{CM}/klantcontactmomenten", lambda ctx: self.create_link(ctx, "klantcontactmomenten")),
-            ("GET", f"{CM}/objectcontactmomenten", lambda ctx: self.list_links(ctx, "objectcontactmomenten")),
-            ("POST", f"{CM}/objectcontactmomenten", lambda ctx: self.create_link(ctx, "objectcontactmomenten")),
-            ("GET", f"{CM}/schema/openapi.yaml", lambda ctx: Response(_SCHEMA_YAML, media_type="application/yaml")),
-            ("GET", f"{KC}/klanten", self.list_klanten),
-            ("POST", f"{KC}/klanten", self.create_klant),
-            ("GET", f"{KC}/klanten/{{uuid}}", self.read_klant),
-            ("PATCH", f"{KC}/klanten/{{uuid}}", self.patch_klant),
-            ("GET", f"{ZRC}/zaken", self.list_zaken),
-            ("GET", f"{ZRC}/zaken/{{uuid}}", self.read_zaak),
-            ("GET", f"{ZRC}/statussen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "statussen")),
-            ("GET", f"{ZRC}/rollen", self.list_rollen),
-            ("GET", f"{ZRC}/zaakinformatieobjecten", self.list_zaakinformatieobjecten),
-            ("GET", f"{ZTC}/zaaktypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "zaaktypen")),
-            ("GET", f"{ZTC}/statustypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "statustypen")),
-            ("GET", f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}",
-             lambda ctx: self.zaak_resource(ctx, "enkelvoudiginformatieobjecten")),
-            ("GET", f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}/download", self.download),
+        # The route table. A Route here is matched, not run: `__call__` calls the endpoint itself
+        # (a `_Ctx` handler) so that fault injection can hold back or drop the response after it
+        # is made (`lost_response`) and every answer reaches the request log (esuite.md §8.7).
+        self.routes = [
+            Route(f"{CM}/contactmomenten", self.list_contacts, methods=["GET"]),
+            Route(f"{CM}/contactmomenten", self.create_contact, methods=["POST"]),
+            Route(f"{CM}/contactmomenten/{{uuid}}", self.read_contact, methods=["GET"]),
+            Route(f"{CM}/klantcontactmomenten", lambda ctx: self.list_links(ctx, "klantcontactmomenten"),
+                  methods=["GET"]),
+            Route(f"{CM}/klantcontactmomenten", lambda ctx: self.create_link(ctx, "klantcontactmomenten"),
+                  methods=["POST"]),
+            Route(f"{CM}/objectcontactmomenten", lambda ctx: self.list_links(ctx, "objectcontactmomenten"),
+                  methods=["GET"]),
+            Route(f"{CM}/objectcontactmomenten", lambda ctx: self.create_link(ctx, "objectcontactmomenten"),
+                  methods=["POST"]),
+            Route(f"{CM}/schema/openapi.yaml", lambda ctx: Response(_SCHEMA_YAML, media_type="application/yaml"),
+                  methods=["GET"]),
+            Route(f"{KC}/klanten", self.list_klanten, methods=["GET"]),
+            Route(f"{KC}/klanten", self.create_klant, methods=["POST"]),
+            Route(f"{KC}/klanten/{{uuid}}", self.read_klant, methods=["GET"]),
+            Route(f"{KC}/klanten/{{uuid}}", self.patch_klant, methods=["PATCH"]),
+            Route(f"{ZRC}/zaken", self.list_zaken, methods=["GET"]),
+            Route(f"{ZRC}/zaken/{{uuid}}", self.read_zaak, methods=["GET"]),
+            Route(f"{ZRC}/statussen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "statussen"), methods=["GET"]),
+            Route(f"{ZRC}/rollen", self.list_rollen, methods=["GET"]),
+            Route(f"{ZRC}/zaakinformatieobjecten", self.list_zaakinformatieobjecten, methods=["GET"]),
+            Route(f"{ZTC}/zaaktypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "zaaktypen"), methods=["GET"]),
+            Route(f"{ZTC}/statustypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "statustypen"), methods=["GET"]),
+            Route(f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}",
+                  lambda ctx: self.zaak_resource(ctx, "enkelvoudiginformatieobjecten"), methods=["GET"]),
+            Route(f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}/download", self.download, methods=["GET"]),
         ]
-        self.routes = [(method, template, re.compile(re.escape(template).replace(r"\{uuid\}", "([^/]+)")), handler)
-                       for method, template, handler in table]
 
     # -- plumbing --
 
@@ -150,12 +157,15 @@ class _Api:
         if len(rel) > 1:
             rel = rel.rstrip("/")
         path_matched = None
-        for route_method, template, regex, handler in self.routes:
-            m = regex.fullmatch(rel)
-            if m:
-                if route_method == method:
-                    return template, handler, m.groups(), 200
-                path_matched = template
+        for route in self.routes:
+            found, child = route.matches({"type": "http", "path": rel, "method": method})
+            if found is not Match.NONE and not route.path_regex.fullmatch(rel):
+                continue  # Starlette's `$` also accepts a final newline after a literal segment
+            # Starlette adds HEAD to every GET route; the simulator answers only the methods listed (405).
+            if found is Match.FULL and method != "HEAD":
+                return route.path, child["endpoint"], tuple(child["path_params"].values()), 200
+            if found is not Match.NONE:
+                path_matched = route.path
         if rel.startswith(f"{CM}/") and method in ("PUT", "PATCH", "DELETE"):
             return path_matched or rel, None, (), 405  # E-1: no updates through the API
         return (path_matched, None, (), 405) if path_matched else (rel, None, (), 404)
@@ -331,8 +341,9 @@ class _Api:
 
 
 class EsuiteSimulator(Starlette):
-    """A Starlette app whose API requests bypass routing and middleware, so that a simulated
-    connection drop reaches the server instead of becoming a 500 (faults.py)."""
+    """A Starlette app whose API requests bypass its router and middleware (`_Api` matches its own
+    Route table), so that a simulated connection drop reaches the server instead of becoming a
+    500 (faults.py). The `/_sim/` hooks are ordinary routes of the app."""
 
     api: _Api
 

@@ -1,292 +1,30 @@
 """In-memory state and business rules of the e-Suite simulator (esuite.md §3, §4, §8.3 – §8.6).
 
 Everything here is synchronous and free of HTTP: handlers in ``app.py`` call the ``Store``
-methods and turn a ``SimError`` into an e-Suite error body. Error details name fields, never
-submitted values.
+methods and turn a ``SimError`` (errors.py) into an e-Suite error body. Error details name
+fields, never submitted values. The records and their printed form are in records.py, the body
+checks in validation.py, date parsing and printing in dates.py.
 """
 
 from __future__ import annotations
 
 import random
-import re
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
-
-import attrs
 
 from adapter.esuite_sim import seed as seeddata
-
-AMSTERDAM = ZoneInfo("Europe/Amsterdam")
-STATUSES = ("nieuw", "in_behandeling", "afgehandeld")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_DATETIME = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"([Zz]|[+-]\d{2}(?::?\d{2})?)?"
+from adapter.esuite_sim.dates import AMSTERDAM, format_amsterdam, now_parts, parse_datetime
+from adapter.esuite_sim.errors import SimError, invalid, not_found
+from adapter.esuite_sim.records import CONTACT_KEYS, Contact, Klant, Link, Roots, VoorlopigAntwoord, Zaak
+from adapter.esuite_sim.validation import (
+    CM_OBJECTS,
+    STATUSES,
+    check_contact_fields,
+    check_contact_shape,
+    is_blank,
 )
-
-
-class SimError(Exception):
-    """An e-Suite error answer: HTTP status, ``Fout.code`` and a value-free ``detail``."""
-
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
-
-
-def invalid(detail: str) -> SimError:
-    return SimError(400, "VALIDATION", detail)
-
-
-def not_found(detail: str) -> SimError:
-    return SimError(404, "NOT_FOUND", detail)
-
-
-# --- dates -----------------------------------------------------------------------------
-
-
-def parse_datetime(text: str) -> tuple[datetime, str] | None:
-    """ISO 8601 date-time -> (aware instant, fractional-second digits as given).
-
-    A value without an offset is Europe/Amsterdam local time. ``None`` when unparseable.
-    """
-    m = _DATETIME.fullmatch(text)
-    if not m:
-        return None
-    year, month, day, hour, minute, second, frac, offset = m.groups()
-    frac = frac or ""
-    if offset is None:
-        tz: Any = AMSTERDAM
-    elif offset in ("Z", "z"):
-        tz = timezone.utc
-    else:
-        digits = offset[1:].replace(":", "")
-        delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
-        tz = timezone(-delta if offset[0] == "-" else delta)
-    try:
-        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
-                         int(frac[:6].ljust(6, "0")) if frac else 0, tzinfo=tz)
-    except ValueError:
-        return None
-    return value.astimezone(timezone.utc), frac
-
-
-def format_amsterdam(instant: datetime, frac: str) -> str:
-    """``2025-05-20T09:14:03.512Z`` -> ``2025-05-20T11:14:03.512+02:00`` (same precision)."""
-    local = instant.astimezone(AMSTERDAM)
-    offset = local.strftime("%z")
-    return f"{local:%Y-%m-%dT%H:%M:%S}{'.' + frac if frac else ''}{offset[:3]}:{offset[3:]}"
-
-
-def now_parts(now: datetime) -> tuple[datetime, str]:
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.astimezone(timezone.utc), f"{now.microsecond // 1000:03d}" if now.microsecond else ""
-
-
-# --- records ---------------------------------------------------------------------------
-
-
-@attrs.define
-class Roots:
-    cm: str
-    kc: str
-    zrc: str
-    ztc: str
-    drc: str
-
-    @classmethod
-    def from_base(cls, base_url: str) -> Roots:
-        return cls(
-            cm=f"{base_url}/contactmomenten-api-provider/api/v1",
-            kc=f"{base_url}/klanten-api-provider/api/v1",
-            zrc=f"{base_url}/zgw-apis-provider/zrc/api/v1",
-            ztc=f"{base_url}/zgw-apis-provider/ztc/api/v1",
-            drc=f"{base_url}/zgw-apis-provider/drc/api/v1",
-        )
-
-    def fill(self, template: str) -> str:
-        return template.format(cm=self.cm, kc=self.kc, zrc=self.zrc, ztc=self.ztc, drc=self.drc)
-
-
-@attrs.define
-class VoorlopigAntwoord:
-    antwoord: str
-    registratiedatum: str  # printed verbatim, as the e-Suite does
-    instant: datetime
-    gebruikersnaam: str | None = None
-    volledigeNaam: str | None = None
-    afdeling: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out = {"antwoord": self.antwoord, "registratiedatum": self.registratiedatum}
-        for key in ("gebruikersnaam", "volledigeNaam", "afdeling"):
-            if getattr(self, key) is not None:
-                out[key] = getattr(self, key)
-        return out
-
-
-# Output order of a contact (fixtures); None = absent.
-_CONTACT_KEYS = ("kanaal", "type", "onderwerp", "tekst", "antwoord", "status", "toelichting", "behandelaar",
-                 "afdeling", "groep", "contactgegevens", "medewerkerIdentificatie")
-
-
-@attrs.define
-class Contact:
-    uuid: str
-    identificatie: str
-    instant: datetime
-    frac: str
-    tekst: str
-    status: str
-    sort_at: datetime  # list order: newest first (seeded contacts: pinned, see seed.py)
-    seq: int
-    kanaal: str | None = None
-    type: str | None = None
-    onderwerp: str | None = None
-    antwoord: str | None = None
-    toelichting: str | None = None
-    behandelaar: dict[str, str] | None = None
-    afdeling: str | None = None
-    groep: str | None = None
-    contactgegevens: dict[str, str] | None = None
-    medewerkerIdentificatie: dict[str, str] | None = None
-    voorlopige: list[VoorlopigAntwoord] = attrs.Factory(list)
-    allowed_users: tuple[str, ...] | None = None  # §8.4; never printed
-    extra: dict[str, Any] = attrs.Factory(dict)  # seeded quirks, printed last
-
-    def to_json(self, url: str, bronorganisatie: str, *, with_history: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "url": url,
-            "bronorganisatie": bronorganisatie,
-            "identificatie": self.identificatie,
-            "registratiedatum": format_amsterdam(self.instant, self.frac),
-        }
-        for key in _CONTACT_KEYS:
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = dict(value) if isinstance(value, dict) else value
-        history = sorted(self.voorlopige, key=lambda va: va.instant, reverse=True)
-        if history:
-            out["recentsteVoorlopigAntwoord"] = history[0].to_json()
-            if with_history:
-                out["voorlopigeAntwoorden"] = [va.to_json() for va in history]
-        out.update(self.extra)
-        return out
-
-
-@attrs.define
-class Link:
-    """A klantcontactmoment (target = klant URL) or objectcontactmoment (target = object URL)."""
-
-    uuid: str
-    contactmoment: str
-    target: str
-    seq: int
-
-
-@attrs.define
-class Klant:
-    uuid: str
-    klantnummer: str
-    id_kind: str  # inpBsn | innNnpId | vestigingsNummer
-    id_value: str
-    names: dict[str, str | None]
-    emailadres: str | None = None
-    telefoonnummer: str | None = None
-    telefoonnummerAlternatief: str | None = None
-
-    SUBJECT_TYPES = {"inpBsn": "natuurlijk_persoon", "innNnpId": "niet_natuurlijk_persoon",
-                     "vestigingsNummer": "vestiging"}
-
-    def to_json(self, url: str, bronorganisatie: str) -> dict[str, Any]:
-        out: dict[str, Any] = {"url": url, "bronorganisatie": bronorganisatie, "klantnummer": self.klantnummer}
-        if self.id_kind == "inpBsn":
-            out.update({k: self.names.get(k) for k in ("voornaam", "voorvoegselAchternaam", "achternaam")})
-        else:
-            out["bedrijfsnaam"] = self.names.get("bedrijfsnaam")
-        out.update(emailadres=self.emailadres, telefoonnummer=self.telefoonnummer,
-                   telefoonnummerAlternatief=self.telefoonnummerAlternatief,
-                   subjectType=self.SUBJECT_TYPES[self.id_kind], subjectIdentificatie={self.id_kind: self.id_value})
-        return out
-
-
-@attrs.define
-class Zaak:
-    uuid: str
-    data: dict[str, Any]
-    bsns: tuple[str, ...] = ()
-
-
-# --- validation helpers ----------------------------------------------------------------
-
-# Writable properties of POST /contactmomenten (contract 1.7.0): name -> maxLength (None: none).
-_CM_FIELDS: dict[str, int | None] = {
-    "registratiedatum": None, "kanaal": 255, "type": 255, "onderwerp": 255, "tekst": None, "antwoord": None,
-    "status": None, "toelichting": None, "afdeling": 128, "groep": 128,
-}
-_CM_OBJECTS: dict[str, dict[str, int | None]] = {
-    "behandelaar": {"gebruikersnaam": 128},
-    "contactgegevens": {"emailadres": None, "telefoonnummer": None, "telefoonnummerAlternatief": None},
-    "medewerkerIdentificatie": {"identificatie": 128},
-}
-_CM_REQUIRED = {"behandelaar": "gebruikersnaam", "medewerkerIdentificatie": "identificatie"}
-
-
-def _check_strings(obj: dict[str, Any], spec: dict[str, int | None], prefix: str = "") -> None:
-    for name, max_length in spec.items():
-        if name not in obj:
-            continue
-        value = obj[name]
-        if not isinstance(value, str):
-            raise invalid(f"Veld '{prefix}{name}' moet een tekst zijn.")
-        if max_length is not None and len(value) > max_length:
-            raise invalid(f"Veld '{prefix}{name}' is langer dan {max_length} tekens.")
-
-
-def _check_contact_shape(body: Any) -> None:
-    """Contract checks of POST /contactmomenten: writable properties only (strict, a simulator
-    decision, §8.3), types, required fields and maxLength."""
-    if not isinstance(body, dict):
-        raise invalid("De request body moet een JSON-object zijn.")
-    for name in body:
-        if name not in _CM_FIELDS and name not in _CM_OBJECTS:
-            raise invalid(f"Veld '{name[:100]}' is onbekend of niet schrijfbaar.")
-    for name, spec in _CM_OBJECTS.items():
-        if name not in body:
-            continue
-        if not isinstance(body[name], dict):
-            raise invalid(f"Veld '{name}' moet een object zijn.")
-        for sub in body[name]:
-            if sub not in spec:
-                raise invalid(f"Veld '{name}.{sub[:100]}' is onbekend of niet schrijfbaar.")
-    _check_strings(body, _CM_FIELDS)
-    if "tekst" not in body:
-        raise invalid("Veld 'tekst' is verplicht.")
-    for name, spec in _CM_OBJECTS.items():
-        if name in body:
-            required = _CM_REQUIRED.get(name)
-            if required and required not in body[name]:
-                raise invalid(f"Veld '{name}.{required}' is verplicht.")
-            _check_strings(body[name], spec, f"{name}.")
-
-
-def _check_contact_fields(obj: dict[str, Any], prefix: str = "", *, klant: bool = False) -> None:
-    """emailadres / telefoonnummer / telefoonnummerAlternatief: type, e-mail format, E-8.
-
-    Klant fields are nullable, and there an empty string counts as empty (K-1 passes values as sent).
-    """
-    for name in ("emailadres", "telefoonnummer", "telefoonnummerAlternatief"):
-        value = obj.get(name)
-        if name in obj and not isinstance(value, str) and not (klant and value is None):
-            raise invalid(f"Veld '{prefix}{name}' moet een tekst zijn.")
-    email = obj.get("emailadres")
-    if email is not None and not (klant and email == "") and not _EMAIL.fullmatch(email):
-        raise invalid(f"Veld '{prefix}emailadres' is geen geldig e-mailadres.")
-    if not _blank(obj.get("telefoonnummerAlternatief")) and _blank(obj.get("telefoonnummer")):
-        raise invalid(f"Veld '{prefix}telefoonnummerAlternatief' vereist '{prefix}telefoonnummer'.")
 
 
 def _filled(value: Any, roots: Roots) -> Any:
@@ -298,13 +36,6 @@ def _filled(value: Any, roots: Roots) -> Any:
     if isinstance(value, list):
         return [_filled(v, roots) for v in value]
     return value
-
-
-def _blank(value: str | None) -> bool:
-    return value is None or not value.strip()
-
-
-# --- the store -------------------------------------------------------------------------
 
 
 class Store:
@@ -341,7 +72,7 @@ class Store:
         pinned = datetime(2025, 1, 1, tzinfo=timezone.utc)
         for rank, raw in enumerate(seeddata.CONTACTS):
             instant, frac = parse_datetime(raw["registratiedatum"])  # type: ignore[misc]
-            fields = {k: v for k, v in raw.items() if k in _CONTACT_KEYS}
+            fields = {k: v for k, v in raw.items() if k in CONTACT_KEYS}
             self.contacts[raw["uuid"]] = Contact(
                 uuid=raw["uuid"], identificatie=raw["identificatie"], instant=instant, frac=frac,
                 sort_at=pinned - timedelta(minutes=rank), seq=self._next_seq(),
@@ -468,7 +199,7 @@ class Store:
         return sorted(items, key=lambda c: (c.sort_at, c.seq), reverse=True)
 
     def create_contact(self, body: Any) -> Contact:
-        _check_contact_shape(body)
+        check_contact_shape(body)
         status = body.get("status", "nieuw")
         if status not in STATUSES:
             raise invalid("Veld 'status' heeft geen geldige waarde.")
@@ -480,7 +211,7 @@ class Store:
         else:
             instant, frac = self.now()
         gegevens = body.get("contactgegevens", {})
-        _check_contact_fields(gegevens, "contactgegevens.")
+        check_contact_fields(gegevens, "contactgegevens.")
         afdeling, groep = body.get("afdeling"), body.get("groep")
         onderwerp = body.get("onderwerp")
         if onderwerp is not None:
@@ -512,7 +243,7 @@ class Store:
                     raise invalid(f"Een contact met status 'afgehandeld' mag geen '{name}' hebben.")
         elif "behandelaar" not in people and afdeling is None and groep is None:
             status = "afgehandeld"
-        if status == "afgehandeld" and _blank(body.get("antwoord")):
+        if status == "afgehandeld" and is_blank(body.get("antwoord")):
             raise invalid("Een contact met status 'afgehandeld' moet een 'antwoord' hebben.")
 
         contact = Contact(
@@ -522,7 +253,7 @@ class Store:
             onderwerp=f"grp:{groep}" if groep is not None else f"afd:{afdeling}" if afdeling is not None else None,
             antwoord=body.get("antwoord"), toelichting=body.get("toelichting"), behandelaar=people.get("behandelaar"),
             afdeling=afdeling, groep=groep,
-            contactgegevens={k: gegevens[k] for k in _CM_OBJECTS["contactgegevens"] if k in gegevens} or None,
+            contactgegevens={k: gegevens[k] for k in CM_OBJECTS["contactgegevens"] if k in gegevens} or None,
             medewerkerIdentificatie=people.get("medewerkerIdentificatie"),
         )
         self.contacts[contact.uuid] = contact
@@ -544,7 +275,7 @@ class Store:
         contact = self.contacts.get(contact_uuid)
         if contact is None:
             raise not_found("Contact niet gevonden.")
-        if not isinstance(body, dict) or not isinstance(body.get("antwoord"), str) or _blank(body["antwoord"]):
+        if not isinstance(body, dict) or not isinstance(body.get("antwoord"), str) or is_blank(body["antwoord"]):
             raise invalid("Veld 'antwoord' is verplicht.")
         name = body.get("gebruikersnaam")
         user = self.user(name) if isinstance(name, str) else None
@@ -570,7 +301,7 @@ class Store:
         antwoord = body.get("antwoord", contact.antwoord)
         if antwoord is not None and not isinstance(antwoord, str):
             raise invalid("Veld 'antwoord' moet een tekst zijn.")
-        if body["status"] == "afgehandeld" and _blank(antwoord):
+        if body["status"] == "afgehandeld" and is_blank(antwoord):
             raise invalid("Een contact met status 'afgehandeld' moet een 'antwoord' hebben.")
         behandelaar = contact.behandelaar
         if "behandelaar" in body:
@@ -673,7 +404,7 @@ class Store:
         length = {"inpBsn": 9, "innNnpId": 8, "vestigingsNummer": 12}[kind]
         if not isinstance(value, str) or len(value) != length:
             raise invalid(f"Veld 'subjectIdentificatie.{kind}' moet {length} tekens lang zijn.")
-        _check_contact_fields(body, klant=True)
+        check_contact_fields(body, klant=True)
         names = seeddata.EXTERNAL_REGISTER.get((kind, value))
         if names is None:
             raise not_found("Persoon of bedrijf niet gevonden in het externe register.")
@@ -692,7 +423,7 @@ class Store:
             raise invalid("De request body moet een JSON-object zijn.")
         fields = ("emailadres", "telefoonnummer", "telefoonnummerAlternatief")
         merged = {name: body[name] if name in body else getattr(klant, name) for name in fields}
-        _check_contact_fields(merged, klant=True)
+        check_contact_fields(merged, klant=True)
         for name in fields:
             setattr(klant, name, merged[name])
         return klant

@@ -35,8 +35,7 @@ from adapter.kiss_api.passthrough import (
     read_json_body,
 )
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
-from adapter.mapping import contactmoment as cm
-from adapter.mapping import paging, uncertain
+from adapter.mapping import contact_create, contactmoment_lists, contactmoment_read, paging, uncertain
 from adapter.mapping.common import is_uuid
 from adapter.problems import Problem
 from adapter.services import services
@@ -53,7 +52,7 @@ async def create(request: Request) -> Response:
     """kiss-front.md §4.1: validate, protect against duplicates, one e-Suite POST, 201."""
     settings = services(request).settings
     body = await read_json_body(request)
-    contact = cm.build_esuite_contact(body, settings.contactverzoek_types)
+    contact = contact_create.build_esuite_contact(body, settings.contactverzoek_types)
     store = services(request).duplicates
     key = duplicate_key(request.state.identity.client_id, body)
     request.state.replayed = False
@@ -122,7 +121,7 @@ def _created_answer(request: Request, created: Any, body: dict) -> StoredAnswer:
     )
     for origin in sorted(foreign):
         log.warning("origin_mismatch", origin=origin, esuite_base=call.urls.esuite_base, accepted=True)
-    result = cm.created_contactmoment(created, call.urls, body.get("gespreksId"))
+    result = contactmoment_read.created_contactmoment(created, call.urls, body.get("gespreksId"))
     # A copy of exactly its length: orjson's own bytes keep its ~8 KiB output buffer, which the
     # store would hold for ten minutes (2026-12-02, bench.duplicate_store: 8.7 KiB retained per
     # create before, 1.3 KiB after).
@@ -199,15 +198,15 @@ async def list_contactmomenten(request: Request) -> Response:
     call = call_of(request)
     client = esuite(request)
     pairs = inbound_query(request)
-    query = cm.parse_contactmomenten_list_query(pairs, call.urls)
+    query = contactmoment_lists.parse_contactmomenten_list_query(pairs, call.urls)
     cm_root = call.urls.esuite_root("contactmomenten")
     base = call.urls.adapter_base
     if query.mode == "object":
         contact_urls = await _object_contact_urls(client, call, query.object_url)
-        page_urls = cm.object_mode_page(contact_urls, query.page)
+        page_urls = contactmoment_lists.object_mode_page(contact_urls, query.page)
         contacts = [c for c in await bounded_gather([_detail_or_none(client, call, url) for url in page_urls]) if c is not None]
         count = len(contact_urls)
-        links = cm.object_mode_links(base, LIST_PATH, pairs, query.page, count)
+        links = contactmoment_lists.object_mode_links(base, LIST_PATH, pairs, query.page, count)
     elif query.ordering is not None:
         served = await ordered_contacts(
             request, "contactmomenten", cm_root + "/contactmomenten", query.upstream, query.page, query.ordering == "desc"
@@ -215,14 +214,20 @@ async def list_contactmomenten(request: Request) -> Response:
         contacts, count = served.results, served.count
         links = paging.page_links(base, LIST_PATH, pairs, served)
     else:
-        page = cm.esuite_page(await client.get_json(call, cm_root + "/contactmomenten", query.upstream))
+        page = paging.esuite_page(await client.get_json(call, cm_root + "/contactmomenten", query.upstream))
         contacts, count = page.results, page.count
         links = paging.PageLinks(
-            cm.pagination_link(base, LIST_PATH, pairs, page.next), cm.pagination_link(base, LIST_PATH, pairs, page.previous)
+            paging.pagination_link(base, LIST_PATH, pairs, page.next),
+            paging.pagination_link(base, LIST_PATH, pairs, page.previous),
         )
     items = await _mapped_and_expanded(client, call, contacts, query.expand)
     return rewritten_json(
-        {"count": count, "next": links.next, "previous": links.previous, "results": cm.ordered(items, query.ordering)},
+        {
+            "count": count,
+            "next": links.next,
+            "previous": links.previous,
+            "results": contactmoment_lists.ordered(items, query.ordering),
+        },
         call.urls,
     )
 
@@ -234,7 +239,7 @@ async def detail(request: Request) -> Response:
         raise Problem(404, "not_found")
     call = call_of(request)
     client = esuite(request)
-    expand = cm.parse_expand(inbound_query(request))
+    expand = contactmoment_lists.parse_expand(inbound_query(request))
     url = call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower()
     contact = await client.get_json(call, url)
     [item] = await _mapped_and_expanded(client, call, [contact], expand)
@@ -246,12 +251,12 @@ async def _object_contact_urls(client: EsuiteClient, call: CallContext, object_u
     prefix = call.urls.esuite_root("contactmomenten") + "/objectcontactmomenten"
 
     def follow(next_link: Any, pages_read: int) -> str | None:
-        return cm.check_next_link(next_link, prefix, pages_read)
+        return contactmoment_lists.check_next_link(next_link, prefix, pages_read)
 
     links: list[Any] = []
     async for page in client.pages(call, prefix, [("object", object_url)], follow=follow):
         links.extend(page.results)
-    return cm.object_mode_contact_urls(links, call.urls)
+    return contactmoment_lists.object_mode_contact_urls(links, call.urls)
 
 
 def _detail_or_none(client: EsuiteClient, call: CallContext, url: str):
@@ -267,14 +272,16 @@ def _detail_or_none(client: EsuiteClient, call: CallContext, url: str):
 async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts: list[Any], expand: tuple[str, ...]) -> list[dict]:
     """R-2 and R-3 for every contact, then C-4 with each distinct call made once, 8 at a time.
     R-1 happens when the answer is rendered (`rewritten_json`)."""
-    items = cm.contacts_for_kiss(contacts, call.urls)
+    items = contactmoment_read.contacts_for_kiss(contacts, call.urls)
     if not expand:
         return items
     esuite_urls = [contact["url"] for contact in contacts]
     wanted: dict[tuple[str, str], None] = {}
     for contact, esuite_url in zip(contacts, esuite_urls):
         for name in expand:
-            if name == cm.EXPAND_OBJECTCONTACTMOMENTEN and cm.has_embedded_objectcontactmomenten(contact):
+            if name == contactmoment_lists.EXPAND_OBJECTCONTACTMOMENTEN and (
+                contactmoment_lists.has_embedded_objectcontactmomenten(contact)
+            ):
                 continue
             wanted.setdefault((name, esuite_url))
     keys = list(wanted)
@@ -283,7 +290,7 @@ async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts
     for item, contact, esuite_url in zip(items, contacts, esuite_urls):
         for name in expand:
             if (name, esuite_url) in fetched:
-                item = cm.with_expansion(item, name, fetched[(name, esuite_url)], call.urls)
+                item = contactmoment_lists.with_expansion(item, name, fetched[(name, esuite_url)], call.urls)
         expanded.append(item)
     return expanded
 
@@ -293,11 +300,11 @@ def _links_of(client: EsuiteClient, call: CallContext, name: str, contact_url: s
     root = call.urls.esuite_root("contactmomenten") + "/" + name
 
     def follow(next_link: Any, pages_read: int) -> str | None:
-        return cm.check_next_link(next_link, root, pages_read)
+        return contactmoment_lists.check_next_link(next_link, root, pages_read)
 
     async def fetch() -> list:
         # klantcontactmomenten: the first page only (see the docstring).
-        limit = 1 if name == cm.EXPAND_KLANTCONTACTMOMENTEN else None
+        limit = 1 if name == contactmoment_lists.EXPAND_KLANTCONTACTMOMENTEN else None
         results: list = []
         try:
             async for page in client.pages(
@@ -306,8 +313,8 @@ def _links_of(client: EsuiteClient, call: CallContext, name: str, contact_url: s
                 results.extend(page.results)
         except ListAbsent:
             return []
-        if name == cm.EXPAND_KLANTCONTACTMOMENTEN:
-            return cm.klantcontactmomenten_for(results, contact_url)
+        if name == contactmoment_lists.EXPAND_KLANTCONTACTMOMENTEN:
+            return contactmoment_lists.klantcontactmomenten_for(results, contact_url)
         return results
 
     return fetch

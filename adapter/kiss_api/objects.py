@@ -16,9 +16,15 @@ from adapter.kiss_api.fanout import bounded_gather
 from adapter.kiss_api.ordered import ordered_contacts
 from adapter.kiss_api.passthrough import MAX_MAPPED_BODY, call_of, esuite, inbound_query, read_body
 from adapter.kiss_api.responses import JsonResponse
-from adapter.mapping import interne_taak as it
-from adapter.mapping import paging, smoelenboek
-from adapter.mapping.common import CONTENT_CRS, is_uuid
+from adapter.mapping import (
+    interne_taak_create,
+    interne_taak_read,
+    objects_dispatch,
+    objects_query,
+    paging,
+    smoelenboek,
+)
+from adapter.mapping.common import CONTENT_CRS, OBJECTS_PATH, is_uuid
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import page_number
 from adapter.problems import Problem, upstream_invalid_response
@@ -54,7 +60,7 @@ async def create(request: Request) -> Response:
     """§5.2: answered locally. Nothing is stored and nothing is sent anywhere (T-1 … T-5)."""
     call = call_of(request)
     settings = services(request).settings
-    answer = it.interne_taak_post_answer(
+    answer = interne_taak_create.interne_taak_post_answer(
         await read_body(request, MAX_MAPPED_BODY),
         settings.interne_taak_object_type_url,
         (call.urls.adapter_base, *call.urls.request_origins),  # {A} and the request's own origin
@@ -70,8 +76,8 @@ async def list_objects(request: Request) -> Response:
     pairs = inbound_query(request)
     smoelenboek.refuse_repeated_type(pairs)  # before dispatch: JWT and Token clients alike
     smoelenboek_type = settings.smoelenboek.object_type_url if settings.smoelenboek else None
-    route = it.dispatch_object_type(pairs, settings.interne_taak_object_type_url, smoelenboek_type)
-    if route is it.ObjectTypeRoute.SMOELENBOEK:
+    route = objects_dispatch.dispatch_object_type(pairs, settings.interne_taak_object_type_url, smoelenboek_type)
+    if route is objects_dispatch.ObjectTypeRoute.SMOELENBOEK:
         return await _smoelenboek(request, pairs)
     return await _interne_taken(request, pairs)
 
@@ -85,22 +91,22 @@ async def _interne_taken(request: Request, pairs: list[tuple[str, str]]) -> Resp
     call = call_of(request)
     client = esuite(request)
     settings = services(request).settings
-    query = it.parse_interne_taken_query(pairs, settings.contactverzoek_types, call.urls)
+    query = objects_query.parse_interne_taken_query(pairs, settings.contactverzoek_types, call.urls)
     url = call.urls.esuite_root("contactmomenten") + "/contactmomenten"
     base = call.urls.adapter_base
     if query.descending is not None:
         served = await ordered_contacts(request, "objects", url, query.upstream, page_number(pairs), query.descending)
         contacts, count = served.results, served.count
-        links = paging.page_links(base, it.OBJECTS_PATH, pairs, served)
+        links = paging.page_links(base, OBJECTS_PATH, pairs, served)
     else:
         page = paging.esuite_page(await client.get_json(call, url, query.upstream))
         contacts, count = page.results, page.count
         links = paging.PageLinks(
-            paging.pagination_link(base, it.OBJECTS_PATH, pairs, page.next),
-            paging.pagination_link(base, it.OBJECTS_PATH, pairs, page.previous),
+            paging.pagination_link(base, OBJECTS_PATH, pairs, page.next),
+            paging.pagination_link(base, OBJECTS_PATH, pairs, page.previous),
         )
     klanten = await _klanten(request, contacts, query.klant_filter)
-    rows = it.interne_taken_from_esuite(
+    rows = interne_taak_read.interne_taken_from_esuite(
         contacts, settings.interne_taak_object_type_url, query.klant_filter, klanten, call.urls, _now(request)
     )
     return JsonResponse({"count": count, "next": links.next, "previous": links.previous, "results": rows})
@@ -115,10 +121,10 @@ async def detail(request: Request) -> Response:
     call = call_of(request)
     settings = services(request).settings
     contact = await esuite(request).get_json(call, call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower())
-    if not it.is_contactverzoek(contact, settings.contactverzoek_types):
+    if not interne_taak_read.is_contactverzoek(contact, settings.contactverzoek_types):
         raise Problem(404, "not_found")
     klanten = await _klanten(request, [contact], None)
-    [row] = it.interne_taken_from_esuite(
+    [row] = interne_taak_read.interne_taken_from_esuite(
         [contact], settings.interne_taak_object_type_url, None, klanten, call.urls, _now(request)
     )
     return JsonResponse(row)
@@ -128,7 +134,7 @@ async def _klanten(request: Request, contacts: list[Any], klant_filter: str | No
     """I-8: one look-up per distinct contact, 8 at a time; a 4xx other than 401 means no klant."""
     call = call_of(request)
     client = esuite(request)
-    contact_urls = it.klant_lookup_urls(contacts, klant_filter)
+    contact_urls = interne_taak_read.klant_lookup_urls(contacts, klant_filter)
     root = call.urls.esuite_root("contactmomenten") + "/klantcontactmomenten"
 
     def look_up(contact_url: str):
@@ -137,7 +143,7 @@ async def _klanten(request: Request, contacts: list[Any], klant_filter: str | No
             if 400 <= answer.status < 500 and answer.status != 401:
                 _warn_klant_lookup_rejected(request, answer.status)
                 return None
-            return it.klant_from_lookup(client.expect_success(call, answer), contact_url, call.urls)
+            return interne_taak_read.klant_from_lookup(client.expect_success(call, answer), contact_url, call.urls)
 
         return fetch
 

@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from adapter.mapping import contactmoment as cm
+from adapter.mapping import contact_create, contactmoment_read
 from tests.conftest import ADAPTER, FIXTURES, ESUITE, Stack, app_client, kiss_headers, load_fixture
 from tests.contract_validation import (
     ContractViolation,
@@ -155,12 +155,12 @@ async def test_an_undeclared_success_status_fails():
 
 async def test_a_real_adapter_regression_is_caught(httpx_mock, monkeypatch):
     """The real app, its R-mapping broken on purpose: `tekst` dropped from every contactmoment."""
-    real = cm.contacts_for_kiss
+    real = contactmoment_read.contacts_for_kiss
 
     def broken(contacts, urls):
         return [{key: value for key, value in item.items() if key != "tekst"} for item in real(contacts, urls)]
 
-    monkeypatch.setattr(cm, "contacts_for_kiss", broken)
+    monkeypatch.setattr(contactmoment_read, "contacts_for_kiss", broken)
     httpx_mock.add_response(
         url=f"{CM}/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db",
         json=load_fixture("esuite/contactmoment-detail-contactverzoek.json"),
@@ -175,8 +175,8 @@ async def test_a_real_adapter_regression_is_caught(httpx_mock, monkeypatch):
 
 async def test_a_real_adapter_sending_a_kiss_only_field_upstream_is_caught(monkeypatch):
     """The real app and simulator; the P-13 mapping broken on purpose (gespreksId sent along)."""
-    real = cm.build_esuite_contact
-    monkeypatch.setattr(cm, "build_esuite_contact", lambda body, types: {**real(body, types), "gespreksId": "abc"})
+    real = contact_create.build_esuite_contact
+    monkeypatch.setattr(contact_create, "build_esuite_contact", lambda body, types: {**real(body, types), "gespreksId": "abc"})
     stack = Stack()
     try:
         content = (FIXTURES / "kiss" / "post-contactmoment-plain-v1.json").read_bytes()

@@ -21,7 +21,7 @@ from adapter.app import create_app
 from adapter.config import load_settings
 from adapter.esuite_client.urls import UrlMap
 from adapter.logging import configure_logging
-from adapter.mapping import contactmoment as cm
+from adapter.mapping import contact_create
 from adapter.mapping.query import parse_client_query
 from adapter.problems import Problem
 from adapter.services import services_of
@@ -287,7 +287,7 @@ def _cv(adres: str) -> dict:
 @pytest.mark.parametrize("adres", ["anna at example", "anna@", "@example.org", "anna@example", "anna@@example.org", "an na@example.org", "anna@exa_mple.org", "anna@example.org\n", " anna@example.org"])
 def test_an_email_address_that_is_not_one_is_refused(adres):
     with pytest.raises(Problem) as caught:
-        cm.build_esuite_contact(_cv(adres), ["Terugbelverzoek"])
+        contact_create.build_esuite_contact(_cv(adres), ["Terugbelverzoek"])
     assert [(p.name, p.code, p.reason) for p in caught.value.invalid_params] == [
         ("betrokkene.digitaleAdressen.1.adres", "invalid", "Dit is geen geldig e-mailadres.")
     ]
@@ -295,7 +295,7 @@ def test_an_email_address_that_is_not_one_is_refused(adres):
 
 @pytest.mark.parametrize("adres", ["anna@example.org", "a.b+kiss@sub.example.nl", "o'brien@example.ie"])
 def test_an_email_address_is_sent_verbatim(adres):
-    assert cm.build_esuite_contact(_cv(adres), ["Terugbelverzoek"])["contactgegevens"]["emailadres"] == adres
+    assert contact_create.build_esuite_contact(_cv(adres), ["Terugbelverzoek"])["contactgegevens"]["emailadres"] == adres
 
 
 async def test_an_invalid_email_is_400_with_invalid_params_and_nothing_is_sent():

@@ -183,7 +183,7 @@ async def test_klant_patch(client):
 # --- zrc -----------------------------------------------------------------------------------
 
 async def test_zaken_filters_and_ordering(client, sim):
-    from adapter.esuite_sim.store import Zaak
+    from adapter.esuite_sim.records import Zaak
 
     store = sim.state.store
     store.zaken["b0000000-0000-4000-8000-000000000001"] = Zaak(

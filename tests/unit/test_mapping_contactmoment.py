@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from adapter.esuite_client.urls import UrlMap
-from adapter.mapping import contactmoment as cm
+from adapter.mapping import contact_create, contactmoment_body, contactmoment_lists, contactmoment_read, paging
 from adapter.mapping.query import parse_query
 from adapter.problems import Problem
 from tests.conftest import FIXTURES
@@ -36,7 +36,7 @@ def assert_same(actual: Any, expected: Any) -> None:
 
 
 def build(body: Any) -> dict:
-    return cm.build_esuite_contact(body, TYPES)
+    return contact_create.build_esuite_contact(body, TYPES)
 
 
 def failures(body: Any) -> list[tuple[str, str]]:
@@ -122,7 +122,7 @@ def test_P13_V_fixtures(name: str) -> None:
 )
 def test_R1_R2_R3_R5_created_fixtures(esuite: str, kiss: str, expected: str) -> None:
     gespreks_id = load(f"kiss/{kiss}.json").get("gespreksId")
-    result = cm.created_contactmoment(load(f"esuite/{esuite}.json"), URLS, gespreks_id)
+    result = contactmoment_read.created_contactmoment(load(f"esuite/{esuite}.json"), URLS, gespreks_id)
     assert_same(result, load(f"expected/{expected}.response.json"))
 
 
@@ -475,7 +475,7 @@ def test_V_reasons_are_dutch_and_never_hold_the_value() -> None:
     ],
 )
 def test_P1_contactverzoek_detection(body: Any, expected: bool) -> None:
-    assert cm.body_asks_for_contactverzoek(body) is expected
+    assert contactmoment_body.body_asks_for_contactverzoek(body) is expected
 
 
 def test_P2_registratiedatum_else_startdatum_verbatim() -> None:
@@ -522,7 +522,7 @@ def test_P6_status() -> None:
 
 
 def test_P7_type_first_configured() -> None:
-    assert cm.build_esuite_contact(cv(), ["Contactverzoek", "Terugbelverzoek"])["type"] == "Contactverzoek"
+    assert contact_create.build_esuite_contact(cv(), ["Contactverzoek", "Terugbelverzoek"])["type"] == "Contactverzoek"
     assert "type" not in build({"type": "Terugbelverzoek"})
 
 
@@ -754,7 +754,7 @@ def test_R1_every_string_rewritten() -> None:
         ],
         "elders": "https://elders.example.org/contactmomenten-api-provider/api/v1/x",
     }
-    result = cm.contactmoment_from_esuite(contact, URLS)
+    result = contactmoment_read.contactmoment_from_esuite(contact, URLS)
     assert result["url"] == f"{CM_A}/contactmomenten/{UUID1}"
     assert result["objectcontactmomenten"] == [
         {"object": A + "/zaken/api/v1/zaken/1", "contactmoment": f"{CM_A}/contactmomenten/{UUID1}"}
@@ -774,7 +774,7 @@ def test_R1_every_string_rewritten() -> None:
 def test_R2_antwoord_after_tekst(tekst: Any, antwoord: str, expected: str) -> None:
     contact = {"url": "u", "tekst": tekst, "antwoord": antwoord, "status": "afgehandeld"}
     assert_same(
-        cm.contactmoment_from_esuite(contact, URLS),
+        contactmoment_read.contactmoment_from_esuite(contact, URLS),
         {"url": "u", "tekst": expected, "antwoord": antwoord, "status": "afgehandeld"},
     )
 
@@ -793,16 +793,16 @@ def test_R1_R2_rendered_page_equals_the_rewritten_values_and_contacts_stay_untou
         {"url": "u", "tekst": None, "antwoord": f'zie "{CM_E}/y"', "n": [f"{CM_E}?a=b", {f"{CM_E}/k": f"{CM_E}#f"}]},
     ]
     before = copy.deepcopy(contacts)
-    rendered = URLS.rendered(cm.contacts_for_kiss(contacts, URLS))
-    assert rendered == orjson.dumps(cm.contactmomenten_from_esuite(contacts, URLS))
+    rendered = URLS.rendered(contactmoment_read.contacts_for_kiss(contacts, URLS))
+    assert rendered == orjson.dumps(contactmoment_read.contactmomenten_from_esuite(contacts, URLS))
     assert orjson.loads(rendered)[-3]["tekst"] == f"{CM_A}/contactmomenten/{UUID2}\n{CM_A}/x"
     assert contacts == before
 
 
 def test_R2_without_antwoord_tekst_unchanged_and_missing_tekst_appended() -> None:
-    assert cm.contactmoment_from_esuite({"url": "u", "tekst": "Vraag", "antwoord": None}, URLS)["tekst"] == "Vraag"
-    assert "tekst" not in cm.contactmoment_from_esuite({"url": "u"}, URLS)
-    assert list(cm.contactmoment_from_esuite({"url": "u", "antwoord": "A", "x": 1}, URLS)) == [
+    assert contactmoment_read.contactmoment_from_esuite({"url": "u", "tekst": "Vraag", "antwoord": None}, URLS)["tekst"] == "Vraag"
+    assert "tekst" not in contactmoment_read.contactmoment_from_esuite({"url": "u"}, URLS)
+    assert list(contactmoment_read.contactmoment_from_esuite({"url": "u", "antwoord": "A", "x": 1}, URLS)) == [
         "url",
         "antwoord",
         "x",
@@ -812,7 +812,7 @@ def test_R2_without_antwoord_tekst_unchanged_and_missing_tekst_appended() -> Non
 
 def test_R3_other_fields_kept_in_position() -> None:
     contact = load("esuite/contactmoment-detail-contactverzoek.json")
-    result = cm.contactmoment_from_esuite(contact, URLS)
+    result = contactmoment_read.contactmoment_from_esuite(contact, URLS)
     assert list(result) == list(contact)
     for key in ("behandelaar", "voorlopigeAntwoorden", "recentsteVoorlopigAntwoord", "contactgegevens"):
         assert_same(result[key], contact[key])
@@ -821,23 +821,23 @@ def test_R3_other_fields_kept_in_position() -> None:
 def test_R3_input_not_modified() -> None:
     contact = load("esuite/contactmoment-created-plain.json")
     before = copy.deepcopy(contact)
-    cm.contactmoment_from_esuite(contact, URLS)
+    contactmoment_read.contactmoment_from_esuite(contact, URLS)
     assert contact == before
 
 
 def test_R5_gespreksId_appended() -> None:
     contact = load("esuite/contactmoment-created-plain.json")
-    assert list(cm.created_contactmoment(contact, URLS, " g1 "))[-1] == "gespreksId"
-    assert cm.created_contactmoment(contact, URLS, " g1 ")["gespreksId"] == " g1 "
+    assert list(contactmoment_read.created_contactmoment(contact, URLS, " g1 "))[-1] == "gespreksId"
+    assert contactmoment_read.created_contactmoment(contact, URLS, " g1 ")["gespreksId"] == " g1 "
     for blank in (None, "", "  ", 5):
-        assert "gespreksId" not in cm.created_contactmoment(contact, URLS, blank)
+        assert "gespreksId" not in contactmoment_read.created_contactmoment(contact, URLS, blank)
 
 
 @pytest.mark.parametrize("contact", [None, [], "x", {"url": None}, {"url": 5}, {"tekst": "x"}])
 def test_R6_not_an_object_or_url_not_a_string(contact: Any) -> None:
-    problem = problem_of(cm.contactmoment_from_esuite, contact, URLS)
+    problem = problem_of(contactmoment_read.contactmoment_from_esuite, contact, URLS)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
-    problem = problem_of(cm.created_contactmoment, contact, URLS, None)
+    problem = problem_of(contactmoment_read.created_contactmoment, contact, URLS, None)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
 
 
@@ -855,20 +855,20 @@ def test_R6_not_an_object_or_url_not_a_string(contact: Any) -> None:
 )
 def test_R6_created_url_under_the_esuite_root_ending_in_uuid(url: str) -> None:
     contact = {**load("esuite/contactmoment-created-plain.json"), "url": url}
-    problem = problem_of(cm.created_contactmoment, contact, URLS, None)
+    problem = problem_of(contactmoment_read.created_contactmoment, contact, URLS, None)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
 
 
 def test_R6_created_upper_case_uuid_accepted() -> None:
     contact = {"url": f"{CM_E}/contactmomenten/{UUID1.upper()}"}
-    assert cm.created_contactmoment(contact, URLS, None)["url"] == f"{CM_A}/contactmomenten/{UUID1.upper()}"
+    assert contactmoment_read.created_contactmoment(contact, URLS, None)["url"] == f"{CM_A}/contactmomenten/{UUID1.upper()}"
 
 
 # --- C-rules ---------------------------------------------------------------------------------
 
 
-def parse(raw: str) -> cm.ContactmomentenQuery:
-    return cm.parse_contactmomenten_list_query(parse_query(raw), URLS)
+def parse(raw: str) -> contactmoment_lists.ContactmomentenQuery:
+    return contactmoment_lists.parse_contactmomenten_list_query(parse_query(raw), URLS)
 
 
 def test_C1_forwarded_filters_in_order() -> None:
@@ -952,25 +952,25 @@ def test_C3_blank_object_is_default_mode() -> None:
 
 def test_C3_next_link_checked() -> None:
     prefix = CM_E + "/objectcontactmomenten"
-    assert cm.check_next_link(None, prefix) is None
-    assert cm.check_next_link(5, prefix) is None
-    assert cm.check_next_link(prefix + "?object=z&page=2", prefix, pages_read=1) == prefix + "?object=z&page=2"
+    assert contactmoment_lists.check_next_link(None, prefix) is None
+    assert contactmoment_lists.check_next_link(5, prefix) is None
+    assert contactmoment_lists.check_next_link(prefix + "?object=z&page=2", prefix, pages_read=1) == prefix + "?object=z&page=2"
     for wrong in (
         "https://elders.example.org/objectcontactmomenten?page=2",
         prefix + "X?page=2",
         CM_E + "/contactmomenten?page=2",
     ):
-        problem = problem_of(cm.check_next_link, wrong, prefix)
+        problem = problem_of(contactmoment_lists.check_next_link, wrong, prefix)
         assert (problem.status, problem.code) == (502, "upstream-invalid-url")
 
 
 def test_C3_at_most_100_pages() -> None:
     prefix = CM_E + "/objectcontactmomenten"
-    assert cm.MAX_LINK_PAGES == 100
-    assert cm.check_next_link(prefix + "?page=100", prefix, pages_read=99)
-    problem = problem_of(cm.check_next_link, prefix + "?page=101", prefix, 100)
+    assert contactmoment_lists.MAX_LINK_PAGES == 100
+    assert contactmoment_lists.check_next_link(prefix + "?page=100", prefix, pages_read=99)
+    problem = problem_of(contactmoment_lists.check_next_link, prefix + "?page=101", prefix, 100)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
-    assert cm.check_next_link(None, prefix, pages_read=100) is None
+    assert contactmoment_lists.check_next_link(None, prefix, pages_read=100) is None
 
 
 def test_C3_contact_urls_checked_and_deduplicated() -> None:
@@ -981,11 +981,11 @@ def test_C3_contact_urls_checked_and_deduplicated() -> None:
         {"contactmoment": f"{CM_E}/contactmomenten/{UUID2}"},
         {"contactmoment": f"{CM_E}/contactmomenten/{UUID1.upper()}"},
     ]
-    assert cm.object_mode_contact_urls(items, URLS) == [
+    assert contactmoment_lists.object_mode_contact_urls(items, URLS) == [
         f"{CM_E}/contactmomenten/{UUID1}",
         f"{CM_E}/contactmomenten/{UUID2}",
     ]
-    assert cm.object_mode_contact_urls([], URLS) == []
+    assert contactmoment_lists.object_mode_contact_urls([], URLS) == []
 
 
 @pytest.mark.parametrize(
@@ -998,37 +998,37 @@ def test_C3_contact_urls_checked_and_deduplicated() -> None:
     ],
 )
 def test_C3_contact_url_outside_the_root(url: str) -> None:
-    problem = problem_of(cm.object_mode_contact_urls, [{"contactmoment": url}], URLS)
+    problem = problem_of(contactmoment_lists.object_mode_contact_urls, [{"contactmoment": url}], URLS)
     assert (problem.status, problem.code) == (502, "upstream-invalid-url")
 
 
 def test_C3_contact_urls_item_not_an_object() -> None:
-    problem = problem_of(cm.object_mode_contact_urls, ["x"], URLS)
+    problem = problem_of(contactmoment_lists.object_mode_contact_urls, ["x"], URLS)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
 
 
 def test_C3_adapter_paging() -> None:
     contact_urls = [f"u{i}" for i in range(250)]
-    assert cm.OBJECT_MODE_PAGE_SIZE == 100
-    assert cm.object_mode_page(contact_urls, None) == contact_urls[:100]
-    assert cm.object_mode_page(contact_urls, 3) == contact_urls[200:]
-    assert cm.object_mode_page([], None) == []
-    assert cm.object_mode_page([], 1) == []
+    assert contactmoment_lists.OBJECT_MODE_PAGE_SIZE == 100
+    assert contactmoment_lists.object_mode_page(contact_urls, None) == contact_urls[:100]
+    assert contactmoment_lists.object_mode_page(contact_urls, 3) == contact_urls[200:]
+    assert contactmoment_lists.object_mode_page([], None) == []
+    assert contactmoment_lists.object_mode_page([], 1) == []
     for urls, page in ((contact_urls, 4), ([], 2), (contact_urls[:100], 2)):
-        problem = problem_of(cm.object_mode_page, urls, page)
+        problem = problem_of(contactmoment_lists.object_mode_page, urls, page)
         assert (problem.status, problem.code) == (404, "not_found")
 
 
 def test_C3_object_mode_links() -> None:
     inbound = parse_query("object=https%3A%2F%2Fz&page=2&ordering=-registratiedatum")
-    links = cm.object_mode_links(A, ROUTE, inbound, 2, 250)
+    links = contactmoment_lists.object_mode_links(A, ROUTE, inbound, 2, 250)
     assert links.next == f"{A}{ROUTE}?object=https%3A%2F%2Fz&page=3&ordering=-registratiedatum"
     assert links.previous == f"{A}{ROUTE}?object=https%3A%2F%2Fz&page=1&ordering=-registratiedatum"
-    last = cm.object_mode_links(A, ROUTE, inbound, 3, 250)
+    last = contactmoment_lists.object_mode_links(A, ROUTE, inbound, 3, 250)
     assert (last.next, last.previous is not None) == (None, True)
-    only = cm.object_mode_links(A, ROUTE, parse_query("object=z"), None, 100)
+    only = contactmoment_lists.object_mode_links(A, ROUTE, parse_query("object=z"), None, 100)
     assert (only.next, only.previous) == (None, None)
-    first = cm.object_mode_links(A, ROUTE, parse_query("object=z"), None, 101)
+    first = contactmoment_lists.object_mode_links(A, ROUTE, parse_query("object=z"), None, 101)
     assert (first.next, first.previous) == (f"{A}{ROUTE}?object=z&page=2", None)
 
 
@@ -1036,9 +1036,9 @@ def test_C4_expand_values() -> None:
     pairs = parse_query(
         "expand=objectcontactmomenten,%20klantcontactmomenten%20,,&expand=&expand=objectcontactmomenten"
     )
-    assert cm.expand_values(pairs) == ("objectcontactmomenten", "klantcontactmomenten")
-    assert cm.parse_expand(pairs) == ("objectcontactmomenten", "klantcontactmomenten")
-    assert cm.parse_expand(parse_query("expand=,&x=1")) == ()
+    assert contactmoment_lists.expand_values(pairs) == ("objectcontactmomenten", "klantcontactmomenten")
+    assert contactmoment_lists.parse_expand(pairs) == ("objectcontactmomenten", "klantcontactmomenten")
+    assert contactmoment_lists.parse_expand(parse_query("expand=,&x=1")) == ()
 
 
 @pytest.mark.parametrize(
@@ -1046,7 +1046,7 @@ def test_C4_expand_values() -> None:
     ["expand=zaken", "expand=objectcontactmomenten,Klantcontactmomenten", "expand=objectcontactmomenten&expand=x"],
 )
 def test_C4_invalid_expand(raw: str) -> None:
-    for call in (cm.parse_expand, lambda pairs: cm.parse_contactmomenten_list_query(pairs, URLS)):
+    for call in (contactmoment_lists.parse_expand, lambda pairs: contactmoment_lists.parse_contactmomenten_list_query(pairs, URLS)):
         problem = problem_of(call, parse_query(raw))
         assert (problem.status, problem.code) == (400, "invalid")
         assert [(p.name, p.code) for p in problem.invalid_params] == [("expand", "invalid_choice")]
@@ -1065,7 +1065,7 @@ def test_C4_invalid_expand(raw: str) -> None:
     ],
 )
 def test_C4_has_embedded_objectcontactmomenten(item: Any, embedded: bool) -> None:
-    assert cm.has_embedded_objectcontactmomenten(item) is embedded
+    assert contactmoment_lists.has_embedded_objectcontactmomenten(item) is embedded
 
 
 def test_C4_klantcontactmomenten_for_same_contact_only() -> None:
@@ -1074,49 +1074,49 @@ def test_C4_klantcontactmomenten_for_same_contact_only() -> None:
     null = {"contactmoment": None, "klant": "k3"}
     other = {"contactmoment": f"{CM_E}/contactmomenten/{UUID2}", "klant": "k4"}
     results = [own, other, unlinked, "x", null, {"contactmoment": 5}]
-    assert cm.klantcontactmomenten_for(results, f"{CM_E}/contactmomenten/{UUID1}") == [own, unlinked, null]
-    assert cm.klantcontactmomenten_for(results, f"{CM_A}/contactmomenten/{UUID1}") == [own, unlinked, null]
+    assert contactmoment_lists.klantcontactmomenten_for(results, f"{CM_E}/contactmomenten/{UUID1}") == [own, unlinked, null]
+    assert contactmoment_lists.klantcontactmomenten_for(results, f"{CM_A}/contactmomenten/{UUID1}") == [own, unlinked, null]
 
 
 def test_C4_with_expansion_replaces_in_place_or_appends() -> None:
     results = load("esuite/objectcontactmomenten-page.json")["results"]
     item = {"url": "u", "objectcontactmomenten": None, "status": "x"}
-    expanded = cm.with_expansion(item, "objectcontactmomenten", results, URLS)
+    expanded = contactmoment_lists.with_expansion(item, "objectcontactmomenten", results, URLS)
     assert list(expanded) == ["url", "objectcontactmomenten", "status"]
     assert (
         expanded["objectcontactmomenten"][0]["object"] == A + "/zaken/api/v1/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"
     )
     assert item["objectcontactmomenten"] is None
-    appended = cm.with_expansion({"url": "u"}, "klantcontactmomenten", [], URLS)
+    appended = contactmoment_lists.with_expansion({"url": "u"}, "klantcontactmomenten", [], URLS)
     assert_same(appended, {"url": "u", "klantcontactmomenten": []})
 
 
 def test_C4_C5_R2_W8_contactmomenten_of_a_klant() -> None:
     """The pure steps of W8 in route order: R-1 … R-3, C-4, C-5 (C-2 envelope, C-6 links)."""
-    page = cm.esuite_page(load("esuite/contactmomenten-page-klant.json"))
+    page = paging.esuite_page(load("esuite/contactmomenten-page-klant.json"))
     query = parse("??klant=k&ordering=-registratiedatum&expand=objectcontactmomenten")
     items = []
     for contact in page.results:
-        item = cm.contactmoment_from_esuite(contact, URLS)
-        if "objectcontactmomenten" in query.expand and not cm.has_embedded_objectcontactmomenten(item):
+        item = contactmoment_read.contactmoment_from_esuite(contact, URLS)
+        if "objectcontactmomenten" in query.expand and not contactmoment_lists.has_embedded_objectcontactmomenten(item):
             assert contact["url"].endswith(UUID1)  # the one call of W8
             results = load("esuite/objectcontactmomenten-page.json")["results"]
-            item = cm.with_expansion(item, "objectcontactmomenten", results, URLS)
+            item = contactmoment_lists.with_expansion(item, "objectcontactmomenten", results, URLS)
         items.append(item)
     inbound = parse_query("??klant=k&ordering=-registratiedatum&expand=objectcontactmomenten")
     answer = {
         "count": page.count,
-        "next": cm.pagination_link(A, ROUTE, inbound, page.next),
-        "previous": cm.pagination_link(A, ROUTE, inbound, page.previous),
-        "results": cm.ordered(items, query.ordering),
+        "next": paging.pagination_link(A, ROUTE, inbound, page.next),
+        "previous": paging.pagination_link(A, ROUTE, inbound, page.previous),
+        "results": contactmoment_lists.ordered(items, query.ordering),
     }
     assert_same(answer, load("expected/get-contactmomenten-by-klant-v1.response.json"))
 
 
 def test_C4_R2_detail_fixture() -> None:
-    item = cm.contactmoment_from_esuite(load("esuite/contactmoment-detail-contactverzoek.json"), URLS)
-    assert not cm.has_embedded_objectcontactmomenten(item)
-    item = cm.with_expansion(
+    item = contactmoment_read.contactmoment_from_esuite(load("esuite/contactmoment-detail-contactverzoek.json"), URLS)
+    assert not contactmoment_lists.has_embedded_objectcontactmomenten(item)
+    item = contactmoment_lists.with_expansion(
         item, "objectcontactmomenten", load("esuite/objectcontactmomenten-page-empty.json")["results"], URLS
     )
     assert_same(item, load("expected/get-contactmoment-detail-v1.response.json"))
@@ -1134,7 +1134,7 @@ def test_C4_R2_detail_fixture() -> None:
     ],
 )
 def test_C2_envelope_checked(answer: Any) -> None:
-    problem = problem_of(cm.esuite_page, answer)
+    problem = problem_of(paging.esuite_page, answer)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
 
 
@@ -1149,25 +1149,25 @@ def ids(items: list[dict]) -> list[int]:
 def test_C5_sorted_by_instant() -> None:
     items = dated("2025-01-15T10:12:00+01:00", "2025-01-15T09:30:00Z", "2025-01-15T10:00:00")
     # 09:12Z, 09:30Z, 09:00Z (no offset: Amsterdam, CET)
-    assert ids(cm.sort_by_registratiedatum(items, descending=False)) == [2, 0, 1]
-    assert ids(cm.sort_by_registratiedatum(items, descending=True)) == [1, 0, 2]
+    assert ids(paging.sort_by_registratiedatum(items, descending=False)) == [2, 0, 1]
+    assert ids(paging.sort_by_registratiedatum(items, descending=True)) == [1, 0, 2]
 
 
 def test_C5_no_offset_is_amsterdam_summer_time() -> None:
     items = dated("2025-06-10T14:05:00", "2025-06-10T12:30:00Z")  # 12:05Z, 12:30Z
-    assert ids(cm.sort_by_registratiedatum(items, descending=True)) == [1, 0]
+    assert ids(paging.sort_by_registratiedatum(items, descending=True)) == [1, 0]
 
 
 def test_C5_unparsable_dates_last() -> None:
     items = dated("x", "2025-01-02T00:00:00Z", None, "2025-01-01T00:00:00Z", 5, "") + [{"id": 6}]
-    assert ids(cm.sort_by_registratiedatum(items, descending=False)) == [3, 1, 0, 2, 4, 5, 6]
-    assert ids(cm.sort_by_registratiedatum(items, descending=True)) == [1, 3, 0, 2, 4, 5, 6]
+    assert ids(paging.sort_by_registratiedatum(items, descending=False)) == [3, 1, 0, 2, 4, 5, 6]
+    assert ids(paging.sort_by_registratiedatum(items, descending=True)) == [1, 3, 0, 2, 4, 5, 6]
 
 
 def test_C5_stable_for_equal_instants() -> None:
     items = dated("2025-01-01T01:00:00+01:00", "2025-01-01T00:00:00Z", "2025-01-01T00:00:00.000Z")
-    assert ids(cm.sort_by_registratiedatum(items, descending=False)) == [0, 1, 2]
-    assert ids(cm.sort_by_registratiedatum(items, descending=True)) == [0, 1, 2]
+    assert ids(paging.sort_by_registratiedatum(items, descending=False)) == [0, 1, 2]
+    assert ids(paging.sort_by_registratiedatum(items, descending=True)) == [0, 1, 2]
 
 
 def test_C5_custom_getter_for_interne_taken() -> None:
@@ -1175,7 +1175,7 @@ def test_C5_custom_getter_for_interne_taken() -> None:
         {"id": 0, "record": {"data": {"registratiedatum": "2025-01-01T00:00:00Z"}}},
         {"id": 1, "record": {"data": {"registratiedatum": "2025-02-01T00:00:00Z"}}},
     ]
-    result = cm.sort_by_registratiedatum(items, True, get=lambda item: item["record"]["data"]["registratiedatum"])
+    result = paging.sort_by_registratiedatum(items, True, get=lambda item: item["record"]["data"]["registratiedatum"])
     assert ids(result) == [1, 0]
     assert ids(items) == [0, 1]
 
@@ -1184,7 +1184,7 @@ def test_C5_ordering_parameter() -> None:
     assert parse("ordering=registratiedatum").ordering == "asc"
     assert parse("ordering=-registratiedatum&ordering=-registratiedatum").ordering == "desc"
     assert parse("ordering=").ordering is None
-    assert ids(cm.ordered(dated("2025-02-01T00:00:00Z", "2025-01-01T00:00:00Z"), None)) == [0, 1]
+    assert ids(contactmoment_lists.ordered(dated("2025-02-01T00:00:00Z", "2025-01-01T00:00:00Z"), None)) == [0, 1]
     for raw in (
         "ordering=-registratieDatum",
         "ordering=registratiedatum&ordering=-registratiedatum",
@@ -1196,18 +1196,18 @@ def test_C5_ordering_parameter() -> None:
 
 def test_C6_pagination_links() -> None:
     inbound = parse_query("??klant=https%3A%2F%2Fk%20x&page=1&type=a+b")
-    assert cm.pagination_link(A, ROUTE, inbound, None) is None
-    assert cm.pagination_link(A, ROUTE, inbound, f"{CM_E}/contactmomenten?klant=x&page=2") == (
+    assert paging.pagination_link(A, ROUTE, inbound, None) is None
+    assert paging.pagination_link(A, ROUTE, inbound, f"{CM_E}/contactmomenten?klant=x&page=2") == (
         f"{A}{ROUTE}?klant=https%3A%2F%2Fk%20x&page=2&type=a%20b"
     )
-    assert cm.pagination_link(A, ROUTE, inbound, f"{CM_E}/contactmomenten?klant=x") == (
+    assert paging.pagination_link(A, ROUTE, inbound, f"{CM_E}/contactmomenten?klant=x") == (
         f"{A}{ROUTE}?klant=https%3A%2F%2Fk%20x&page=1&type=a%20b"
     )
     assert (
-        cm.pagination_link(A, ROUTE, parse_query("klant=k"), f"{CM_E}/contactmomenten?page=3")
+        paging.pagination_link(A, ROUTE, parse_query("klant=k"), f"{CM_E}/contactmomenten?page=3")
         == f"{A}{ROUTE}?klant=k&page=3"
     )
-    problem = problem_of(cm.pagination_link, A, ROUTE, inbound, 2)
+    problem = problem_of(paging.pagination_link, A, ROUTE, inbound, 2)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
 
 
@@ -1216,4 +1216,4 @@ def test_C6_W9_next_link() -> None:
     path, _, raw = case["target"].partition("?")
     upstream_next = load("esuite/contactmomenten-page-1-contactverzoeken.json")["next"]
     expected = load("expected/get-interne-taken-search-v1.response.json")
-    assert cm.pagination_link(A, path, parse_query(raw), upstream_next) == expected["next"]
+    assert paging.pagination_link(A, path, parse_query(raw), upstream_next) == expected["next"]

@@ -9,20 +9,17 @@ import pytest
 
 from adapter.esuite_client.urls import UrlMap
 from adapter.mapping.common import parse_datetime
-from adapter.mapping.interne_taak import (
-    CONTACTMOMENT_INVALID_DETAIL,
-    InterneTakenQuery,
-    ObjectTypeRoute,
-    dispatch_object_type,
+from adapter.mapping.interne_taak_create import CONTACTMOMENT_INVALID_DETAIL, interne_taak_post_answer
+from adapter.mapping.interne_taak_read import (
     interne_taak_from_esuite,
-    interne_taak_post_answer,
     interne_taken_from_esuite,
     is_contactverzoek,
     klant_from_lookup,
     klant_lookup_urls,
-    parse_interne_taken_query,
     voorlopig_antwoord_line,
 )
+from adapter.mapping.objects_dispatch import ObjectTypeRoute, dispatch_object_type
+from adapter.mapping.objects_query import InterneTakenQuery, parse_interne_taken_query
 from adapter.mapping.query import parse_query
 from adapter.problems import InvalidParam, Problem
 from tests.conftest import FIXTURES
@@ -60,7 +57,7 @@ def exact(actual, expected) -> None:
 
 
 def newest_first(rows: list[dict]) -> list[dict]:
-    """Stand-in for C-5 (contactmoment.py) so the fixture pages can be compared in their order."""
+    """Stand-in for C-5 (paging.py) so the fixture pages can be compared in their order."""
     return sorted(rows, key=lambda row: parse_datetime(row["record"]["data"]["registratiedatum"]), reverse=True)
 
 

@@ -15,9 +15,18 @@ from typing import Any
 import pytest
 
 from adapter.esuite_client.urls import UrlMap
-from adapter.mapping import common, klanten, smoelenboek
-from adapter.mapping import contactmoment as cm
-from adapter.mapping import interne_taak as it
+from adapter.mapping import (
+    common,
+    contact_create,
+    contactmoment_lists,
+    interne_taak_create,
+    interne_taak_read,
+    klanten,
+    objects_dispatch,
+    objects_query,
+    paging,
+    smoelenboek,
+)
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import page_of_link
 from adapter.mapping.uncertain import matches, newest_match, search_query
@@ -176,14 +185,14 @@ def test_V1_V2_problem_bodies() -> None:
 
 
 def test_C2_the_page_keeps_next_and_previous() -> None:
-    page = cm.esuite_page({"count": 7, "next": "n", "previous": "p", "results": [1]})
+    page = paging.esuite_page({"count": 7, "next": "n", "previous": "p", "results": [1]})
     assert (page.count, page.results, page.next, page.previous) == (7, [1], "n", "p")
 
 
 def test_C3_a_next_link_may_end_at_the_prefix_or_continue_after_a_boundary() -> None:
     prefix = f"{E}/contactmomenten-api-provider/api/v1/objectcontactmomenten"
     for link in (prefix, prefix + "/", prefix + "?page=2", prefix + "#x"):
-        assert cm.check_next_link(link, prefix, pages_read=1) == link
+        assert contactmoment_lists.check_next_link(link, prefix, pages_read=1) == link
 
 
 @pytest.mark.parametrize(
@@ -201,7 +210,7 @@ def test_C6_page_of_an_upstream_link(link: str, page: int) -> None:
 
 def test_C_list_query_reports_every_failure_at_once() -> None:
     query_detail = "De query-parameters zijn niet geldig."
-    assert body_of(cm.parse_contactmomenten_list_query, [("klant", ""), ("page", "x"), ("expand", "x"), ("ordering", "x")], URLS) == problem(
+    assert body_of(contactmoment_lists.parse_contactmomenten_list_query, [("klant", ""), ("page", "x"), ("expand", "x"), ("ordering", "x")], URLS) == problem(
         400, "invalid", INVOER, query_detail,
         [
             ("klant", "invalid", "Een filter zonder waarde wordt niet ondersteund."),
@@ -213,7 +222,7 @@ def test_C_list_query_reports_every_failure_at_once() -> None:
 
 
 def test_C3_object_with_another_filter_is_refused() -> None:
-    assert body_of(cm.parse_contactmomenten_list_query, [("object", ZAAK), ("klant", "x")], URLS) == problem(
+    assert body_of(contactmoment_lists.parse_contactmomenten_list_query, [("object", ZAAK), ("klant", "x")], URLS) == problem(
         400, "unsupported-filter-combination", INVOER, "Het filter object kan niet met andere filters worden gecombineerd.",
         [("object", "unsupported-filter-combination", "Zoek op één object, zonder klant, identificatie, telefoonnummerOfEmailadres of type.")],
     )
@@ -223,11 +232,11 @@ def test_C3_object_with_another_filter_is_refused() -> None:
 
 
 def interne_taken(*pairs: tuple[str, str]) -> Any:
-    return it.parse_interne_taken_query([("type", INTERNE_TAAK), *pairs], TYPES, URLS)
+    return objects_query.parse_interne_taken_query([("type", INTERNE_TAAK), *pairs], TYPES, URLS)
 
 
 def test_objects_without_a_type_is_400() -> None:
-    assert body_of(it.dispatch_object_type, [], INTERNE_TAAK, None) == problem(
+    assert body_of(objects_dispatch.dispatch_object_type, [], INTERNE_TAAK, None) == problem(
         400, "invalid", INVOER, "Het objecttype ontbreekt.", [("type", "required", "Geef het objecttype op in de parameter type.")]
     )
 
@@ -282,7 +291,7 @@ def test_Q14_the_phone_or_e_mail_filter_is_sent_verbatim_even_when_it_looks_like
 
 def test_I8_look_ups_only_for_contacts_with_a_url() -> None:
     contacts = ["x", None, {"url": 5}, {"url": "u1"}, {"url": "u1"}, {"url": "u2"}]
-    assert it.klant_lookup_urls(contacts, None) == ["u1", "u2"]
+    assert interne_taak_read.klant_lookup_urls(contacts, None) == ["u1", "u2"]
 
 
 # --- K-1, S-1, S-3 ------------------------------------------------------------------------------
@@ -356,7 +365,7 @@ def test_5_4_the_newest_match_by_registratiedatum_then_the_e_suite_s_order() -> 
 
 def test_V2_V3_V4_reasons_per_kind_of_failure() -> None:
     def params(body: Any) -> list:
-        return body_of(cm.build_esuite_contact, body, TYPES)["invalidParams"]
+        return body_of(contact_create.build_esuite_contact, body, TYPES)["invalidParams"]
 
     assert params([]) == [{"name": "nonFieldErrors", "code": "invalid", "reason": "De inhoud moet een JSON-object zijn."}]
     text, obj = "Dit veld moet een tekst zijn.", "Dit veld moet een object zijn."
@@ -382,7 +391,7 @@ def test_P9_a_voornaam_alone_gives_the_contact_line() -> None:
         },
         "actor": {"naam": "Afval", "soortActor": "organisatorische eenheid", "typeOrganisatorischeEenheid": "afdeling"},
     }
-    assert cm.build_esuite_contact(body, TYPES)["toelichting"] == "Contact opnemen met: Eva"
+    assert contact_create.build_esuite_contact(body, TYPES)["toelichting"] == "Contact opnemen met: Eva"
 
 
 NOW = datetime(2025, 5, 20, 9, 30, tzinfo=UTC)
@@ -391,7 +400,7 @@ NOW = datetime(2025, 5, 20, 9, 30, tzinfo=UTC)
 @pytest.mark.parametrize("contact", ["x", {"url": ["x"]}, {"url": f"{E}/"}])
 def test_I1_a_contact_without_a_usable_url_is_502(contact: Any) -> None:
     """Also before I-8 looks its klant up: a malformed row is the e-Suite's fault, never a 500."""
-    assert body_of(it.interne_taken_from_esuite, [contact], INTERNE_TAAK, None, {}, URLS, NOW) == problem(
+    assert body_of(interne_taak_read.interne_taken_from_esuite, [contact], INTERNE_TAAK, None, {}, URLS, NOW) == problem(
         502, "upstream-invalid-response", "De e-Suite gaf een onbruikbaar antwoord.", "Een e-Suite-contact heeft geen bruikbare url."
     )
 
@@ -402,7 +411,7 @@ def test_I9_organisatie_right_after_the_colon_and_two_spaces() -> None:
         "registratiedatum": "2025-05-20T10:00:00+02:00",
         "toelichting": "Contact opnemen met:  (Bakkerij De Korenschoof)",
     }
-    [row] = it.interne_taken_from_esuite([contact], INTERNE_TAAK, None, {}, URLS, NOW)
+    [row] = interne_taak_read.interne_taken_from_esuite([contact], INTERNE_TAAK, None, {}, URLS, NOW)
     betrokkene = row["record"]["data"]["betrokkene"]
     assert betrokkene["persoonsnaam"]["achternaam"] == ""
     assert betrokkene["organisatie"] == "Bakkerij De Korenschoof"
@@ -415,7 +424,7 @@ CONTACTMOMENT = f"{A}/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-
 
 
 def post_interne_taak(body: dict) -> Any:
-    return it.interne_taak_post_answer(json_bytes(body), INTERNE_TAAK, (A,), CM_ROOT, A)
+    return interne_taak_create.interne_taak_post_answer(json_bytes(body), INTERNE_TAAK, (A,), CM_ROOT, A)
 
 
 def json_bytes(value: Any) -> bytes:

@@ -5,7 +5,7 @@ import pytest
 from adapter.esuite_client.urls import UrlMap
 from adapter.mapping.paths import is_under_root, path_fault
 from adapter.kiss_api.routing import collection_name
-from adapter.mapping import contactmoment as cm
+from adapter.mapping import contactmoment_lists
 from adapter.mapping.smoelenboek import refuse_repeated_type
 from adapter.problems import Problem
 
@@ -162,7 +162,7 @@ PREFIX = f"{E}/contactmomenten-api-provider/api/v1/objectcontactmomenten"
 )
 def test_SEC15_next_link_with_a_detour_is_upstream_invalid_url(link):
     with pytest.raises(Problem) as refused:
-        cm.check_next_link(link, PREFIX, pages_read=1)
+        contactmoment_lists.check_next_link(link, PREFIX, pages_read=1)
     assert (refused.value.status, refused.value.code) == (502, "upstream-invalid-url")
 
 
