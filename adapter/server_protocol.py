@@ -12,6 +12,7 @@ same number (it answers 400 there).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import orjson
 import structlog
@@ -23,6 +24,7 @@ log = structlog.get_logger("adapter.request")
 
 DEFAULT_HEAD_LIMIT = 16 * 1024
 ABORT_EXTENSION = "kiss_esuite_adapter.abort"
+ABORT_KEY = "abort"
 
 
 def head_too_large_answer() -> bytes:
@@ -40,7 +42,7 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     excess: a read that starts in a body and ends in the next head is counted from its next
     read on). A head that completes within one read is measured by the pipeline instead."""
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:  # uvicorn's own, passed through
         super().__init__(*args, **kwargs)
         self._head_limit = self.config.h11_max_incomplete_event_size or DEFAULT_HEAD_LIMIT
         self._in_head = True
@@ -55,7 +57,8 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
         # An ASGI extension: the app may drop this connection at once (a stalled download
         # reader), discarding what the client never took instead of waiting for it to read.
-        self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = self.transport.abort
+        # Its value is a dict, as ASGI has every extension's: {ABORT_KEY: callable}.
+        self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = {ABORT_KEY: self.transport.abort}
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:

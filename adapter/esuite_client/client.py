@@ -14,7 +14,7 @@ import logging
 import random
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Generator, Mapping
 from typing import Any
 
 import attrs
@@ -95,7 +95,7 @@ class UnusableAnswer(Exception):
     """A buffered answer past its byte cap, or in an encoding the adapter never asked for."""
 
 
-def _decompressor(content_encoding: str):
+def _decompressor(content_encoding: str) -> zlib._Decompress | None:  # typeshed names the class `_Decompress`
     """A zlib decoder for the answer's encoding; None for identity. The adapter asks for gzip."""
     encoding = content_encoding.strip().lower()
     if encoding in ("", "identity"):
@@ -229,7 +229,7 @@ class TokenAuth(httpx.Auth):
         self._header = f"Token {token}"
         self._objects_url = objects_url
 
-    def auth_flow(self, request: httpx.Request):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         url = str(request.url)
         rest = url[len(self._objects_url):]
         if not url.startswith(self._objects_url) or rest[:1] not in ("", "?"):
@@ -250,7 +250,7 @@ class EsuiteAuth(httpx.Auth):
         self._root = root
         self._user_id = user_id
 
-    def auth_flow(self, request: httpx.Request):
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         if not is_under_root(str(request.url), self._root):
             raise RefusedUrl()
         request.headers["Authorization"] = self._tokens.bearer()
@@ -321,7 +321,7 @@ class _Exchange:
     url: httpx.URL | str  # as sent: query encoded, `outbound_url` applied
     target: str
     content: bytes | AsyncIterator[bytes] | None
-    headers: dict[str, str]
+    headers: dict[str, str | bytes]  # bytes: a client's value forwarded exactly as it came
     stream: bool
     auth: httpx.Auth
     deadline: float  # on the client's monotonic clock
@@ -428,7 +428,7 @@ class EsuiteClient:
         target: str,
         params: list[tuple[str, str]] | None = None,
         content: bytes | AsyncIterator[bytes] | None = None,
-        headers: dict[str, str] | None = None,
+        headers: Mapping[str, str | bytes] | None = None,
         stream: bool = False,
         timeout: float | None = None,
         auth: httpx.Auth | None = None,
@@ -463,7 +463,7 @@ class EsuiteClient:
         target: str,
         params: list[tuple[str, str]] | None,
         content: bytes | AsyncIterator[bytes] | None,
-        headers: dict[str, str] | None,
+        headers: Mapping[str, str | bytes] | None,
         stream: bool,
         timeout: float | None,
         auth: httpx.Auth | None,
@@ -474,7 +474,7 @@ class EsuiteClient:
             url = f"{url}{'&' if '?' in url else '?'}{encode_query(params)}"
         # One plain dict, names in lower case so a caller's header replaces a default one;
         # httpx builds its `Headers` from it once.
-        all_headers = {**self._default_headers, "x-request-id": call.request_id}
+        all_headers: dict[str, str | bytes] = {**self._default_headers, "x-request-id": call.request_id}
         if headers:
             all_headers.update((name.lower(), value) for name, value in headers.items())
         return _Exchange(
@@ -521,7 +521,9 @@ class EsuiteClient:
             exchange.method,
             exchange.url,
             content=exchange.content,
-            headers=exchange.headers,
+            # httpx encodes each value on its own, str or bytes (`_normalize_header_value`);
+            # its `HeaderTypes` alias just lists no mapping that mixes the two.
+            headers=exchange.headers,  # type: ignore[arg-type]
             extensions={"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()},
         )
         async with asyncio.timeout(remaining):

@@ -19,7 +19,7 @@ from adapter.kiss_api.passthrough import MAX_MAPPED_BODY, call_of, esuite, inbou
 from adapter.kiss_api.responses import JsonResponse
 from adapter.mapping import interne_taak as it
 from adapter.mapping import paging, smoelenboek
-from adapter.mapping.common import CONTENT_CRS, is_uuid
+from adapter.mapping.common import CONTENT_CRS, OBJECTS_PATH, is_uuid
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.query import page_number
 from adapter.problems import Problem, upstream_invalid_response
@@ -91,13 +91,13 @@ async def _interne_taken(request: Request, pairs: list[tuple[str, str]]) -> Resp
     if query.descending is not None:
         served = await ordered_contacts(request, "objects", url, query.upstream, page_number(pairs), query.descending)
         contacts, count = served.results, served.count
-        links = paging.page_links(base, it.OBJECTS_PATH, pairs, served)
+        links = paging.page_links(base, OBJECTS_PATH, pairs, served)
     else:
         page = paging.esuite_page(await client.get_json(call, url, query.upstream))
         contacts, count = page.results, page.count
         links = paging.PageLinks(
-            paging.pagination_link(base, it.OBJECTS_PATH, pairs, page.next),
-            paging.pagination_link(base, it.OBJECTS_PATH, pairs, page.previous),
+            paging.pagination_link(base, OBJECTS_PATH, pairs, page.next),
+            paging.pagination_link(base, OBJECTS_PATH, pairs, page.previous),
         )
     klanten = await _klanten(request, contacts, query.klant_filter)
     rows = it.interne_taken_from_esuite(
@@ -131,7 +131,7 @@ async def _klanten(request: Request, contacts: list[Any], klant_filter: str | No
     contact_urls = it.klant_lookup_urls(contacts, klant_filter)
     root = call.urls.esuite_root("contactmomenten") + "/klantcontactmomenten"
 
-    def look_up(contact_url: str):
+    def look_up(contact_url: str) -> Callable[[], Awaitable[str | None]]:
         async def fetch() -> str | None:
             answer = await client.fetch_json(call, "GET", root, params=[("contactmoment", contact_url)])
             if 400 <= answer.status < 500 and answer.status != 401:
