@@ -32,13 +32,12 @@ from tenacity import (
 from adapter import __version__
 from adapter.config import Limits
 from adapter.esuite_client.breaker import CircuitBreaker
-from adapter.mapping.common import is_json_media_type
 from adapter.esuite_client.url_objects import outbound_url
 from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
-from adapter.mapping.paths import is_under_root
-from adapter.mapping.common import json_values_bound, renderable
+from adapter.mapping.common import is_json_media_type, json_values_bound, renderable
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.paging import EsuitePage, esuite_page
+from adapter.mapping.paths import is_under_root
 from adapter.mapping.query import encode_query
 from adapter.metrics import Metrics
 from adapter.problems import Problem, upstream_invalid_response, upstream_invalid_url
@@ -330,7 +329,8 @@ class _Exchange:
 
 def _outcome(state: RetryCallState) -> Future:
     """The outcome of the attempt a strategy is asked about (tenacity sets it before asking)."""
-    assert state.outcome is not None
+    if state.outcome is None:
+        raise RuntimeError("tenacity asked about an attempt that has not ended")
     return state.outcome
 
 
@@ -571,7 +571,7 @@ class EsuiteClient:
 
     def _backoff(self, exchange: _Exchange, attempt_number: int) -> float:
         """0.2 s, 0.4 s … (cap 2 s) with ±20 % jitter, never beyond the call's budget."""
-        delay = min(2.0, 0.2 * 2 ** (attempt_number - 1)) * random.uniform(0.8, 1.2)
+        delay = min(2.0, 0.2 * 2 ** (attempt_number - 1)) * random.uniform(0.8, 1.2)  # noqa: S311 (jitter, not a secret)
         return max(0.0, min(delay, exchange.deadline - self._monotonic()))
 
     def _record(

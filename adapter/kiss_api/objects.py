@@ -142,7 +142,7 @@ async def _klanten(request: Request, contacts: list[Any], klant_filter: str | No
         return fetch
 
     klanten = await bounded_gather([look_up(url) for url in contact_urls])
-    return dict(zip(contact_urls, klanten))
+    return dict(zip(contact_urls, klanten, strict=True))
 
 
 def _warn_klant_lookup_rejected(request: Request, status: int) -> None:

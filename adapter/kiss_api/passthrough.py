@@ -22,11 +22,11 @@ from adapter.kiss_api.path_guard import checked_sub_path
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.kiss_api.routing import refuse_collection_spellings
 from adapter.mapping.common import is_json_media_type, json_values_bound, parse_json_body
-from adapter.mapping.paths import is_under_root
 from adapter.mapping.errors import translate_upstream_error
+from adapter.mapping.paths import is_under_root
 from adapter.mapping.query import Params, parse_client_query
-from adapter.problems import Problem, upstream_invalid_response
 from adapter.metrics import Metrics
+from adapter.problems import Problem, upstream_invalid_response
 from adapter.server_protocol import ABORT_EXTENSION, ABORT_KEY
 
 log = structlog.get_logger("adapter.request")
