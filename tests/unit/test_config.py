@@ -160,7 +160,7 @@ def test_valid_settings_are_the_settings_of_a_configuration_without_errors():
 def test_valid_settings_of_an_invalid_configuration_raise_with_the_report_and_no_secret():
     result = load_settings(fixture_env(ESUITE_CLIENT_SECRET="geheim-te-kort"))
     with pytest.raises(InvalidConfiguration) as raised:
-        result.valid_settings
+        _ = result.valid_settings
     assert str(raised.value) == result.report()
     assert "ERROR ESUITE_CLIENT_SECRET: must be at least 32 characters (has 14)" in str(raised.value)
     assert "geheim" not in str(raised.value)
