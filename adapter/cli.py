@@ -13,7 +13,9 @@ import secrets
 import signal
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from types import FrameType
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 import structlog
@@ -21,6 +23,11 @@ import uvicorn
 
 from adapter import __version__
 from adapter.config import MIN_SECRET_LENGTH, ConfigResult, Finding, load_settings
+
+if TYPE_CHECKING:
+    import ssl
+
+    from adapter.kiss_api.health import Readiness
 
 EXIT_OK, EXIT_USAGE = 0, 2
 DEMO_INTERNE_TAAK_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/interne-taak"
@@ -30,7 +37,7 @@ LIST_ORDER_HELP = "order of the simulator's contactmomenten lists (oldest-first,
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # usage errors exit 2, as the spec's exit codes say
+    def error(self, message: str) -> NoReturn:  # usage errors exit 2, as the spec's exit codes say
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
@@ -41,7 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     serve = commands.add_parser("serve", help="serve the adapter (configuration from the environment)")
-    serve.add_argument("--host", default="0.0.0.0")
+    # In a container the adapter must answer on the pod's address, not only on loopback.
+    serve.add_argument("--host", default="0.0.0.0")  # noqa: S104
     serve.add_argument("--port", type=int, default=8080)
 
     simulate = commands.add_parser("simulate", help="run the e-Suite simulator alone")
@@ -84,7 +92,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return EXIT_OK
 
 
-def load_with_trust(environ: Mapping[str, str]):
+def load_with_trust(environ: Mapping[str, str]) -> tuple[ConfigResult, ssl.SSLContext | None]:
     """The settings, plus the outbound TLS context built from them (tls.py); CA files that
     could not be used are findings: a bad EXTRA_CA_CERTS an error, others warnings."""
     from adapter.esuite_client.tls import trusted_context
@@ -127,7 +135,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     if result.errors:
         print(result.report(), file=sys.stderr)
         return EXIT_USAGE
-    settings = result.settings
+    settings = result.valid_settings
     configure_logging(settings.log_level, settings.log_format, cache=True, tracing=settings.otel_enabled)
     _route_server_logs()
     for finding in result.findings:
@@ -153,7 +161,7 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-def head_limit_options(head_bytes: int, head_seconds: float) -> dict:
+def head_limit_options(head_bytes: int, head_seconds: float) -> dict[str, Any]:
     """README "Security": the request head is bounded by the server, before any work. The
     httptools protocol counts it (adapter/server_protocol.py); h11 reads the same option."""
     from adapter.server_protocol import HeadLimitedHttpToolsProtocol
@@ -196,24 +204,26 @@ class GracefulServer(uvicorn.Server):
     A second signal skips the drain.
     """
 
-    def __init__(self, config: uvicorn.Config, readiness, drain_seconds: float = READINESS_DRAIN_SECONDS) -> None:
+    def __init__(
+        self, config: uvicorn.Config, readiness: Readiness, drain_seconds: float = READINESS_DRAIN_SECONDS
+    ) -> None:
         super().__init__(config)
         self.readiness = readiness
         self.drain_seconds = drain_seconds
-        self._stop_at: float | None = None
-        self._signal: int | None = None
+        # (when the drain ends, the signal that started it), set together by the first signal
+        self._drain: tuple[float, int] | None = None
 
-    def handle_exit(self, sig, frame) -> None:
-        if self._stop_at is None and self.drain_seconds > 0:
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        if self._drain is None and self.drain_seconds > 0:
             self.readiness.shutting_down = True
-            self._stop_at, self._signal = time.monotonic() + self.drain_seconds, sig
+            self._drain = (time.monotonic() + self.drain_seconds, sig)
             return
         self.readiness.shutting_down = True
         super().handle_exit(sig, frame)
 
     async def on_tick(self, counter: int) -> bool:
-        if self._stop_at is not None and not self.should_exit and time.monotonic() >= self._stop_at:
-            super().handle_exit(self._signal, None)
+        if self._drain is not None and not self.should_exit and time.monotonic() >= self._drain[0]:
+            super().handle_exit(self._drain[1], None)
         return await super().on_tick(counter)
 
 
@@ -267,7 +277,7 @@ def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     for name in ("LOG_LEVEL", "LOG_FORMAT"):
         if environ.get(name):
             env[name] = environ[name]
-    settings = load_settings(env).settings
+    settings = load_settings(env).valid_settings
     configure_logging(settings.log_level, settings.log_format)
     simulator = create_simulator(
         SimulatorConfig(
@@ -299,7 +309,7 @@ def _demo(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
         """The simulator leaves signal handling to the adapter's server, which stops both."""
 
         @contextlib.contextmanager
-        def capture_signals(self):
+        def capture_signals(self) -> Iterator[None]:
             yield
 
     adapter_server = uvicorn.Server(

@@ -6,8 +6,8 @@ switch without renaming anything. Every problem is collected; nothing fails lazi
 
 from __future__ import annotations
 
-import os
 import math
+import os
 import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
@@ -93,7 +93,7 @@ class Settings:
     idempotency_redis_url: str | None = attrs.field(default=None, repr=False)
     shutdown_grace_seconds: int = 35  # derived: ESUITE_TIMEOUT_SECONDS + SHUTDOWN_MARGIN_SECONDS
     ordered_list_max_pages: int = 10  # mapping.md C-5: e-Suite pages sorted per ordered list
-    limits: "Limits" = attrs.field(factory=lambda: Limits())
+    limits: Limits = attrs.field(factory=lambda: Limits())
     ca_certificates_dir: str | None = DEFAULT_CA_CERTIFICATES_DIR
     extra_ca_certs: str | None = None
     otel_enabled: bool = False
@@ -112,6 +112,11 @@ class Finding:
         return f"{self.level} {self.variable}: {self.message}"
 
 
+class InvalidConfiguration(Exception):
+    """Raised when settings are asked of a configuration with errors; the message is the
+    report, which names variables and lengths but never repeats a secret."""
+
+
 @attrs.frozen
 class ConfigResult:
     settings: Settings | None
@@ -120,6 +125,13 @@ class ConfigResult:
     @property
     def errors(self) -> tuple[Finding, ...]:
         return tuple(f for f in self.findings if f.level == "ERROR")
+
+    @property
+    def valid_settings(self) -> Settings:
+        """The settings of a configuration without errors; callers check `errors` first."""
+        if self.settings is None:
+            raise InvalidConfiguration(self.report())
+        return self.settings
 
     def report(self) -> str:
         lines = [str(f) for f in self.findings]
@@ -255,7 +267,15 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         if name in r.env:
             r.warning(name, "obsolete and ignored: KISS reads afdelingen and groepen from the Objects API itself")
 
-    if any(f.level == "ERROR" for f in r.findings):
+    # Every required value that is None has recorded an error; the explicit tests say so to
+    # the type checker as well.
+    if (
+        any(f.level == "ERROR" for f in r.findings)
+        or esuite_base_url is None
+        or esuite_client_id is None
+        or esuite_client_secret is None
+        or interne_taak_type is None
+    ):
         return ConfigResult(None, tuple(r.findings))
     settings = Settings(
         esuite_base_url=esuite_base_url,
@@ -387,24 +407,22 @@ def _contactverzoek_types(r: _Reader) -> tuple[str, ...]:
 
 def _smoelenboek(r: _Reader, interne_taak_type: str | None) -> Smoelenboek | None:
     names = ("SMOELENBOEK_OBJECT_TYPE_URL", "SMOELENBOEK_BASE_URL", "SMOELENBOEK_TOKEN")
-    values = {name: r.get(name) for name in names}
-    present = [name for name in names if values[name] is not None]
-    if not present:
+    object_type, base_value, token = (r.get(name) for name in names)
+    missing = [name for name, value in zip(names, (object_type, base_value, token), strict=True) if value is None]
+    if len(missing) == len(names):
         return None
-    missing = [name for name in names if values[name] is None]
     for name in missing:
         r.error(name, f"SMOELENBOEK_* must be set all three or none (missing: {name})")
-    if missing:
+    if object_type is None or base_value is None or token is None:
         return None
-    object_type = values["SMOELENBOEK_OBJECT_TYPE_URL"]
     if "@" in urlsplit(object_type).netloc:
         r.error("SMOELENBOEK_OBJECT_TYPE_URL", "must not contain user information (user:password@)")
     if object_type == interne_taak_type:
         r.error("SMOELENBOEK_OBJECT_TYPE_URL", "must differ from INTERNE_TAAK_OBJECT_TYPE_URL")
-    base_url = r.http_url("SMOELENBOEK_BASE_URL", values["SMOELENBOEK_BASE_URL"])
+    base_url = r.http_url("SMOELENBOEK_BASE_URL", base_value)
     if base_url is None:
         return None
-    return Smoelenboek(object_type, base_url, values["SMOELENBOEK_TOKEN"])
+    return Smoelenboek(object_type, base_url, token)
 
 
 def _objects_tokens(r: _Reader) -> tuple[ObjectsToken, ...]:

@@ -395,20 +395,21 @@ class RedisStore:
             (self._holders.add if holding else self._holders.discard)(task)
 
     async def _claim_expiry_ms(self) -> int:
-        if self._clock_offset_ms is None:
-            await self._measure_clock()
-        assert self._clock_offset_ms is not None
+        offset = self._clock_offset_ms
+        if offset is None:
+            offset = await self._measure_clock()
         # Expires before our socket time-out (minus the reply's way back): a claim Redis runs
         # in time is one whose answer still reaches us.
-        return int(self._clock() * 1000 + self._clock_offset_ms + (self.SOCKET_TIMEOUT_SECONDS - 0.5) * 1000)
+        return int(self._clock() * 1000 + offset + (self.SOCKET_TIMEOUT_SECONDS - 0.5) * 1000)
 
-    async def _measure_clock(self) -> None:
+    async def _measure_clock(self) -> float:
         """Redis's clock against ours (TIME, at the middle of the round trip): claims carry an
         absolute expiry on Redis's clock, so the two hosts' clocks need not agree."""
         sent = self._clock()
         seconds, micros = await self._redis.time()
         received = self._clock()
         self._clock_offset_ms = (seconds * 1000 + micros / 1000) - (sent + received) / 2 * 1000
+        return self._clock_offset_ms
 
 
 # The Redis records: a cattrs converter for orjson, with a stored answer's body (UTF-8 JSON

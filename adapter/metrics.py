@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Generic, TypeVar
 
 from prometheus_client import (
     CollectorRegistry,
@@ -13,21 +13,25 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
+from prometheus_client.metrics import MetricWrapperBase
 
 from adapter import __version__
 
 _LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
-class Children:
+M = TypeVar("M", bound=MetricWrapperBase)
+
+
+class Children(Generic[M]):
     """A labelled metric's children, looked up in a dict: `labels()` validates and locks on
     every call, a cost paid per request and per e-Suite call (bench S1, S3)."""
 
-    def __init__(self, metric) -> None:
+    def __init__(self, metric: M) -> None:
         self._metric = metric
-        self._children: dict[tuple[str, ...], Any] = {}
+        self._children: dict[tuple[str, ...], M] = {}
 
-    def __call__(self, *values: str):
+    def __call__(self, *values: str) -> M:
         child = self._children.get(values)
         if child is None:
             child = self._children[values] = self._metric.labels(*values)

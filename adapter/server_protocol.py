@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
 import orjson
 import structlog
@@ -30,6 +31,7 @@ log = structlog.get_logger("adapter.request")
 DEFAULT_HEAD_LIMIT = 16 * 1024
 DEFAULT_HEAD_SECONDS = 10.0
 ABORT_EXTENSION = "kiss_esuite_adapter.abort"
+ABORT_KEY = "abort"
 
 
 def _closing_answer(status_line: bytes, problem: Problem) -> bytes:
@@ -58,7 +60,7 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     read in which a request begins is never counted: with HTTP/1.1 pipelining it also holds
     the whole requests before it, which are no part of this head."""
 
-    def __init__(self, *args, head_seconds: float = DEFAULT_HEAD_SECONDS, **kwargs) -> None:
+    def __init__(self, *args: Any, head_seconds: float = DEFAULT_HEAD_SECONDS, **kwargs: Any) -> None:  # uvicorn's own, passed through
         super().__init__(*args, **kwargs)
         self._head_limit = self.config.h11_max_incomplete_event_size or DEFAULT_HEAD_LIMIT
         self._head_seconds = head_seconds
@@ -100,7 +102,8 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         # An ASGI extension: the app may drop this connection at once (a stalled download
         # reader), discarding what the client never took instead of waiting for it to read.
-        self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = self.transport.abort
+        # Its value is a dict, as ASGI has every extension's: {ABORT_KEY: callable}.
+        self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = {ABORT_KEY: self.transport.abort}
         super().on_headers_complete()
 
     def data_received(self, data: bytes) -> None:

@@ -23,8 +23,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import MetricReader, PeriodicExportingMetricReader
 from opentelemetry.sdk.resources import OTELResourceDetector, Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanProcessor
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -101,7 +101,7 @@ class Telemetry:
         threading.Thread(target=run, name="otel-shutdown", daemon=True).start()
         await asyncio.to_thread(done.wait, timeout)
 
-    def start_client_span(self, method: str, target: str, headers: MutableMapping[str, str]) -> trace.Span:
+    def start_client_span(self, method: str, target: str, headers: MutableMapping[str, str | bytes]) -> trace.Span:
         """The span of one logical upstream call (retries included), its context written into
         `headers` as `traceparent`. Named by the upstream, never by its URL."""
         span = self.tracer.start_span(

@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import collections
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import cast
 
 import httptools
 import httpx
@@ -38,16 +39,21 @@ HIGH_WATER = 256 * 1024  # buffered answer bytes before the socket is paused (S4
 _DEFAULT_PORTS = {b"http": 80, b"https": 443}
 _NO_BODY_STATUSES = frozenset((204, 304))
 
+Origin = tuple[bytes, bytes, int]  # (scheme, host, port) as httpx gives them raw
+
 
 class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection; one exchange at a time; httptools calls the `on_*` methods."""
 
-    def __init__(self, origin: tuple[bytes, bytes, int]) -> None:
+    parser: httptools.HttpResponseParser | None  # None while idle
+
+    def __init__(self, origin: Origin) -> None:
         self.origin = origin
         self.transport: asyncio.Transport | None = None
         self.closed = False  # peer closed, lost, or closed by us: never reused
         self.idle_since = 0.0
-        self.on_idle_close = None  # set by the pool while the connection rests in it
+        # set by the pool while the connection rests in it
+        self.on_idle_close: Callable[[_Connection], None] | None = None
         self.reading_paused = False  # flow control: states of the socket, not of one exchange
         self.write_paused = False
         self._begin(False)
@@ -75,11 +81,19 @@ class _Connection(asyncio.Protocol):
         self.framed = False  # Content-Length or chunked: the end is known without EOF
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
-        self._waiter: asyncio.Future | None = None
+        self._waiter: asyncio.Future[None] | None = None
+
+    def _exchange_parser(self) -> httptools.HttpResponseParser:
+        """The parser of the exchange under way: httptools calls back only from its feed_data."""
+        if self.parser is None:
+            raise ValueError("no exchange under way")  # httptools turns this into HttpParserCallbackError
+        return self.parser
 
     # asyncio.Protocol
-    def connection_made(self, transport) -> None:
-        self.transport = transport
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # `loop.create_connection` (`H1Transport._connect`) makes only stream transports; the
+        # Protocol interface is typed for every kind.
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self.parser is None or self.complete:  # bytes nobody asked for: the stream is out of step
@@ -147,7 +161,7 @@ class _Connection(asyncio.Protocol):
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
-        status = self.parser.get_status_code()
+        status = self._exchange_parser().get_status_code()
         if 100 <= status < 200 and status != 101:
             self.headers, self.reason = [], b""  # an interim answer (100, 103): the real one follows
             return
@@ -158,7 +172,7 @@ class _Connection(asyncio.Protocol):
         self.framed = any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in self.headers)
         if self.head_request or status in _NO_BODY_STATUSES:
             self.framed = True
-            self._finish(reusable=self.parser.should_keep_alive())
+            self._finish(reusable=self._exchange_parser().should_keep_alive())
 
     def on_body(self, body: bytes) -> None:
         if self.complete:
@@ -170,7 +184,7 @@ class _Connection(asyncio.Protocol):
         if not self.head_done:
             return  # the end of an interim answer
         if not self.complete:
-            self._finish(reusable=self.parser.should_keep_alive())
+            self._finish(reusable=self._exchange_parser().should_keep_alive())
 
     # the exchange
     def _finish(self, reusable: bool) -> None:
@@ -236,12 +250,13 @@ class _Pool:
     def __init__(self, max_connections: int, keepalive_expiry: float) -> None:
         self.max_connections = max_connections
         self.keepalive_expiry = keepalive_expiry
-        self.idle: dict[tuple[bytes, bytes, int], list[_Connection]] = {}
+        self.idle: dict[Origin, list[_Connection]] = {}
         self.open = 0  # connections (and slots being connected) counted against the limit
-        self.waiters: collections.deque[tuple[tuple[bytes, bytes, int], asyncio.Future]] = collections.deque()
+        # each waiter is handed a pooled connection, or None: a slot to connect in
+        self.waiters: collections.deque[tuple[Origin, asyncio.Future[_Connection | None]]] = collections.deque()
         self.connections: set[_Connection] = set()  # every open one, for aclose
 
-    def _take_idle(self, origin, now: float) -> _Connection | None:
+    def _take_idle(self, origin: Origin, now: float) -> _Connection | None:
         idle = self.idle.get(origin)
         while idle:
             connection = idle.pop()  # the most recently used: the least likely to be closed by the peer
@@ -263,7 +278,7 @@ class _Pool:
                 return True
         return False
 
-    async def acquire(self, origin, timeout: float | None) -> _Connection | None:
+    async def acquire(self, origin: Origin, timeout: float | None) -> _Connection | None:
         """A pooled connection, or None: a slot is reserved, the caller connects."""
         now = asyncio.get_running_loop().time()
         if not self.waiters:
@@ -273,7 +288,7 @@ class _Pool:
             if self.open < self.max_connections or self._evict_other():
                 self.open += 1
                 return None
-        waiter = asyncio.get_running_loop().create_future()
+        waiter: asyncio.Future[_Connection | None] = asyncio.get_running_loop().create_future()
         entry = (origin, waiter)
         self.waiters.append(entry)
         try:
@@ -294,7 +309,7 @@ class _Pool:
                 raise httpx.PoolTimeout("no connection free within the pool timeout") from None
             raise
 
-    def _next_waiter(self):
+    def _next_waiter(self) -> tuple[Origin, asyncio.Future[_Connection | None]] | tuple[None, None]:
         while self.waiters:
             origin, waiter = self.waiters.popleft()
             if not waiter.done():
@@ -405,7 +420,7 @@ class H1Transport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol(f"unsupported URL scheme {scheme!r}")
         if not url.raw_host:
             raise httpx.UnsupportedProtocol("no host in the URL")
-        origin = (scheme, url.raw_host, url.port or _DEFAULT_PORTS[scheme])
+        origin: Origin = (scheme, url.raw_host, url.port or _DEFAULT_PORTS[scheme])
         timeouts = request.extensions.get("timeout", {})
         head = _request_head(request)
         try:
@@ -451,7 +466,7 @@ class H1Transport(httpx.AsyncBaseTransport):
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": connection.reason},
         )
 
-    async def _connect(self, origin, timeout: float | None, sni_hostname: str | None) -> _Connection:
+    async def _connect(self, origin: Origin, timeout: float | None, sni_hostname: str | None) -> _Connection:
         """A new connection in a slot already reserved; the slot is freed when connecting fails."""
         scheme, raw_host, port = origin
         host = raw_host.decode("ascii")
@@ -477,7 +492,10 @@ class H1Transport(httpx.AsyncBaseTransport):
     async def _send_stream(self, connection: _Connection, request: httpx.Request, timeout: float | None) -> None:
         """A body of unknown size or still to be produced: chunked unless its length was given."""
         chunked = request.headers.get("transfer-encoding", "").lower() == "chunked"
-        async for chunk in request.stream:
+        stream = request.stream
+        if not isinstance(stream, httpx.AsyncByteStream):  # a sync iterator given to the async client
+            raise TypeError("an asynchronous transport needs an asynchronous request body")
+        async for chunk in stream:
             if not chunk:
                 continue
             if connection.complete or connection.error is not None:

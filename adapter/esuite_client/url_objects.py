@@ -14,8 +14,12 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from httpx._urlparse import ParseResult  # what `URL._uri_reference` holds
 
 _PCHARS = r"A-Za-z0-9\-._~!$&'()*+,;=:@"  # RFC 3986 pchar, without the percent escapes
 _ESCAPE = r"%[0-9A-Fa-f]{2}"
@@ -30,7 +34,7 @@ _MAX_LENGTH = 65536  # httpx refuses longer URLs: those go to httpx
 
 
 @functools.lru_cache(maxsize=64)
-def _origin(origin: str):
+def _origin(origin: str) -> ParseResult | None:
     try:
         return httpx.URL(origin)._uri_reference
     except httpx.InvalidURL:
@@ -39,7 +43,9 @@ def _origin(origin: str):
 
 def _prepared(url: str) -> httpx.URL | None:
     match = _NORMAL_URL.fullmatch(url) if len(url) <= _MAX_LENGTH else None
-    origin = _origin(match.group(1)) if match else None
+    if match is None:
+        return None
+    origin = _origin(match.group(1))
     if origin is None:
         return None
     parsed = httpx.URL.__new__(httpx.URL)
@@ -54,7 +60,7 @@ def _works_with_this_httpx() -> bool:
     try:
         prepared = _prepared(sample)
         return prepared is not None and prepared == httpx.URL(sample) and prepared.raw_path == b"/a/b?c=%20d&e=f"
-    except Exception:
+    except Exception:  # noqa: BLE001 (whatever a changed private structure raises means "not usable")
         return False
 
 

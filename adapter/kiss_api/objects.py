@@ -137,7 +137,7 @@ async def _klanten(request: Request, contacts: list[Any], klant_filter: str | No
     contact_urls = interne_taak_read.klant_lookup_urls(contacts, klant_filter)
     root = call.urls.esuite_root("contactmomenten") + "/klantcontactmomenten"
 
-    def look_up(contact_url: str):
+    def look_up(contact_url: str) -> Callable[[], Awaitable[str | None]]:
         async def fetch() -> str | None:
             answer = await client.fetch_json(call, "GET", root, params=[("contactmoment", contact_url)])
             if 400 <= answer.status < 500 and answer.status != 401:
@@ -148,7 +148,7 @@ async def _klanten(request: Request, contacts: list[Any], klant_filter: str | No
         return fetch
 
     klanten = await bounded_gather([look_up(url) for url in contact_urls])
-    return dict(zip(contact_urls, klanten))
+    return dict(zip(contact_urls, klanten, strict=True))
 
 
 def _warn_klant_lookup_rejected(request: Request, status: int) -> None:

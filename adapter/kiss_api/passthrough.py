@@ -6,7 +6,7 @@ JSON is rewritten both ways; any other body streams through unbuffered in both d
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -14,7 +14,7 @@ import orjson
 import structlog
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, answer_json, must_buffer
 from adapter.esuite_client.urls import ROOTS
@@ -22,11 +22,12 @@ from adapter.kiss_api.path_guard import checked_sub_path
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.kiss_api.routing import refuse_collection_spellings
 from adapter.mapping.common import is_json_media_type, json_values_bound, parse_json_body
-from adapter.mapping.paths import is_under_root
 from adapter.mapping.errors import translate_upstream_error
+from adapter.mapping.paths import is_under_root
 from adapter.mapping.query import Params, parse_client_query
+from adapter.metrics import Metrics
 from adapter.problems import Problem, upstream_invalid_response
-from adapter.server_protocol import ABORT_EXTENSION
+from adapter.server_protocol import ABORT_EXTENSION, ABORT_KEY
 from adapter.services import services
 
 log = structlog.get_logger("adapter.request")
@@ -160,7 +161,9 @@ def make_passthrough(
         url = call.urls.esuite_root(root_name) + sub_path
         params = query_hook(inbound_query(request), call)
         # As bytes: the value goes out exactly as it came in (a UTF-8 X-Audit-Toelichting too).
-        headers = {name: request.headers[name].encode("latin-1") for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
+        headers: dict[str, str | bytes] = {
+            name: request.headers[name].encode("latin-1") for name in FORWARDED_REQUEST_HEADERS if name in request.headers
+        }
         content: Any = None
         upload = False
         if _has_body(request):
@@ -266,8 +269,16 @@ class DownloadResponse(StreamingResponse):
     long. That is the client's doing, not the e-Suite's: the breaker never hears of it. The
     upstream connection and the download slot are always released."""
 
-    def __init__(self, upstream: httpx.Response, headers: dict[str, str], chunk_seconds: float, metrics, release) -> None:
-        super().__init__(_chunks(upstream), status_code=upstream.status_code, headers=headers)
+    def __init__(
+        self,
+        upstream: httpx.Response,
+        headers: dict[str, str],
+        chunk_seconds: float,
+        metrics: Metrics,
+        release: Callable[[], None] | None,
+    ) -> None:
+        self._upstream_chunks = _chunks(upstream)
+        super().__init__(self._upstream_chunks, status_code=upstream.status_code, headers=headers)
         self._chunk_seconds = chunk_seconds
         self._metrics = metrics
         self._release = release
@@ -275,11 +286,12 @@ class DownloadResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Offered by the adapter's server (adapter/server_protocol.py); other servers close the
         # connection once the unfinished response returns.
-        self._abort = scope.get("extensions", {}).get(ABORT_EXTENSION)
+        abort: Callable[[], None] | None = scope.get("extensions", {}).get(ABORT_EXTENSION, {}).get(ABORT_KEY)
+        self._abort = abort
         try:
             await super().__call__(scope, receive, send)
         finally:
-            await self.body_iterator.aclose()
+            await self._upstream_chunks.aclose()
             if self._release is not None:
                 self._release()
                 self._release = None
@@ -298,7 +310,7 @@ class DownloadResponse(StreamingResponse):
             if self._abort is not None:
                 self._abort()
 
-    async def _timed(self, send: Send, message: dict) -> None:
+    async def _timed(self, send: Send, message: Message) -> None:
         try:
             async with asyncio.timeout(self._chunk_seconds) as deadline:
                 await send(message)
@@ -312,7 +324,7 @@ class _ClientStalled(Exception):
     pass
 
 
-async def _chunks(upstream: httpx.Response) -> AsyncIterator[bytes]:
+async def _chunks(upstream: httpx.Response) -> AsyncGenerator[bytes, None]:
     try:
         async for chunk in upstream.aiter_raw():
             yield chunk

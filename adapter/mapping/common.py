@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -76,7 +76,7 @@ def parse_datetime(value: Any) -> datetime | None:
 
 def amsterdam_date(value: Any, now: datetime) -> str:
     """`YYYY-MM-DD` of a date-time in Europe/Amsterdam; `now`'s date when it does not parse."""
-    parsed = parse_datetime(value) or now.astimezone(timezone.utc)
+    parsed = parse_datetime(value) or now.astimezone(UTC)
     return parsed.astimezone(AMSTERDAM).date().isoformat()
 
 

@@ -60,7 +60,9 @@ def _link_to_adapter(link: Any, objects_url: str, adapter_base: str) -> Any:
 def _with_achternaam(item: Any) -> Any:
     """S-3: e-Suite-fed records often hold only `volledigeNaam`; KISS searches `achternaam`."""
     record = item.get("record") if isinstance(item, dict) else None
-    data = record.get("data") if isinstance(record, dict) else None
+    if not isinstance(record, dict):
+        return item
+    data = record.get("data")
     if not isinstance(data, dict) or not non_blank_str(data.get("volledigeNaam")):
         return item
     # `{**d, key: v}` keeps an existing key in its position and appends a new one.

@@ -1,5 +1,7 @@
+import pytest
+
 from adapter.cli import main
-from adapter.config import load_settings
+from adapter.config import InvalidConfiguration, load_settings
 from tests.conftest import fixture_env
 
 
@@ -147,3 +149,33 @@ def test_duplicate_store_bounds_have_defaults_and_ranges():
         "ERROR IDEMPOTENCY_MAX_ENTRIES: must be from 100 to 100000",
         "ERROR IDEMPOTENCY_MAX_MIB: must be an integer from 1 to 4096",
     ]
+
+
+def test_valid_settings_are_the_settings_of_a_configuration_without_errors():
+    result = load_settings(fixture_env())
+    assert result.valid_settings is result.settings
+    assert result.valid_settings.esuite_base_url == "https://esuite.example.org"
+
+
+def test_valid_settings_of_an_invalid_configuration_raise_with_the_report_and_no_secret():
+    result = load_settings(fixture_env(ESUITE_CLIENT_SECRET="geheim-te-kort"))
+    with pytest.raises(InvalidConfiguration) as raised:
+        _ = result.valid_settings
+    assert str(raised.value) == result.report()
+    assert "ERROR ESUITE_CLIENT_SECRET: must be at least 32 characters (has 14)" in str(raised.value)
+    assert "geheim" not in str(raised.value)
+
+
+def test_smoelenboek_set_in_part_names_every_missing_variable_in_order():
+    result = load_settings(fixture_env(SMOELENBOEK_OBJECT_TYPE_URL="", SMOELENBOEK_TOKEN=""))
+    assert result.settings is None
+    assert [str(f) for f in result.errors] == [
+        "ERROR SMOELENBOEK_OBJECT_TYPE_URL: SMOELENBOEK_* must be set all three or none (missing: SMOELENBOEK_OBJECT_TYPE_URL)",
+        "ERROR SMOELENBOEK_TOKEN: SMOELENBOEK_* must be set all three or none (missing: SMOELENBOEK_TOKEN)",
+    ]
+
+
+def test_no_smoelenboek_variables_mean_no_smoelenboek_and_no_finding():
+    result = load_settings(fixture_env(SMOELENBOEK_OBJECT_TYPE_URL="", SMOELENBOEK_BASE_URL="", SMOELENBOEK_TOKEN=""))
+    assert result.valid_settings.smoelenboek is None
+    assert not [f for f in result.findings if f.variable.startswith("SMOELENBOEK")]
