@@ -73,6 +73,8 @@ class HostileEsuite:
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
+        if not self._thread.is_alive():  # an unclosed loop's self-pipe is a ResourceWarning later
+            self._loop.close()
 
     def requests_for(self, fragment: bytes) -> list[bytes]:
         return [request for request in self.requests if fragment in request.split(b"\r\n", 1)[0]]
