@@ -7,12 +7,18 @@ for a small answer (the S3 klant look-up) and the S1 page, in CPU time of this p
 (`time.process_time`: every thread counts, so a client on a thread pool pays its threads), each
 candidate `--repeat` times with the order rotated, min and median printed:
 
-    aiohttp ClientSession     a bare GET, body read: today's transport's own floor
     H1Transport alone         adapter/esuite_client/h1_transport.py without httpx above it
-    pyreqwest, rnet, httpr    Rust-backed clients, when installed in the venv (not dependencies)
-    httpx + <transport>       `httpx.AsyncClient.send` over httpcore, EsuiteTransport, H1Transport
-    EsuiteClient              the adapter's client over each transport: auth, budget, breaker,
-                              metrics, JSON parse
+    aiohttp ClientSession     a bare GET, body read: the floor of the transport used until issue 17
+    pyreqwest, rnet, httpr    Rust-backed clients
+    httpx + <transport>       `httpx.AsyncClient.send` over httpcore, H1Transport and the stock
+                              `httpx-aiohttp` transport
+    EsuiteClient              the adapter's client over H1Transport and over `httpx-aiohttp`:
+                              auth, budget, breaker, metrics, JSON parse
+
+aiohttp, httpx-aiohttp and the Rust-backed clients are not dependencies: their rows appear only
+when they are installed in the venv (`.venv/bin/pip install aiohttp httpx-aiohttp`), and a
+skipped row says so. The adapter's own aiohttp transport (`EsuiteTransport`) was removed after
+issue 17; its figures in bench/README.md were measured at commit 2f863f8.
 
 and the JSON work of the S1 page (50 contacts): `orjson` parse and render, the adapter's R-1
 text rewrite. The differences between the lines are what each layer adds; the first lines are
@@ -54,22 +60,14 @@ async def _cpu_per_call(call, calls: int, concurrency: int = 8) -> float:
 
 async def _candidates(url: str, exits: contextlib.AsyncExitStack) -> dict:
     """name -> one GET of `url` with the body read, for every client worth comparing."""
-    import aiohttp
     import httpx
 
     from adapter.esuite_client.client import _CookielessClient
     from adapter.esuite_client.h1_transport import H1Transport
-    from adapter.esuite_client.transport import EsuiteTransport
     from adapter.esuite_client.url_objects import outbound_url
 
     headers = {"accept": "application/json", "x-request-id": "r", "authorization": "Bearer t"}
     timeout = httpx.Timeout(10.0).as_dict()
-    session = await exits.enter_async_context(aiohttp.ClientSession())
-
-    async def bare_aiohttp():
-        async with session.get(url, headers=headers) as response:
-            await response.read()
-
     h1 = H1Transport(10)
     exits.push_async_callback(h1.aclose)
 
@@ -93,12 +91,55 @@ async def _candidates(url: str, exits: contextlib.AsyncExitStack) -> dict:
 
         return call
 
-    found = {"aiohttp ClientSession": bare_aiohttp, "H1Transport alone": bare_h1}
+    found = {"H1Transport alone": bare_h1}
+    found.update(await _aiohttp_session(url, headers, exits))
     found.update(await _third_party(url, headers, exits))
     found["httpx + httpcore"] = over_httpx(httpx.AsyncHTTPTransport(limits=httpx.Limits(max_connections=10)))
-    found["httpx + EsuiteTransport"] = over_httpx(EsuiteTransport(10))
     found["httpx + H1Transport"] = over_httpx(H1Transport(10))
+    stock = _stock_aiohttp_transport()
+    if stock is not None:
+        found["httpx + httpx-aiohttp"] = over_httpx(stock)
     return found
+
+
+def _skipped(row: str, packages: str) -> None:
+    print(f"  {row:28s} skipped: {packages} not installed (not a dependency; pip install {packages})")
+
+
+async def _aiohttp_session(url: str, headers: dict, exits: contextlib.AsyncExitStack) -> dict:
+    """A bare aiohttp GET, when aiohttp is installed."""
+    try:
+        import aiohttp
+    except ImportError:
+        return {}
+    session = await exits.enter_async_context(aiohttp.ClientSession())
+
+    async def bare_aiohttp():
+        async with session.get(url, headers=headers) as response:
+            await response.read()
+
+    return {"aiohttp ClientSession": bare_aiohttp}
+
+
+def _stock_aiohttp_transport(max_connections: int = 10):
+    """The released `httpx-aiohttp` transport (aiohttp's pool under httpx), or None when it is
+    not installed. Its cookie jar and error mapping are not the adapter's: a cost yardstick only."""
+    try:
+        import httpx
+        from httpx_aiohttp import AiohttpTransport
+    except ImportError:
+        return None
+    return AiohttpTransport(limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
+
+
+def _report_skipped() -> None:
+    """One line per comparison row left out because its library is not installed."""
+    try:
+        import aiohttp  # noqa: F401
+    except ImportError:
+        _skipped("aiohttp ClientSession", "aiohttp")
+    if _stock_aiohttp_transport() is None:
+        _skipped("httpx + httpx-aiohttp", "aiohttp httpx-aiohttp")
 
 
 async def _third_party(url: str, headers: dict, exits: contextlib.AsyncExitStack) -> dict:
@@ -192,12 +233,12 @@ async def _transports(base: str, calls: int, repeat: int) -> None:
             print(f"one e-Suite call, {title}, GET, 8 in flight, CPU µs per call over {repeat} runs of {calls}:")
             for name, values in samples.items():
                 print(f"  {name:28s} min {min(values):6.0f}   median {statistics.median(values):6.0f}", flush=True)
+            _report_skipped()
 
 
 async def _calls(base: str, calls: int, repeat: int) -> None:
     from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource
     from adapter.esuite_client.h1_transport import H1Transport
-    from adapter.esuite_client.transport import EsuiteTransport
     from adapter.esuite_client.urls import UrlMap
     from adapter.metrics import Metrics
 
@@ -205,9 +246,13 @@ async def _calls(base: str, calls: int, repeat: int) -> None:
     contact = next(iter(C.Canned(base).klant_links))
     call = CallContext("request-id", UrlMap("http://adapter.example", base), "user")
     print(f"the adapter's EsuiteClient.fetch_json (auth, budget, breaker, metrics, JSON parse), {repeat} runs:")
-    for name, transport in (("EsuiteTransport", EsuiteTransport), ("H1Transport", H1Transport)):
+    transports = {"H1Transport": H1Transport(10), "httpx-aiohttp": _stock_aiohttp_transport()}
+    for name, transport in transports.items():
+        if transport is None:
+            _skipped(f"over {name}", "aiohttp httpx-aiohttp")
+            continue
         esuite = EsuiteClient(
-            EsuiteTokenSource("bench", "s" * 40), Metrics(), timeout_seconds=10, max_connections=10, transport=transport(10)
+            EsuiteTokenSource("bench", "s" * 40), Metrics(), timeout_seconds=10, max_connections=10, transport=transport
         )
 
         async def adapter_client():

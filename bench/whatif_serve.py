@@ -4,8 +4,12 @@ Used to compare e-Suite transports without editing adapter code (the default is 
 own `H1Transport`):
 
     BENCH_TRANSPORT=httpcore  httpx's own transport (httpcore + anyio + h11)
-    BENCH_TRANSPORT=aiohttp   the stock `httpx-aiohttp` transport, as released
-    BENCH_TRANSPORT=esuite    the adapter's aiohttp transport (`EsuiteTransport`, used until issue 17)
+    BENCH_TRANSPORT=aiohttp   the stock `httpx-aiohttp` transport, as released; only when aiohttp
+                              and httpx-aiohttp are installed (not dependencies:
+                              `.venv/bin/pip install aiohttp httpx-aiohttp`), else it exits with 2
+
+The adapter's own aiohttp transport (`EsuiteTransport`, `BENCH_TRANSPORT=esuite`, used until
+issue 17) was removed from the product; check out commit 2f863f8 to run it again.
 
 `python -m bench --adapter-module bench.whatif_serve --adapter-env BENCH_TRANSPORT=httpcore`
 runs the bench against it.
@@ -42,15 +46,18 @@ def main(argv=None) -> int:
         max_connections=settings.esuite_max_connections, max_keepalive_connections=settings.esuite_max_connections
     )
     if os.environ.get("BENCH_TRANSPORT") == "aiohttp":
-        from httpx_aiohttp import AiohttpTransport
-
+        try:
+            from httpx_aiohttp import AiohttpTransport
+        except ImportError:
+            print("whatif: BENCH_TRANSPORT=aiohttp needs aiohttp and httpx-aiohttp installed (not dependencies:"
+                  " .venv/bin/pip install aiohttp httpx-aiohttp)", file=sys.stderr)
+            return 2
         transport = AiohttpTransport(limits=limits)
     elif os.environ.get("BENCH_TRANSPORT") == "httpcore":
         transport = httpx.AsyncHTTPTransport(limits=limits)
-    elif os.environ.get("BENCH_TRANSPORT") == "esuite":
-        from adapter.esuite_client.transport import EsuiteTransport
-
-        transport = EsuiteTransport(settings.esuite_max_connections)
+    elif os.environ.get("BENCH_TRANSPORT") not in (None, ""):
+        print(f"whatif: unknown BENCH_TRANSPORT {os.environ['BENCH_TRANSPORT']!r} (httpcore or aiohttp)", file=sys.stderr)
+        return 2
     print(f"whatif: transport={type(transport).__name__ if transport else 'H1Transport'}", file=sys.stderr)
     uvicorn.run(
         create_app(settings, esuite_transport=transport),

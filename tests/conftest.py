@@ -90,7 +90,7 @@ def ordered(value: Any) -> Any:
 def app_client(transport: httpx.AsyncBaseTransport | None = None, settings: Settings | None = None, **kwargs) -> httpx.AsyncClient:
     """An inbound client for the real app; upstream goes to `transport` (or pytest-httpx)."""
     # httpx's own transport unless one is given, so pytest-httpx can answer for the e-Suite;
-    # the production transport (aiohttp) is tested on real sockets in test_transport.py.
+    # the production transport (H1Transport) is tested on real sockets in test_transport*.py.
     app = create_app(settings or fixture_settings(), esuite_transport=transport or httpx.AsyncHTTPTransport(), **kwargs)
     # --- contract validation (issue 6): every answer is checked against contracts/kiss-front.openapi.yaml
     inbound = ResponseValidatingTransport(httpx.ASGITransport(app))

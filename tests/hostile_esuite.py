@@ -73,9 +73,10 @@ class HostileEsuite:
         asyncio.run_coroutine_threadsafe(stop(), self._loop).result(5)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(5)
-        # Closing the loop closes its self-pipe (a socketpair): left to the garbage collector
-        # it warned, as an error under filterwarnings = error, in whichever test ran then.
-        self._loop.close()
+        if not self._thread.is_alive():
+            # Closing the loop closes its self-pipe (a socketpair): left to the garbage collector
+            # it warned, as an error under filterwarnings = error, in whichever test ran then.
+            self._loop.close()
 
     def requests_for(self, fragment: bytes) -> list[bytes]:
         return [request for request in self.requests if fragment in request.split(b"\r\n", 1)[0]]

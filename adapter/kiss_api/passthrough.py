@@ -264,9 +264,10 @@ async def _client_body(request: Request, call: CallContext) -> AsyncIterator[byt
 
 class DownloadResponse(StreamingResponse):
     """Chunks as they arrive, undecoded (RW-9, RW-10). A client that does not take a chunk
-    within `chunk_seconds` ends the download (a minimum rate of DOWNLOAD_CHUNK bytes per
-    DOWNLOAD_CHUNK_TIMEOUT_SECONDS): a stalled reader never holds an e-Suite connection for
-    long. That is the client's doing, not the e-Suite's: the breaker never hears of it. The
+    within `chunk_seconds` ends the download (a minimum rate of one chunk per
+    DOWNLOAD_CHUNK_TIMEOUT_SECONDS; a chunk is what arrived since the last one, bounded by
+    H1Transport's buffer: HIGH_WATER plus one socket read): a stalled reader never holds an
+    e-Suite connection for long. That is the client's doing, not the e-Suite's: the breaker never hears of it. The
     upstream connection and the download slot are always released."""
 
     def __init__(

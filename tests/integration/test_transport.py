@@ -1,6 +1,5 @@
-"""The e-Suite transports behind httpx on real loopback sockets: every test runs against both
-the aiohttp transport and H1Transport (asyncio.Protocol + httptools), so they are shown to
-behave alike.
+"""The e-Suite transport behind httpx on real loopback sockets: `EsuiteClient` over H1Transport
+(asyncio.Protocol + httptools), the pair the app runs.
 
 What matters for exactly-once creation is that every failure is classified by whether the
 request may have reached the e-Suite (operations.md §5.2, §5.4).
@@ -15,24 +14,15 @@ import pytest
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource, sent_without_answer
 from adapter.esuite_client.h1_transport import H1Transport
-from adapter.esuite_client.transport import EAGER_JSON_BYTES, EsuiteTransport
 from adapter.esuite_client.urls import UrlMap
 from adapter.metrics import Metrics
 from adapter.problems import Problem
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET
 from tests.servers import free_port
 
-
-TRANSPORTS = {"aiohttp": EsuiteTransport, "h1": H1Transport}
-_transport_class = [EsuiteTransport]
-
-
-@pytest.fixture(autouse=True, params=sorted(TRANSPORTS))
-def transport_class(request):
-    """Every test of this module once per transport."""
-    _transport_class[0] = TRANSPORTS[request.param]
-    yield TRANSPORTS[request.param]
-    _transport_class[0] = EsuiteTransport
+# A JSON answer larger than this (1 MiB; the old aiohttp transport read smaller ones at once)
+# must still arrive whole, as must a chunked one.
+EAGER_JSON_BYTES = 1024 * 1024
 
 
 class RawServer:
@@ -74,7 +64,7 @@ def answer(status: int, body: bytes, *headers: str) -> bytes:
 def client(timeout: float = 2.0) -> tuple[EsuiteClient, CallContext]:
     esuite = EsuiteClient(
         EsuiteTokenSource(ESUITE_CLIENT, ESUITE_SECRET), Metrics(), timeout_seconds=timeout, max_connections=10,
-        transport=_transport_class[0](10),
+        transport=H1Transport(10),
     )
     return esuite
 
@@ -190,7 +180,8 @@ async def test_a_body_cut_off_midway_is_a_read_failure_not_a_connect_error():
 
 
 async def test_a_cookie_set_for_one_user_is_never_sent_with_the_next_request():
-    """aiohttp's own cookie jar would keep it for a host name (not for a bare IP address)."""
+    """SEC-6: neither the client nor the transport keeps a cookie jar. A host name, not a bare IP
+    address, because a jar (aiohttp's, say) would keep the cookie only for a host name."""
 
     async def set_cookie(writer):
         writer.write(answer(200, b"{}", "Content-Type: application/json", "Set-Cookie: JSESSIONID=user-a; Path=/"))
@@ -205,6 +196,36 @@ async def test_a_cookie_set_for_one_user_is_never_sent_with_the_next_request():
         await esuite.aclose()
     assert len(server.requests) == 2
     assert b"cookie" not in server.requests[1].lower()
+
+
+async def test_cookies_set_while_users_share_the_pool_never_ride_along_with_any_request():
+    """SEC-6 with the pool shared: each answer sets the cookie of the user who asked, for the
+    host name (a cookie a plain httpx client would send back); JSON calls of three users at
+    once, then a streamed download and another user's call."""
+
+    async def set_cookie_of_the_asker(writer):
+        user = server.requests[-1].lower().split(b"x-esuite-request-user-id: ")[1].split(b"\r\n")[0]
+        cookie = b"Set-Cookie: JSESSIONID=" + user + b"; Path=/"
+        writer.write(answer(200, b"{}", "Content-Type: application/json", cookie.decode()))
+        return True
+
+    async with RawServer(set_cookie_of_the_asker) as server:
+        base = server.base.replace("127.0.0.1", "localhost")
+        urls = UrlMap("https://kiss-adapter.example.org", base)
+        url = f"{base}/contactmomenten-api-provider/api/v1/contactmomenten"
+        esuite = client()
+        for round_ in range(2):
+            await asyncio.gather(
+                *(esuite.get_json(CallContext(f"r{round_}{user}", urls, user), url) for user in ("user-a", "user-b", "user-c"))
+            )
+        download = f"{base}/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/1/download"
+        streamed = await esuite.send(CallContext("r-d", urls, "user-d"), "GET", download, target="documenten", stream=True)
+        await streamed.aclose()
+        await esuite.get_json(CallContext("r-e", urls, "user-e"), url)
+        await esuite.aclose()
+    assert len(server.requests) == 8
+    assert [request for request in server.requests if b"\r\ncookie:" in request.lower()] == []
+    assert server.connections <= 3
 
 
 async def test_a_json_answer_cut_off_midway_is_maybe_processed_and_retried_for_a_get():
