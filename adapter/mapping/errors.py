@@ -73,7 +73,7 @@ def translate_upstream_error(
     return problem
 
 
-# RFC 9110 §10.2.3: delay-seconds, or an IMF-fixdate. Anything else (a hostile header could
+# RFC 9110 section 10.2.3: delay-seconds, or an IMF-fixdate. Anything else (a hostile header could
 # carry anything) is dropped rather than passed on.
 _RETRY_AFTER = re.compile(
     r"[0-9]{1,9}|(Mon|Tue|Wed|Thu|Fri|Sat|Sun), [0-9]{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
