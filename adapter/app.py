@@ -34,6 +34,7 @@ from adapter.kiss_api.responses import http_exception_handler
 from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_compat_root, with_trailing_slash
 from adapter.kiss_api.shutdown import ShutdownGuard
 from adapter.kiss_api.tracing import TracingMiddleware
+from adapter.mapping.common import CONTENT_CRS
 from adapter.metrics import Metrics
 from adapter.services import SERVICES_KEY, RateLimitedWarning, Services
 from adapter.telemetry import Telemetry
@@ -119,13 +120,13 @@ def create_app(
             "/api/v2/objects",
             {"GET": objects.list_objects, "POST": objects.create},
             refused=frozenset(),
-            problem_headers=objects.CONTENT_CRS,
+            problem_headers=CONTENT_CRS,
         ),
         OwnPathRoute(
             "/api/v2/objects/{uuid}",
             {"GET": objects.detail},
             refused=frozenset({"PUT", "PATCH", "DELETE"}),
-            problem_headers=objects.CONTENT_CRS,
+            problem_headers=CONTENT_CRS,
         ),
         Route("/klanten/api/v1/klanten", zaken_klanten.klanten_list, methods=["GET"]),
         Route("/klanten/api/v1/klanten/{uuid:canonical_uuid}", zaken_klanten.klant_put, methods=["PUT"]),

@@ -6,11 +6,12 @@ import logging
 import sys
 import traceback
 from datetime import datetime, timezone
-from typing import IO, Any
+from typing import Any, TextIO
 
 import orjson
 import structlog
 from opentelemetry import trace
+from structlog.typing import EventDict, Processor
 
 _LEVELS = {"DEBUG": logging.DEBUG, "INFO": logging.INFO, "WARNING": logging.WARNING, "ERROR": logging.ERROR}
 
@@ -55,17 +56,17 @@ def _stamps(tracing: bool):
     return stamp
 
 
-def _json(_: Any, __: str, event: dict[str, Any]) -> str:
+def _json(_: Any, __: str, event: EventDict) -> str:
     return orjson.dumps(event, default=str).decode()
 
 
 def configure_logging(
-    level: str = "INFO", fmt: str = "json", stream: IO[str] | None = None, cache: bool = False, tracing: bool = False
+    level: str = "INFO", fmt: str = "json", stream: TextIO | None = None, cache: bool = False, tracing: bool = False
 ) -> None:
     """`cache` binds each logger once (the server's hot path); tests reconfigure, so they don't.
     `tracing` (OpenTelemetry on) adds `trace_id` and `span_id` to every line inside a span.
     Three processors a line: the context (request id, client id), the stamps, the rendering."""
-    renderer = _json if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    renderer: Processor = _json if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[structlog.contextvars.merge_contextvars, _stamps(tracing), renderer],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level.upper(), logging.INFO)),

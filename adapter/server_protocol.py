@@ -69,7 +69,7 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._began_in_read = False
         self._head_bytes = 0
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
 

@@ -7,6 +7,61 @@ with ``{cm}``, ``{kc}``, ``{zrc}`` and ``{ztc}`` placeholders for the configured
 
 from __future__ import annotations
 
+from typing import Any, NotRequired, TypedDict
+
+
+class SeedKlant(TypedDict):
+    """The fields of a records.Klant but its names, which come from EXTERNAL_REGISTER."""
+
+    uuid: str
+    klantnummer: str
+    id_kind: str
+    id_value: str
+    emailadres: str | None
+    telefoonnummer: str | None
+    telefoonnummerAlternatief: str | None
+
+
+class SeedBeantwoorder(TypedDict, total=False):
+    gebruikersnaam: str
+    volledigeNaam: str
+    afdeling: str
+
+
+class SeedVoorlopigAntwoord(SeedBeantwoorder):
+    antwoord: str
+    registratiedatum: str
+
+
+class SeedContact(TypedDict):
+    """A records.Contact as seeded: the `records.CONTACT_KEYS` present, the rest by name."""
+
+    uuid: str
+    identificatie: str
+    registratiedatum: str
+    tekst: str
+    status: str
+    kanaal: NotRequired[str]
+    type: NotRequired[str]
+    onderwerp: NotRequired[str]
+    antwoord: NotRequired[str]
+    toelichting: NotRequired[str]
+    behandelaar: NotRequired[dict[str, str]]
+    afdeling: NotRequired[str]
+    groep: NotRequired[str]
+    contactgegevens: NotRequired[dict[str, str]]
+    medewerkerIdentificatie: NotRequired[dict[str, str]]
+    voorlopigeAntwoorden: NotRequired[list[SeedVoorlopigAntwoord]]
+    allowed_users: NotRequired[tuple[str, ...]]
+    extra: NotRequired[dict[str, Any]]
+
+
+class SeedZaak(TypedDict):
+    uuid: str
+    bsns: tuple[str, ...]  # rollen: betrokkene natuurlijk persoon (never printed)
+    data: dict[str, str]
+
+
 KANALEN = (
     "Telefoon", "telefoon", "E-mail", "e-mail", "Balie", "Live chat", "live chat",
     "contactformulier", "WhatsApp", "Twitter", "Facebook", "LinkedIn", "Instagram",
@@ -19,7 +74,7 @@ GROEPEN = ("Team Afval", "Team Vergunningen Wabo", "Team Handhaving")
 
 # gebruikersnaam -> (volledige naam, e-mail address, primary afdeling). Users may also be
 # named by their e-mail address (KISS's USE_MEDEWERKEREMAIL, mapping.md P-10).
-USERS = {
+USERS: dict[str, tuple[str, str, str]] = {
     "jjansen": ("Jan Jansen", "j.jansen@example.org", "Burgerzaken"),
     "pdvries": ("Piet de Vries", "p.devries@example.org", "Vergunningen"),
     "mbakker": ("Mila Bakker", "m.bakker@example.org", "Afval"),
@@ -27,14 +82,14 @@ USERS = {
 }
 
 # The "external register" (BRP / KvK) that POST /klanten copies from.
-EXTERNAL_REGISTER = {
+EXTERNAL_REGISTER: dict[tuple[str, str], dict[str, str]] = {
     ("inpBsn", "999993653"): {"voornaam": "Anna", "voorvoegselAchternaam": "van", "achternaam": "Dijk"},
     ("inpBsn", "999990627"): {"voornaam": "Kees", "voorvoegselAchternaam": "van", "achternaam": "Dijk"},
     ("innNnpId", "69599084"): {"bedrijfsnaam": "Van Dijk Bouw B.V."},
     ("vestigingsNummer", "000012345678"): {"bedrijfsnaam": "Bakkerij De Korenschoof"},
 }
 
-KLANTEN = (
+KLANTEN: tuple[SeedKlant, ...] = (
     {
         "uuid": "d72e7265-3b76-4410-a9aa-54e20528a3f4",
         "klantnummer": "10000231",
@@ -47,12 +102,12 @@ KLANTEN = (
 )
 
 _JJANSEN = {"identificatie": "jjansen", "achternaam": "Jan Jansen"}
-_PDVRIES_VA = {"gebruikersnaam": "pdvries", "volledigeNaam": "Piet de Vries", "afdeling": "Vergunningen"}
+_PDVRIES_VA: SeedBeantwoorder = {"gebruikersnaam": "pdvries", "volledigeNaam": "Piet de Vries", "afdeling": "Vergunningen"}
 
 # In list order: the fixtures are NOT newest first (contactmomenten-page-klant.json is
 # "oldest first"), so seeded contacts keep this order through a pinned sort instant
 # (store.py); contacts created later sort by registratiedatum. Keys absent = field absent.
-CONTACTS = (
+CONTACTS: tuple[SeedContact, ...] = (
     {
         "uuid": "b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3",
         "identificatie": "1187-2025",
@@ -175,17 +230,17 @@ _KLANT = "{kc}/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
 _ZAAK = "{zrc}/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"
 
 # (link uuid, contact uuid, klant url)
-KLANTCONTACTMOMENTEN = (
+KLANTCONTACTMOMENTEN: tuple[tuple[str, str, str], ...] = (
     ("09a14ded-6881-4261-a842-fd5fe7ee547f", "b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3", _KLANT),
     ("a7c0ddcb-9728-4952-b458-97940ff0eb10", "b2272f29-1e69-411e-b853-1e0156652230", _KLANT),
     ("c4be673e-df43-4ad5-b69d-222607ccdcd3", "cb7b21e1-708d-4ea3-8d81-147dd041f296", _KLANT),
 )
 # (link uuid, contact uuid, object url)
-OBJECTCONTACTMOMENTEN = (
+OBJECTCONTACTMOMENTEN: tuple[tuple[str, str, str], ...] = (
     ("4030b425-d4e0-43bc-befc-83ada595dff2", "cb7b21e1-708d-4ea3-8d81-147dd041f296", _ZAAK),
 )
 
-ZAKEN = (
+ZAKEN: tuple[SeedZaak, ...] = (
     {
         "uuid": "a177c7fa-bb70-4d42-9584-6b099e87512b",
         "bsns": ("999993653",),  # rollen: betrokkene natuurlijk persoon (never printed)

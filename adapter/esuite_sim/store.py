@@ -38,6 +38,11 @@ def _filled(value: Any, roots: Roots) -> Any:
     return value
 
 
+def _zaak_field(field: str) -> Callable[[Zaak], str]:
+    """A sort key: the zaak's `field`, "" when absent."""
+    return lambda zaak: zaak.data.get(field) or ""
+
+
 class Store:
     """All simulator state. ``reset()`` returns to the seed state and empties the request log."""
 
@@ -71,27 +76,32 @@ class Store:
     def _load_seed(self) -> None:
         pinned = datetime(2025, 1, 1, tzinfo=timezone.utc)
         for rank, raw in enumerate(seeddata.CONTACTS):
-            instant, frac = parse_datetime(raw["registratiedatum"])  # type: ignore[misc]
-            fields = {k: v for k, v in raw.items() if k in CONTACT_KEYS}
+            parsed = parse_datetime(raw["registratiedatum"])
+            if parsed is None:  # the seed's dates are fixed and valid
+                raise ValueError("unparseable registratiedatum in the seed")
+            instant, frac = parsed
+            # copies of the nested dicts: a contact's changes never reach the seed
+            fields: dict[str, Any] = {
+                k: dict(v) if isinstance(v, dict) else v for k, v in raw.items() if k in CONTACT_KEYS}
             self.contacts[raw["uuid"]] = Contact(
                 uuid=raw["uuid"], identificatie=raw["identificatie"], instant=instant, frac=frac,
                 sort_at=pinned - timedelta(minutes=rank), seq=self._next_seq(),
                 voorlopige=[self._va(**va) for va in raw.get("voorlopigeAntwoorden", ())],
                 allowed_users=raw.get("allowed_users"), extra=dict(raw.get("extra", {})),
-                **{k: dict(v) if isinstance(v, dict) else v for k, v in fields.items()},
+                **fields,
             )
-        for raw in seeddata.KLANTEN:
-            self.klanten[raw["uuid"]] = Klant(
-                names=dict(seeddata.EXTERNAL_REGISTER[(raw["id_kind"], raw["id_value"])]),
-                **raw)
+        for klant in seeddata.KLANTEN:
+            self.klanten[klant["uuid"]] = Klant(
+                names=dict(seeddata.EXTERNAL_REGISTER[(klant["id_kind"], klant["id_value"])]),
+                **klant)
         for links, rows in ((self.klantcontactmomenten, seeddata.KLANTCONTACTMOMENTEN),
                             (self.objectcontactmomenten, seeddata.OBJECTCONTACTMOMENTEN)):
             for link_uuid, contact_uuid, target in rows:
                 links[link_uuid] = Link(link_uuid, self.contact_url(contact_uuid), self.roots.fill(target),
                                         self._next_seq())
-        for raw in seeddata.ZAKEN:
-            data = {k: self.roots.fill(v) if isinstance(v, str) else v for k, v in raw["data"].items()}
-            self.zaken[raw["uuid"]] = Zaak(raw["uuid"], data, tuple(raw["bsns"]))
+        for zaak in seeddata.ZAKEN:
+            data = {k: self.roots.fill(v) if isinstance(v, str) else v for k, v in zaak["data"].items()}
+            self.zaken[zaak["uuid"]] = Zaak(zaak["uuid"], data, tuple(zaak["bsns"]))
         self._load_zaak_resources()
 
     def _load_zaak_resources(self) -> None:
@@ -445,7 +455,7 @@ class Store:
             if field not in ("startdatum", "registratiedatum", "identificatie") or direction not in (
                     "oplopend", "aflopend"):
                 raise invalid("Parameter 'ordering' heeft geen geldige waarde.")
-            items.sort(key=lambda z, f=field: z.data.get(f) or "", reverse=direction == "aflopend")
+            items.sort(key=_zaak_field(field), reverse=direction == "aflopend")
         return items
 
     def get_zaak(self, zaak_uuid: str) -> Zaak:

@@ -14,7 +14,8 @@ from collections.abc import Callable
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapter.kiss_api.auth import OBJECTS_PATH, Authenticator
+from adapter.kiss_api.auth import Authenticator
+from adapter.mapping.common import OBJECTS_PATH
 from adapter.metrics import Metrics
 from adapter.problems import Problem
 

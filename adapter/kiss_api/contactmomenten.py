@@ -43,7 +43,7 @@ from adapter.services import services
 log = structlog.get_logger("adapter.contactmomenten")
 
 LIST_PATH = "/contactmomenten/api/v1/contactmomenten"
-EMPTY_PAGE = {"count": 0, "next": None, "previous": None, "results": []}
+EMPTY_PAGE: dict[str, Any] = {"count": 0, "next": None, "previous": None, "results": []}
 # C-4, kiss-front.md §4.6: the e-Suite may not support the `contactmoment` filter at all.
 NO_LINKS_STATUSES = frozenset({400, 403, 404})
 
@@ -201,7 +201,7 @@ async def list_contactmomenten(request: Request) -> Response:
     query = contactmoment_lists.parse_contactmomenten_list_query(pairs, call.urls)
     cm_root = call.urls.esuite_root("contactmomenten")
     base = call.urls.adapter_base
-    if query.mode == "object":
+    if query.object_url is not None:  # object mode (C-3)
         contact_urls = await _object_contact_urls(client, call, query.object_url)
         page_urls = contactmoment_lists.object_mode_page(contact_urls, query.page)
         contacts = [c for c in await bounded_gather([_detail_or_none(client, call, url) for url in page_urls]) if c is not None]

@@ -11,6 +11,7 @@ import structlog
 from starlette.requests import Request
 from starlette.responses import Response
 
+from adapter.config import Smoelenboek
 from adapter.esuite_client.client import CallContext, EsuiteClient, TokenAuth
 from adapter.kiss_api.fanout import bounded_gather
 from adapter.kiss_api.ordered import ordered_contacts
@@ -77,8 +78,9 @@ async def list_objects(request: Request) -> Response:
     smoelenboek.refuse_repeated_type(pairs)  # before dispatch: JWT and Token clients alike
     smoelenboek_type = settings.smoelenboek.object_type_url if settings.smoelenboek else None
     route = objects_dispatch.dispatch_object_type(pairs, settings.interne_taak_object_type_url, smoelenboek_type)
-    if route is objects_dispatch.ObjectTypeRoute.SMOELENBOEK:
-        return await _smoelenboek(request, pairs)
+    # Dispatch routes to the smoelenboek only when one is configured.
+    if route is objects_dispatch.ObjectTypeRoute.SMOELENBOEK and settings.smoelenboek is not None:
+        return await _smoelenboek(request, settings.smoelenboek, pairs)
     return await _interne_taken(request, pairs)
 
 
@@ -157,10 +159,9 @@ def _warn_klant_lookup_rejected(request: Request, status: int) -> None:
         log.warning("klant_lookup_rejected", status=status)
 
 
-async def _smoelenboek(request: Request, pairs: list[tuple[str, str]]) -> Response:
+async def _smoelenboek(request: Request, settings: Smoelenboek, pairs: list[tuple[str, str]]) -> Response:
     """§5.5, S-1 … S-5: proxied to the real Objects API with its own token."""
     call: CallContext = call_of(request)
-    settings = services(request).settings.smoelenboek
     client: EsuiteClient = esuite(request)
     objects_url = smoelenboek.smoelenboek_objects_url(settings.base_url)
     headers = {name: request.headers[name] for name in ("accept-crs", "content-crs") if name in request.headers}

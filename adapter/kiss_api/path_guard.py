@@ -39,9 +39,8 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.mapping.paths import path_fault
-from adapter.kiss_api.auth import OBJECTS_PATH
 from adapter.kiss_api.request_context import request_id_from
-from adapter.mapping.common import CONTENT_CRS
+from adapter.mapping.common import CONTENT_CRS, OBJECTS_PATH
 from adapter.kiss_api.responses import problem_response
 from adapter.metrics import Metrics
 from adapter.problems import InvalidParam, Problem

@@ -65,7 +65,7 @@ def interne_taak_post_answer(
                     "Het contactmoment moet de URL van een contactmoment van de adapter zijn.",
                 )
             )
-    if failures:
+    if failures or uuid is None:  # uuid is None only with a failure reported
         contactmoment_failed = any(failure.name == "record.data.contactmoment" for failure in failures)
         raise Problem(
             400,

@@ -137,12 +137,16 @@ def _supported_filter(expression: str) -> SupportedFilter | None:
 
 def _filters(pairs: Params) -> dict[str, str]:
     """Q-11 … Q-13: e-Suite parameter → value as KISS sent it."""
-    expressions = _expressions(pairs)
-    unsupported = [
-        InvalidParam(expression.parameter, "unsupported-filter", _unsupported_reason(expression.text))
-        for expression in expressions
-        if _supported_filter(expression.text) is None
-    ]
+    checked: list[tuple[_Expression, SupportedFilter]] = []
+    unsupported: list[InvalidParam] = []
+    for expression in _expressions(pairs):
+        supported = _supported_filter(expression.text)
+        if supported is None:
+            unsupported.append(
+                InvalidParam(expression.parameter, "unsupported-filter", _unsupported_reason(expression.text))
+            )
+        else:
+            checked.append((expression, supported))
     if unsupported:
         raise Problem(
             400,
@@ -154,8 +158,7 @@ def _filters(pairs: Params) -> dict[str, str]:
     blank: list[InvalidParam] = []
     chosen: dict[str, str] = {}
     conflicting: list[InvalidParam] = []
-    for expression in expressions:
-        supported = _supported_filter(expression.text)
+    for expression, supported in checked:
         value = expression.text[len(supported.prefix):]
         if is_blank(value):
             blank.append(
