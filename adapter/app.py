@@ -31,7 +31,14 @@ from adapter.kiss_api.path_guard import PathGuard
 from adapter.kiss_api.problem_rendering import ProblemRendering
 from adapter.kiss_api.request_context import RequestContext
 from adapter.kiss_api.responses import http_exception_handler
-from adapter.kiss_api.routing import ANY_METHOD, OwnPathRoute, own_root_routes, root_routes, with_compat_root, with_trailing_slash
+from adapter.kiss_api.routing import (
+    ANY_METHOD,
+    OwnPathRoute,
+    own_root_routes,
+    root_routes,
+    with_compat_root,
+    with_trailing_slash,
+)
 from adapter.kiss_api.shutdown import ShutdownGuard
 from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.mapping.common import CONTENT_CRS
@@ -65,7 +72,8 @@ def create_app(
         timeout_seconds=settings.esuite_timeout_seconds,
         max_connections=settings.esuite_max_connections,
         limits=settings.limits,
-        transport=esuite_transport or H1Transport(
+        transport=esuite_transport
+        or H1Transport(
             settings.esuite_max_connections,
             ssl_context=ssl_context or trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context,
         ),
@@ -110,12 +118,16 @@ def create_app(
             {"GET": contactmomenten.list_contactmomenten, "POST": contactmomenten.create},
         ),
         *with_trailing_slash("/contactmomenten/api/v1/contactmomenten/{uuid}", {"GET": contactmomenten.detail}),
-        *with_trailing_slash("/contactmomenten/api/v1/klantcontactmomenten", {"GET": cm_passthrough, "POST": cm_passthrough}),
+        *with_trailing_slash(
+            "/contactmomenten/api/v1/klantcontactmomenten", {"GET": cm_passthrough, "POST": cm_passthrough}
+        ),
         *with_trailing_slash(
             "/contactmomenten/api/v1/objectcontactmomenten",
             {"GET": contactmomenten.objectcontactmomenten_list, "POST": cm_passthrough},
         ),
-        *own_root_routes("/contactmomenten/api/v1", {"GET": cm_passthrough, "HEAD": cm_passthrough, "POST": cm_passthrough}),
+        *own_root_routes(
+            "/contactmomenten/api/v1", {"GET": cm_passthrough, "HEAD": cm_passthrough, "POST": cm_passthrough}
+        ),
         OwnPathRoute(
             "/api/v2/objects",
             {"GET": objects.list_objects, "POST": objects.create},
@@ -133,12 +145,15 @@ def create_app(
         *root_routes("/klanten/api/v1", make_passthrough("klanten"), ANY_METHOD),
         # Each of these three fronts also answers under its compatibility root
         # (/zgw-apis-provider/{zrc,ztc,drc}/api/v1, urls.COMPAT_ROOTS), URLs emitted under it.
-        *with_compat_root("zaken", [
-            Route("/zaken/api/v1/zaakcontactmomenten", zaken_klanten.zaakcontactmomenten, methods=["POST"]),
-            Route("/zaken/api/v1/zaken", zaken_klanten.zaken_list, methods=["GET"]),
-            Route("/zaken/api/v1/zaken/{uuid:canonical_uuid}", zaken_klanten.zaak_detail, methods=["GET"]),
-            *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
-        ]),
+        *with_compat_root(
+            "zaken",
+            [
+                Route("/zaken/api/v1/zaakcontactmomenten", zaken_klanten.zaakcontactmomenten, methods=["POST"]),
+                Route("/zaken/api/v1/zaken", zaken_klanten.zaken_list, methods=["GET"]),
+                Route("/zaken/api/v1/zaken/{uuid:canonical_uuid}", zaken_klanten.zaak_detail, methods=["GET"]),
+                *root_routes("/zaken/api/v1", make_passthrough("zaken"), ANY_METHOD),
+            ],
+        ),
         *with_compat_root("catalogi", root_routes("/catalogi/api/v1", make_passthrough("catalogi"), ANY_METHOD)),
         *with_compat_root("documenten", root_routes("/documenten/api/v1", make_passthrough("documenten"), ANY_METHOD)),
     ]

@@ -322,7 +322,9 @@ def _limits(r: _Reader, max_connections: int) -> Limits:
         r.error("MAX_CONCURRENT_DOWNLOADS", "must be less than ESUITE_MAX_CONNECTIONS")
     return Limits(
         request_head_bytes=head,
-        request_head_seconds=r.number("REQUEST_HEAD_TIMEOUT_SECONDS", default.request_head_seconds, 1, 600, integer=False),
+        request_head_seconds=r.number(
+            "REQUEST_HEAD_TIMEOUT_SECONDS", default.request_head_seconds, 1, 600, integer=False
+        ),
         authorization_bytes=authorization,
         passthrough_json_bytes=size("MAX_PASSTHROUGH_JSON_BYTES", default.passthrough_json_bytes, 1 * KIB, 1024 * MIB),
         passthrough_json_values=size("MAX_PASSTHROUGH_JSON_VALUES", default.passthrough_json_values, 100, 10_000_000),
@@ -330,9 +332,13 @@ def _limits(r: _Reader, max_connections: int) -> Limits:
         answer_compressed_bytes=size(
             "MAX_UPSTREAM_COMPRESSED_ANSWER_BYTES", default.answer_compressed_bytes, 64 * KIB, 1024 * MIB
         ),
-        download_chunk_seconds=r.number("DOWNLOAD_CHUNK_TIMEOUT_SECONDS", default.download_chunk_seconds, 1, 600, integer=False),
+        download_chunk_seconds=r.number(
+            "DOWNLOAD_CHUNK_TIMEOUT_SECONDS", default.download_chunk_seconds, 1, 600, integer=False
+        ),
         max_downloads=downloads,
     )
+
+
 # A create sent just before SIGTERM ends within its budget; the margin covers recording its
 # outcome in the duplicate store (Redis socket time-out 2 s) and the answer (operations.md §5.7).
 SHUTDOWN_MARGIN_SECONDS = 5

@@ -223,7 +223,9 @@ class InProcessStore:
             now = self._clock()
             if now - self._warned_at >= EVICTION_WARNING_SECONDS:  # a full store evicts on every create
                 entries, stored_bytes = self.size
-                log.warning("duplicate_store_evicted", evicted=self._evicted_unreported, entries=entries, bytes=stored_bytes)
+                log.warning(
+                    "duplicate_store_evicted", evicted=self._evicted_unreported, entries=entries, bytes=stored_bytes
+                )
                 self._evicted_unreported, self._warned_at = 0, now
 
     def _resize(self, key: str, entry: _Entry, size: int) -> None:
@@ -343,7 +345,9 @@ class RedisStore:
         try:
             while True:
                 expiry = await self._claim_expiry_ms()
-                state, payload = await self._begin(keys=[self.KEY_PREFIX + key], args=[self._lock_ms, expiry, self._window_ms])
+                state, payload = await self._begin(
+                    keys=[self.KEY_PREFIX + key], args=[self._lock_ms, expiry, self._window_ms]
+                )
                 if state == b"done":
                     return Claim(answer=_answer_from_json(payload))
                 if state in (b"acquired", b"takeover"):

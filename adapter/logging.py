@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -46,7 +46,7 @@ def _stamps(tracing: bool):
 
     def stamp(_: Any, method_name: str, event: dict[str, Any]) -> dict[str, Any]:
         event["level"] = _LEVEL_NAMES.get(method_name, method_name)
-        event["timestamp"] = datetime.now(timezone.utc).isoformat().replace("+00:00", "Z")
+        event["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
         if tracing:
             _trace_ids(None, method_name, event)
         if "exc_info" in event:

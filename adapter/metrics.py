@@ -64,7 +64,9 @@ class Metrics:
             registry=r,
         )
         self.upstream_retries = Counter("kiss_adapter_upstream_retries", "Upstream retries", ["target"], registry=r)
-        self.circuit_open = Gauge("kiss_adapter_circuit_open", "Circuit breaker open (1) or not (0)", ["target"], registry=r)
+        self.circuit_open = Gauge(
+            "kiss_adapter_circuit_open", "Circuit breaker open (1) or not (0)", ["target"], registry=r
+        )
         self.duplicate_replays = Counter(
             "kiss_adapter_duplicate_replays", "Contactmoment POSTs answered from the duplicate store", registry=r
         )

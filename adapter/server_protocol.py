@@ -49,7 +49,9 @@ def head_too_large_answer() -> bytes:
 
 
 def head_timeout_answer() -> bytes:
-    return _closing_answer(b"408 Request Timeout", Problem(408, "request-timeout", detail="De verzoekkop kwam niet op tijd binnen."))
+    return _closing_answer(
+        b"408 Request Timeout", Problem(408, "request-timeout", detail="De verzoekkop kwam niet op tijd binnen.")
+    )
 
 
 class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
@@ -60,7 +62,9 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     read in which a request begins is never counted: with HTTP/1.1 pipelining it also holds
     the whole requests before it, which are no part of this head."""
 
-    def __init__(self, *args: Any, head_seconds: float = DEFAULT_HEAD_SECONDS, **kwargs: Any) -> None:  # uvicorn's own, passed through
+    def __init__(
+        self, *args: Any, head_seconds: float = DEFAULT_HEAD_SECONDS, **kwargs: Any
+    ) -> None:  # uvicorn's own, passed through
         super().__init__(*args, **kwargs)
         self._head_limit = self.config.h11_max_incomplete_event_size or DEFAULT_HEAD_LIMIT
         self._head_seconds = head_seconds

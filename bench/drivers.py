@@ -98,7 +98,9 @@ def _lua_string(value: str) -> str:
     return f"[{level}[{value}]{level}]"
 
 
-def write_wrk_script(path: str, method: str, headers: dict[str, str], body_parts: list[str] | None, unique: str) -> None:
+def write_wrk_script(
+    path: str, method: str, headers: dict[str, str], body_parts: list[str] | None, unique: str
+) -> None:
     lines = [f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in headers.items()]
     prefix, suffix = (body_parts + [""])[:2] if body_parts else ("", "")
     with open(path, "w") as handle:
@@ -149,8 +151,21 @@ def run_load(
         write_wrk_script(script, method, headers, body_parts, unique)
         argv = [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s", script, url]
     else:
-        argv = [sys.executable, "-m", "bench.loadgen", "--url", url, "-c", str(connections), "-d", str(seconds),
-                "--method", method, "--unique-prefix", unique]
+        argv = [
+            sys.executable,
+            "-m",
+            "bench.loadgen",
+            "--url",
+            url,
+            "-c",
+            str(connections),
+            "-d",
+            str(seconds),
+            "--method",
+            method,
+            "--unique-prefix",
+            unique,
+        ]
         for name, value in headers.items():
             argv += ["-H", f"{name}: {value}"]
         if body_parts is not None:
@@ -167,7 +182,7 @@ def run_load(
         line = next((l for l in output.splitlines() if l.startswith("BENCHJSON ")), None)
         if line is None:
             raise RuntimeError(f"wrk gave no result:\n{output}")
-        raw = json.loads(line[len("BENCHJSON "):])
+        raw = json.loads(line[len("BENCHJSON ") :])
         result = {
             "requests": int(raw["requests"]),
             "duration_s": raw["duration_us"] / 1e6,
@@ -186,4 +201,3 @@ def run_load(
         result = json.loads(line)
     result["loadgen_cpu_s"] = cpu
     return result
-

@@ -22,8 +22,8 @@ import time
 import tracemalloc
 
 import httpx
-from adapter.services import services_of
 
+from adapter.services import services_of
 from bench import canned as C
 
 BASE = "http://esuite.bench.example"
@@ -55,7 +55,9 @@ async def _run(creates: int) -> dict:
     rng = random.Random(14)
 
     def esuite(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(201, content=C.dumps(C._created(rng, BASE, 0)), headers={"Content-Type": "application/json"})
+        return httpx.Response(
+            201, content=C.dumps(C._created(rng, BASE, 0)), headers={"Content-Type": "application/json"}
+        )
 
     app = create_app(settings, esuite_transport=httpx.MockTransport(esuite))
     token = mint_token("bench-kiss", keys["kiss"], time.time(), 3600, "bench")
@@ -90,7 +92,9 @@ async def _run(creates: int) -> dict:
 
 
 async def _create(client: httpx.AsyncClient, template: str, headers: dict, marker: str) -> bytes:
-    response = await client.post("/contactmomenten/api/v1/contactmomenten", content=template.replace(C.UNIQUE_MARK, marker), headers=headers)
+    response = await client.post(
+        "/contactmomenten/api/v1/contactmomenten", content=template.replace(C.UNIQUE_MARK, marker), headers=headers
+    )
     assert response.status_code == 201, response.text
     return response.content
 

@@ -129,7 +129,9 @@ def _stock_aiohttp_transport(max_connections: int = 10):
         from httpx_aiohttp import AiohttpTransport
     except ImportError:
         return None
-    return AiohttpTransport(limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections))
+    return AiohttpTransport(
+        limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    )
 
 
 def _report_skipped() -> None:
@@ -227,7 +229,7 @@ async def _transports(base: str, calls: int, repeat: int) -> None:
             samples: dict[str, list[float]] = {name: [] for name in candidates}
             for round_number in range(repeat):
                 names = list(candidates)
-                rotated = names[round_number % len(names):] + names[: round_number % len(names)]
+                rotated = names[round_number % len(names) :] + names[: round_number % len(names)]
                 for name in rotated:  # the order rotates, so drift of the machine hits all alike
                     samples[name].append(await _cpu_per_call(candidates[name], calls))
             print(f"one e-Suite call, {title}, GET, 8 in flight, CPU µs per call over {repeat} runs of {calls}:")
@@ -255,8 +257,10 @@ async def _calls(base: str, calls: int, repeat: int) -> None:
             EsuiteTokenSource("bench", "s" * 40), Metrics(), timeout_seconds=10, max_connections=10, transport=transport
         )
 
-        async def adapter_client():
-            await esuite.fetch_json(call, "GET", f"{base}{C.CM}/klantcontactmomenten", params=[("contactmoment", contact)])
+        async def adapter_client(esuite: EsuiteClient = esuite) -> None:
+            await esuite.fetch_json(
+                call, "GET", f"{base}{C.CM}/klantcontactmomenten", params=[("contactmoment", contact)]
+            )
 
         values = [await _cpu_per_call(adapter_client, calls) for _ in range(repeat)]
         await esuite.aclose()
@@ -270,7 +274,12 @@ def _json(base: str) -> None:
     raw = C.Canned(base).klant_page
     urls = UrlMap("http://adapter.example", base)
     contacts = orjson.loads(raw)["results"]
-    page = {"count": 50, "next": None, "previous": None, "results": contactmoment_read.contacts_for_kiss(contacts, urls)}
+    page = {
+        "count": 50,
+        "next": None,
+        "previous": None,
+        "results": contactmoment_read.contacts_for_kiss(contacts, urls),
+    }
 
     def per_run(function) -> float:
         runs = 300

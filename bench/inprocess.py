@@ -42,9 +42,18 @@ _DEVNULL = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
 def _scope(method: str, target: str, headers: list[tuple[bytes, bytes]]) -> dict:
     path, _, query = target.partition("?")
     return {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-        "path": path, "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
-        "headers": headers, "client": ("127.0.0.1", 40000), "server": ("127.0.0.1", 8000),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query.encode(),
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
     }
 
 
@@ -108,9 +117,13 @@ async def _measure(app, name: str, method: str, target: str, headers: list, args
     measured = [cpu for cpu, _, _ in runs]
     _, wall, size = runs[-1]
     otel = " otel" if args.otel else ""
-    print(f"{name}{otel}: {min(measured):9.0f} µs CPU/request min, {statistics.median(measured):.0f} median of "
-          f"{len(measured)} ({count} requests, {args.concurrency} at a time, {wall:.2f} ms wall/request, "
-          f"answer {size} bytes)", file=sys.stderr, flush=True)
+    print(
+        f"{name}{otel}: {min(measured):9.0f} µs CPU/request min, {statistics.median(measured):.0f} median of "
+        f"{len(measured)} ({count} requests, {args.concurrency} at a time, {wall:.2f} ms wall/request, "
+        f"answer {size} bytes)",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 async def _measure_ab(apps, name: str, method: str, target: str, headers: list, args) -> None:
@@ -123,12 +136,16 @@ async def _measure_ab(apps, name: str, method: str, target: str, headers: list, 
     runs: tuple[list[float], list[float]] = ([], [])
     for index in range(args.repeat):
         # ABBA order: a drift over the run (the fake e-Suite's store grows with S2) falls on both.
-        for which in ((0, 1) if index % 2 == 0 else (1, 0)):
+        for which in (0, 1) if index % 2 == 0 else (1, 0):
             runs[which].append((await (off, on)[which]())[0])
     (off_min, on_min), (off_med, on_med) = ((min(r) for r in runs), (statistics.median(r) for r in runs))
-    print(f"{name}: off {off_min:.0f} / on {on_min:.0f} µs CPU/request min (x{on_min / off_min:.2f}), "
-          f"median {off_med:.0f} / {on_med:.0f} (x{on_med / off_med:.2f}), {args.repeat} alternating runs "
-          f"of {count} requests", file=sys.stderr, flush=True)
+    print(
+        f"{name}: off {off_min:.0f} / on {on_min:.0f} µs CPU/request min (x{on_min / off_min:.2f}), "
+        f"median {off_med:.0f} / {on_med:.0f} (x{on_med / off_med:.2f}), {args.repeat} alternating runs "
+        f"of {count} requests",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _telemetry():
@@ -154,7 +171,9 @@ async def _run(args) -> None:
     upstream_port = free_port()
     work_dir = os.path.join(ROOT, "bench", "results")
     os.makedirs(work_dir, exist_ok=True)
-    upstream = start("upstream", [sys.executable, "-m", "bench.upstream", "--port", str(upstream_port)], work_dir, cwd=ROOT)
+    upstream = start(
+        "upstream", [sys.executable, "-m", "bench.upstream", "--port", str(upstream_port)], work_dir, cwd=ROOT
+    )
     try:
         wait_http(f"http://127.0.0.1:{upstream_port}/_bench/requests", upstream)
         wait_http(f"http://127.0.0.1:{upstream_port}/_bench/latency?ms={args.latency_ms}", upstream, expect=204)
@@ -175,8 +194,13 @@ async def _run(args) -> None:
             "S2": ("POST", "/contactmomenten/api/v1/contactmomenten"),
             "healthz": ("GET", "/healthz"),
             "auth404": ("GET", "/contactmomenten/api/v1/onbekend/x/y"),
-            "S3": ("GET", (f"/api/v2/objects?type={quote(C.INTERNE_TAAK_TYPE, safe='')}"
-                           f"&data_attr=betrokkene__digitaleAdressen__icontains__{C.PHONE}")),
+            "S3": (
+                "GET",
+                (
+                    f"/api/v2/objects?type={quote(C.INTERNE_TAAK_TYPE, safe='')}"
+                    f"&data_attr=betrokkene__digitaleAdressen__icontains__{C.PHONE}"
+                ),
+            ),
         }
         async with app.router.lifespan_context(app), contextlib.AsyncExitStack() as stack:
             if traced is not None:

@@ -72,7 +72,11 @@ async def _connection(args, index: int, deadline: float, result: Result, body_pa
             counter += 1
             if body_parts is not None:
                 unique = f"{args.unique_prefix}-{index}-{counter}"
-                body = (body_parts[0] + unique + body_parts[1]).encode() if len(body_parts) == 2 else body_parts[0].encode()
+                body = (
+                    (body_parts[0] + unique + body_parts[1]).encode()
+                    if len(body_parts) == 2
+                    else body_parts[0].encode()
+                )
                 request = (base_head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
             else:
                 request = (base_head + "\r\n").encode()

@@ -41,7 +41,11 @@ _DEVNULL = open(os.devnull, "w")  # noqa: SIM115 (lives as long as the process)
 
 
 def _answer(status: int, body: bytes) -> bytes:
-    return b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (status, len(body), body)
+    return b"HTTP/1.1 %d X\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        status,
+        len(body),
+        body,
+    )
 
 
 def _pages(base: str) -> dict[tuple[str, int], bytes]:
@@ -52,12 +56,19 @@ def _pages(base: str) -> dict[tuple[str, int], bytes]:
     for klant, pages in KLANTEN.items():
         contacts = [C._contact(rng, base, index, contactverzoek=index % 4 == 0) for index in range(pages * PAGE_SIZE)]
         for page in range(1, pages + 1):
-            answers[(klant, page)] = _answer(200, C.dumps({
-                "count": len(contacts),
-                "next": f"{listing}?klant={klant}&page={page + 1}" if page < pages else None,
-                "previous": (f"{listing}?klant={klant}" + (f"&page={page - 1}" if page > 2 else "")) if page > 1 else None,
-                "results": contacts[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-            }))
+            answers[(klant, page)] = _answer(
+                200,
+                C.dumps(
+                    {
+                        "count": len(contacts),
+                        "next": f"{listing}?klant={klant}&page={page + 1}" if page < pages else None,
+                        "previous": (f"{listing}?klant={klant}" + (f"&page={page - 1}" if page > 2 else ""))
+                        if page > 1
+                        else None,
+                        "results": contacts[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+                    }
+                ),
+            )
     return answers
 
 
@@ -164,12 +175,21 @@ async def _run(args) -> None:
     finally:
         fake.stop()
     plain = rows[0]["cpu_us"]
-    print(f"{'scenario':<11} {'e-Suite calls':>13} {'CPU µs/req':>11} {'×plain':>7} {'wall ms/req':>12}", file=sys.stderr)
+    print(
+        f"{'scenario':<11} {'e-Suite calls':>13} {'CPU µs/req':>11} {'×plain':>7} {'wall ms/req':>12}", file=sys.stderr
+    )
     for row in rows:
-        print(f"{row['name']:<11} {row['round_trips']:>13.1f} {row['cpu_us']:>11.0f} {row['cpu_us'] / plain:>7.2f} "
-              f"{row['wall_ms']:>12.2f}", file=sys.stderr, flush=True)
-    print(f"({args.requests} requests, {args.concurrency} at a time, e-Suite latency {args.latency_ms} ms, "
-          f"pages of {PAGE_SIZE})", file=sys.stderr)
+        print(
+            f"{row['name']:<11} {row['round_trips']:>13.1f} {row['cpu_us']:>11.0f} {row['cpu_us'] / plain:>7.2f} "
+            f"{row['wall_ms']:>12.2f}",
+            file=sys.stderr,
+            flush=True,
+        )
+    print(
+        f"({args.requests} requests, {args.concurrency} at a time, e-Suite latency {args.latency_ms} ms, "
+        f"pages of {PAGE_SIZE})",
+        file=sys.stderr,
+    )
 
 
 def main() -> None:

@@ -32,7 +32,12 @@ async def _answer(scope, receive, send) -> None:
 
 
 async def _requests(app, count: int) -> float:
-    scope = {"type": "http", "method": "GET", "path": "/zaken/api/v1/zaken/x", "headers": [(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/zaken/api/v1/zaken/x",
+        "headers": [(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")],
+    }
 
     async def receive():
         return {"type": "http.request", "body": b"", "more_body": False}
@@ -77,7 +82,9 @@ def main() -> None:
         runs["log processor"].append(_log_processor(telemetry, args.count))
     for name, values in runs.items():
         measured = values[1:]
-        print(f"{name:24} {min(measured):7.1f} µs CPU min, {statistics.median(measured):7.1f} median of {len(measured)}")
+        print(
+            f"{name:24} {min(measured):7.1f} µs CPU min, {statistics.median(measured):7.1f} median of {len(measured)}"
+        )
     telemetry.shutdown()
 
 

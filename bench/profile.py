@@ -52,13 +52,24 @@ def _frame_name(frame: str) -> str:
 
 
 _GROUPS = (
-    ("importlib", "import system (failed imports)"), ("<frozen", "import system (failed imports)"),
+    ("importlib", "import system (failed imports)"),
+    ("<frozen", "import system (failed imports)"),
     ("_distutils_hack", "import system (failed imports)"),
-    ("httpcore/", "httpcore (client pool, HTTP/1.1)"), ("httpx/", "httpx"), ("anyio/", "anyio"),
-    ("h11/", "h11 (HTTP/1.1 parser, both sides)"), ("uvicorn/", "uvicorn"), ("starlette/", "starlette"),
-    ("tenacity/", "tenacity"), ("jwt/", "pyjwt"), ("structlog/", "structlog"), ("prometheus_client/", "prometheus_client"),
-    ("adapter/mapping/", "adapter mapping"), ("adapter/esuite_client/urls", "adapter URL rewriting"),
-    ("adapter/", "adapter (other)"), ("asyncio/", "asyncio"), ("selectors", "asyncio"),
+    ("httpcore/", "httpcore (client pool, HTTP/1.1)"),
+    ("httpx/", "httpx"),
+    ("anyio/", "anyio"),
+    ("h11/", "h11 (HTTP/1.1 parser, both sides)"),
+    ("uvicorn/", "uvicorn"),
+    ("starlette/", "starlette"),
+    ("tenacity/", "tenacity"),
+    ("jwt/", "pyjwt"),
+    ("structlog/", "structlog"),
+    ("prometheus_client/", "prometheus_client"),
+    ("adapter/mapping/", "adapter mapping"),
+    ("adapter/esuite_client/urls", "adapter URL rewriting"),
+    ("adapter/", "adapter (other)"),
+    ("asyncio/", "asyncio"),
+    ("selectors", "asyncio"),
 )
 
 
@@ -136,9 +147,22 @@ def main(argv=None) -> int:
         if args.tool == "py-spy":
             raw = os.path.join(RESULTS, f"{name}.collapsed.txt")
             spy = subprocess.Popen(
-                [py_spy, "record", "-p", str(stack.adapter.pid), "-r", str(args.rate), "-d", str(args.seconds + 1),
-                 "-f", "raw", "-o", raw],
-                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                [
+                    py_spy,
+                    "record",
+                    "-p",
+                    str(stack.adapter.pid),
+                    "-r",
+                    str(args.rate),
+                    "-d",
+                    str(args.seconds + 1),
+                    "-f",
+                    "raw",
+                    "-o",
+                    raw,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
             )
             time.sleep(0.5)
         w = run_window(stack, args, tool, wrk, scenario, "adapter", args.seconds, f"prof-{args.scenario}")

@@ -166,12 +166,39 @@ def start_stack(args, nginx_path: str | None, work_dir: str, adapter_argv_prefix
     env.update(item.split("=", 1) for item in getattr(args, "adapter_env", []))
     prefix = adapter_argv_prefix or [python, "-m"]
     adapter = start(
-        "adapter", prefix + [getattr(args, "adapter_module", None) or "adapter", "serve", "--host", "127.0.0.1", "--port", str(adapter_port)], work_dir, env=env, cwd=ROOT
+        "adapter",
+        prefix
+        + [
+            getattr(args, "adapter_module", None) or "adapter",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(adapter_port),
+        ],
+        work_dir,
+        env=env,
+        cwd=ROOT,
     )
     token = subprocess.run(
-        [python, "-m", "adapter", "token", "--client-id", "bench-kiss", "--secret", keys["kiss"], "--user-id", "bench",
-         "--ttl", "86400"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        [
+            python,
+            "-m",
+            "adapter",
+            "token",
+            "--client-id",
+            "bench-kiss",
+            "--secret",
+            keys["kiss"],
+            "--user-id",
+            "bench",
+            "--ttl",
+            "86400",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     nginx = nginx_port = None
     if nginx_path:
@@ -239,7 +266,9 @@ def sanity(stack: Stack, scenario: str, target: str) -> str | None:
             return "S1: not 50 contacts with adapter URLs"
         if not str(answer.get("next", "")).startswith(base):
             return "S1: next link not rewritten"
-    if scenario == "S2" and not str(answer.get("url", "")).startswith(base + "/contactmomenten/api/v1/contactmomenten/"):
+    if scenario == "S2" and not str(answer.get("url", "")).startswith(
+        base + "/contactmomenten/api/v1/contactmomenten/"
+    ):
         return "S2: created contact without adapter URL"
     if scenario == "S3":
         rows = answer.get("results", [])
@@ -258,8 +287,10 @@ def streaming_probe(stack: Stack, target: str) -> dict:
     first_mib = None
     with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
         sock.sendall(
-            (f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {stack.token}\r\n"
-             "Connection: close\r\n\r\n").encode()
+            (
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Bearer {stack.token}\r\n"
+                "Connection: close\r\n\r\n"
+            ).encode()
         )
         data = b""
         while b"\r\n\r\n" not in data:
@@ -291,7 +322,9 @@ def streaming_probe(stack: Stack, target: str) -> dict:
 # --- windows ----------------------------------------------------------------------------------
 
 
-def run_window(stack: Stack, args, tool: str, wrk: str | None, scenario: Scenario, target: str, seconds: int, tag: str) -> dict:
+def run_window(
+    stack: Stack, args, tool: str, wrk: str | None, scenario: Scenario, target: str, seconds: int, tag: str
+) -> dict:
     proxy = {"adapter": stack.adapter, "nginx": stack.nginx, "direct": None}[target]
     stack.set_latency(scenario.latency_ms)
     body_parts = C.contactverzoek_body().split(C.UNIQUE_MARK, 1) if scenario.method == "POST" else None
@@ -383,7 +416,9 @@ def summarise(windows: list[dict], scenarios: list[str], targets: list[str], cal
                     row["rps_ratio"] = _median([t["rps"] / d["rps"] if d["rps"] else None for t, d in pairs])
                     row["added_p50_ms"] = _median([t["p50_ms"] - d["p50_ms"] for t, d in pairs])
                     row["added_p99_ms"] = _median([t["p99_ms"] - d["p99_ms"] for t, d in pairs])
-                    row["latency_ratio_p50"] = _median([t["p50_ms"] / d["p50_ms"] if d["p50_ms"] else None for t, d in pairs])
+                    row["latency_ratio_p50"] = _median(
+                        [t["p50_ms"] / d["p50_ms"] if d["p50_ms"] else None for t, d in pairs]
+                    )
             rows.append(row)
     return rows
 
@@ -395,9 +430,20 @@ def _fmt(value, digits=1, suffix="") -> str:
 
 
 COLUMNS = (
-    ("scen", 4), ("target", 7), ("req/s", 9), ("p50 ms", 7), ("p99 ms", 7), ("CPU µs/req", 10),
-    ("CPU%", 5), ("up µs/req", 9), ("up calls", 8), ("RSS MB", 7), ("×direct", 7), ("+p50 ms", 7),
-    ("+p99 ms", 7), ("note", 0),
+    ("scen", 4),
+    ("target", 7),
+    ("req/s", 9),
+    ("p50 ms", 7),
+    ("p99 ms", 7),
+    ("CPU µs/req", 10),
+    ("CPU%", 5),
+    ("up µs/req", 9),
+    ("up calls", 8),
+    ("RSS MB", 7),
+    ("×direct", 7),
+    ("+p50 ms", 7),
+    ("+p99 ms", 7),
+    ("note", 0),
 )
 
 
@@ -418,11 +464,20 @@ def table_rows(rows: list[dict], probes: dict) -> list[list[str]]:
             note += f" ERRORS={r['errors']}"
         out.append(
             [
-                r["scenario"], r["target"], _fmt(r["rps"], 0), _fmt(r["p50_ms"], 2), _fmt(r["p99_ms"], 2),
-                _fmt(r.get("cpu_us_per_req"), 0), _fmt(r["cpu_util"] * 100 if "cpu_util" in r else None, 0),
-                _fmt(r["upstream_us_per_req"], 0), _fmt(r["upstream_calls_per_req"], 1),
-                _fmt(r.get("rss_peak_mb"), 0), _fmt(r.get("rps_ratio"), 2), _fmt(r.get("added_p50_ms"), 2),
-                _fmt(r.get("added_p99_ms"), 2), note.strip(),
+                r["scenario"],
+                r["target"],
+                _fmt(r["rps"], 0),
+                _fmt(r["p50_ms"], 2),
+                _fmt(r["p99_ms"], 2),
+                _fmt(r.get("cpu_us_per_req"), 0),
+                _fmt(r["cpu_util"] * 100 if "cpu_util" in r else None, 0),
+                _fmt(r["upstream_us_per_req"], 0),
+                _fmt(r["upstream_calls_per_req"], 1),
+                _fmt(r.get("rss_peak_mb"), 0),
+                _fmt(r.get("rps_ratio"), 2),
+                _fmt(r.get("added_p50_ms"), 2),
+                _fmt(r.get("added_p99_ms"), 2),
+                note.strip(),
             ]
         )
     return out
@@ -453,8 +508,11 @@ def verdicts(rows: list[dict], probes: dict) -> list[tuple[str, str, bool | None
         a, n = get.get((key, "adapter")), get.get((key, "nginx"))
         if a:
             yard = f"; nginx {n['cpu_us_per_req']:.0f} µs/req" if n and "cpu_us_per_req" in n else ""
-            add(f"{key} adapter CPU <= {CPU_TARGET_US} µs/req", f"{a['cpu_us_per_req']:.0f} µs/req{yard}",
-                a["cpu_us_per_req"] <= CPU_TARGET_US)
+            add(
+                f"{key} adapter CPU <= {CPU_TARGET_US} µs/req",
+                f"{a['cpu_us_per_req']:.0f} µs/req{yard}",
+                a["cpu_us_per_req"] <= CPU_TARGET_US,
+            )
     a = get.get(("S5", "adapter"))
     if a and "rps_ratio" in a:
         add("S5 throughput >= 0.9x direct", f"{a['rps_ratio']:.2f}x", a["rps_ratio"] >= 0.9)
@@ -462,14 +520,20 @@ def verdicts(rows: list[dict], probes: dict) -> list[tuple[str, str, bool | None
         add("S5 added p99 <= 5 ms", f"{a['added_p99_ms']:+.2f} ms", a["added_p99_ms"] <= 5.0)
     a = get.get(("S3", "adapter"))
     if a and a.get("latency_ratio_p50"):
-        add("S3 <= 8 upstream round trips", f"{a['latency_ratio_p50']:.1f} RT (p50 {a['p50_ms']:.1f} ms vs one call "
+        add(
+            "S3 <= 8 upstream round trips",
+            f"{a['latency_ratio_p50']:.1f} RT (p50 {a['p50_ms']:.1f} ms vs one call "
             f"{get[('S3', 'direct')]['p50_ms']:.1f} ms; {a['upstream_calls_per_req']:.0f} calls)",
-            a["latency_ratio_p50"] <= 8)
+            a["latency_ratio_p50"] <= 8,
+        )
     a = get.get(("S4", "adapter"))
     probe = probes.get("adapter")
     if probe:
-        add("S4 streamed (1st MiB before upstream sends the rest)",
-            f"1st MiB after {probe['first_mib_ms']:.0f} ms, upstream holds the rest {HOLD_MS} ms", probe["streamed"])
+        add(
+            "S4 streamed (1st MiB before upstream sends the rest)",
+            f"1st MiB after {probe['first_mib_ms']:.0f} ms, upstream holds the rest {HOLD_MS} ms",
+            probe["streamed"],
+        )
     if a and "rss_growth_mb" in a:
         add("S4 RSS growth <= 16 MB at 4 connections", f"+{a['rss_growth_mb']:.1f} MB", a["rss_growth_mb"] <= 16)
     return out
@@ -477,9 +541,12 @@ def verdicts(rows: list[dict], probes: dict) -> list[tuple[str, str, bool | None
 
 def git_state() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "adapter"], cwd=ROOT, capture_output=True,
-                               text=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "adapter"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
         return head + ("+dirty adapter/" if dirty else "")
     except OSError:
         return "unknown"
@@ -498,12 +565,22 @@ def parse_args(argv):
     parser.add_argument("--targets", default=",".join(TARGETS))
     parser.add_argument("--loadgen", choices=("auto", "wrk", "asyncio"), default="auto")
     parser.add_argument("--no-install", action="store_true", help="never apt-get install wrk/nginx")
-    parser.add_argument("--log-level", default="INFO", help="adapter LOG_LEVEL (INFO, as in production: one log line per request)")
+    parser.add_argument(
+        "--log-level", default="INFO", help="adapter LOG_LEVEL (INFO, as in production: one log line per request)"
+    )
     parser.add_argument("--adapter-python", help="interpreter for the adapter (default: this one)")
-    parser.add_argument("--adapter-module", default="adapter",
-                        help="module run as `-m MODULE serve` (bench.whatif_serve for what-if transports)")
-    parser.add_argument("--adapter-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="extra environment for the adapter (what-if runs, e.g. PYTHONPATH=...)")
+    parser.add_argument(
+        "--adapter-module",
+        default="adapter",
+        help="module run as `-m MODULE serve` (bench.whatif_serve for what-if transports)",
+    )
+    parser.add_argument(
+        "--adapter-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the adapter (what-if runs, e.g. PYTHONPATH=...)",
+    )
     parser.add_argument("--out", default=RESULTS)
     return parser.parse_args(argv)
 
@@ -536,8 +613,10 @@ def main(argv=None) -> int:
     probes: dict = {}
     invalid: dict[str, str] = {}
     try:
-        say(f"adapter pid {stack.adapter.pid} on {stack.adapter_port}, upstream pid {stack.upstream.pid} on "
-            f"{stack.upstream_port}" + (f", nginx on {stack.nginx_port}" if stack.nginx else ""))
+        say(
+            f"adapter pid {stack.adapter.pid} on {stack.adapter_port}, upstream pid {stack.upstream.pid} on "
+            f"{stack.upstream_port}" + (f", nginx on {stack.nginx_port}" if stack.nginx else "")
+        )
         for key in scenarios:
             for target in targets:
                 problem = sanity(stack, key, target)
@@ -553,13 +632,17 @@ def main(argv=None) -> int:
         run_id = secrets.token_hex(3)
         for r in range(rounds):
             for key in scenarios:
-                order = targets[r % len(targets):] + targets[: r % len(targets)]
+                order = targets[r % len(targets) :] + targets[: r % len(targets)]
                 for target in order:
-                    w = run_window(stack, args, tool, wrk, SCENARIOS[key], target, window, f"{run_id}-{r}-{key}-{target}")
+                    w = run_window(
+                        stack, args, tool, wrk, SCENARIOS[key], target, window, f"{run_id}-{r}-{key}-{target}"
+                    )
                     w["round"] = r
                     windows.append(w)
-                    say(f"round {r + 1}/{rounds} {key} {target:7s} {w['rps']:8.0f} req/s  p50 {w['p50_ms']:7.2f} ms"
-                        + (f"  {w['cpu_us_per_req']:6.0f} µs/req" if "cpu_us_per_req" in w else ""))
+                    say(
+                        f"round {r + 1}/{rounds} {key} {target:7s} {w['rps']:8.0f} req/s  p50 {w['p50_ms']:7.2f} ms"
+                        + (f"  {w['cpu_us_per_req']:6.0f} µs/req" if "cpu_us_per_req" in w else "")
+                    )
                     if not stack.adapter.alive():
                         raise RuntimeError(f"adapter died:\n{stack.adapter.log_tail()}")
         adapter_rss_end = stack.adapter.rss_kb() / 1024
@@ -581,24 +664,46 @@ def main(argv=None) -> int:
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     meta = {
-        "when": stamp, "quick": args.quick, "rounds": rounds, "window_s": window, "tool": tool,
-        "targets": targets, "log_level": args.log_level, "cpus": os.cpu_count(), "elapsed_s": round(elapsed, 1),
-        "adapter_python": stack.python, "adapter_env": args.adapter_env, "adapter_module": args.adapter_module, "adapter_rss_end_mb": adapter_rss_end,
+        "when": stamp,
+        "quick": args.quick,
+        "rounds": rounds,
+        "window_s": window,
+        "tool": tool,
+        "targets": targets,
+        "log_level": args.log_level,
+        "cpus": os.cpu_count(),
+        "elapsed_s": round(elapsed, 1),
+        "adapter_python": stack.python,
+        "adapter_env": args.adapter_env,
+        "adapter_module": args.adapter_module,
+        "adapter_rss_end_mb": adapter_rss_end,
         "git": git_state(),
     }
-    report = {"meta": meta, "summary": rows, "checks": [
-        {"check": n, "detail": d, "ok": ok} for n, d, ok in checks], "probes": probes, "invalid": invalid,
-        "windows": windows}
-    md = (f"# bench {stamp}\n\n{rounds} rounds × {window} s, load driver {tool}, LOG_LEVEL={args.log_level}, "
-          f"{os.cpu_count()} CPUs, adapter at {meta['git']}\n\n" + render_markdown(rows, probes) + "\n\n"
-          + "\n".join(f"- {'PASS' if ok else 'FAIL'} {n}: {d}" for n, d, ok in checks) + "\n")
+    report = {
+        "meta": meta,
+        "summary": rows,
+        "checks": [{"check": n, "detail": d, "ok": ok} for n, d, ok in checks],
+        "probes": probes,
+        "invalid": invalid,
+        "windows": windows,
+    }
+    md = (
+        f"# bench {stamp}\n\n{rounds} rounds × {window} s, load driver {tool}, LOG_LEVEL={args.log_level}, "
+        f"{os.cpu_count()} CPUs, adapter at {meta['git']}\n\n"
+        + render_markdown(rows, probes)
+        + "\n\n"
+        + "\n".join(f"- {'PASS' if ok else 'FAIL'} {n}: {d}" for n, d, ok in checks)
+        + "\n"
+    )
     for name in (f"bench-{stamp}", "latest"):
         with open(os.path.join(args.out, f"{name}.json"), "w") as handle:
             json.dump(report, handle, indent=1, ensure_ascii=False)
         with open(os.path.join(args.out, f"{name}.md"), "w") as handle:
             handle.write(md)
-    say(f"written {os.path.relpath(os.path.join(args.out, f'bench-{stamp}.md'), ROOT)} (+ .json, latest.*); "
-        f"logs in {os.path.relpath(work_dir, ROOT)}")
+    say(
+        f"written {os.path.relpath(os.path.join(args.out, f'bench-{stamp}.md'), ROOT)} (+ .json, latest.*); "
+        f"logs in {os.path.relpath(work_dir, ROOT)}"
+    )
     return 1 if invalid else 0
 
 

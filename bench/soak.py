@@ -34,18 +34,28 @@ def main(argv=None) -> int:
     samples = []
     served = 0
     try:
+
         def window(key: str, seconds: int, tag: str) -> None:
             nonlocal served
             scenario = SCENARIOS[key]
             stack.set_latency(scenario.latency_ms)
             body_parts = C.contactverzoek_body().split(C.UNIQUE_MARK, 1) if scenario.method == "POST" else None
             result = run_load(
-                tool, wrk, stack.origin("adapter") + stack.path(key, "adapter"), method=scenario.method,
-                headers=stack.headers(key), body_parts=body_parts, unique=tag, connections=scenario.connections,
-                seconds=seconds, work_dir=work_dir,
+                tool,
+                wrk,
+                stack.origin("adapter") + stack.path(key, "adapter"),
+                method=scenario.method,
+                headers=stack.headers(key),
+                body_parts=body_parts,
+                unique=tag,
+                connections=scenario.connections,
+                seconds=seconds,
+                work_dir=work_dir,
             )
             served += result["requests"]
-            samples.append({"window": tag, "requests": result["requests"], "rss_mb": round(stack.adapter.rss_kb() / 1024, 1)})
+            samples.append(
+                {"window": tag, "requests": result["requests"], "rss_mb": round(stack.adapter.rss_kb() / 1024, 1)}
+            )
 
         keys = [key.strip().upper() for key in options.scenarios.split(",") if key.strip()]
         for key in keys:

@@ -62,7 +62,9 @@ class _Answering(asyncio.Protocol):
 
     def _answer(self, body: bytes) -> None:
         if not self.transport.is_closing():
-            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+            self.transport.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+            )
 
 
 def _fds() -> int:
@@ -120,10 +122,15 @@ async def soak(calls: int, seed: int = 17) -> dict:
     await callers(calls)
     await asyncio.sleep(0.05)  # closes in flight reach both ends
     result = {
-        "calls": calls, **counts,
-        "pool_open": pool.open, "pool_connections": len(pool.connections),
-        "pool_idle": sum(len(idle) for idle in pool.idle.values()), "waiters": len(pool.waiters),
-        "server_open": _Answering.open, "fd_growth": _fds() - fds - (pool.open + _Answering.open - ends), "rss_growth_kb": _rss_kb() - rss,
+        "calls": calls,
+        **counts,
+        "pool_open": pool.open,
+        "pool_connections": len(pool.connections),
+        "pool_idle": sum(len(idle) for idle in pool.idle.values()),
+        "waiters": len(pool.waiters),
+        "server_open": _Answering.open,
+        "fd_growth": _fds() - fds - (pool.open + _Answering.open - ends),
+        "rss_growth_kb": _rss_kb() - rss,
     }
     await http.aclose()
     await asyncio.sleep(0.05)

@@ -49,14 +49,19 @@ def main(argv=None) -> int:
         try:
             from httpx_aiohttp import AiohttpTransport
         except ImportError:
-            print("whatif: BENCH_TRANSPORT=aiohttp needs aiohttp and httpx-aiohttp installed (not dependencies:"
-                  " .venv/bin/pip install aiohttp httpx-aiohttp)", file=sys.stderr)
+            print(
+                "whatif: BENCH_TRANSPORT=aiohttp needs aiohttp and httpx-aiohttp installed (not dependencies:"
+                " .venv/bin/pip install aiohttp httpx-aiohttp)",
+                file=sys.stderr,
+            )
             return 2
         transport = AiohttpTransport(limits=limits)
     elif os.environ.get("BENCH_TRANSPORT") == "httpcore":
         transport = httpx.AsyncHTTPTransport(limits=limits)
     elif os.environ.get("BENCH_TRANSPORT") not in (None, ""):
-        print(f"whatif: unknown BENCH_TRANSPORT {os.environ['BENCH_TRANSPORT']!r} (httpcore or aiohttp)", file=sys.stderr)
+        print(
+            f"whatif: unknown BENCH_TRANSPORT {os.environ['BENCH_TRANSPORT']!r} (httpcore or aiohttp)", file=sys.stderr
+        )
         return 2
     print(f"whatif: transport={type(transport).__name__ if transport else 'H1Transport'}", file=sys.stderr)
     uvicorn.run(

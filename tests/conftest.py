@@ -87,7 +87,9 @@ def ordered(value: Any) -> Any:
     return value
 
 
-def app_client(transport: httpx.AsyncBaseTransport | None = None, settings: Settings | None = None, **kwargs) -> httpx.AsyncClient:
+def app_client(
+    transport: httpx.AsyncBaseTransport | None = None, settings: Settings | None = None, **kwargs
+) -> httpx.AsyncClient:
     """An inbound client for the real app; upstream goes to `transport` (or pytest-httpx)."""
     # httpx's own transport unless one is given, so pytest-httpx can answer for the e-Suite;
     # the production transport (H1Transport) is tested on real sockets in test_transport*.py.
@@ -116,7 +118,9 @@ class Stack:
         # contracts/esuite.openapi.yaml, answers to KISS against contracts/kiss-front.openapi.yaml;
         # upstream violations are raised with the answer of the request that caused them.
         self.contract_violations = ViolationLog()
-        upstream = RequestValidatingTransport(httpx.ASGITransport(self.sim), self.settings.esuite_base_url, self.contract_violations)
+        upstream = RequestValidatingTransport(
+            httpx.ASGITransport(self.sim), self.settings.esuite_base_url, self.contract_violations
+        )
         self.app = create_app(self.settings, esuite_transport=upstream)
         inbound = ResponseValidatingTransport(httpx.ASGITransport(self.app), upstream_log=self.contract_violations)
         # --- end contract validation
@@ -131,7 +135,8 @@ class Stack:
         return [
             entry
             for entry in self.store.requests
-            if (method is None or entry["method"] == method) and (path_suffix is None or entry["path"].endswith(path_suffix))
+            if (method is None or entry["method"] == method)
+            and (path_suffix is None or entry["path"].endswith(path_suffix))
         ]
 
     async def aclose(self) -> None:

@@ -395,7 +395,7 @@ class RequestValidatingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         path = request.url.path
         if (request.url.scheme, request.url.netloc.decode()) == self.origin and path.startswith(self.prefix):
-            relative = path[len(self.prefix):] or "/"
+            relative = path[len(self.prefix) :] or "/"
             if not relative.startswith("/_sim/"):
                 body = await request.aread()
                 errors = self.contract.request_errors(

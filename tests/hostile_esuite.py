@@ -55,7 +55,7 @@ class HostileEsuite:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
-    def __enter__(self) -> "HostileEsuite":
+    def __enter__(self) -> HostileEsuite:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
             asyncio.start_server(self._serve, "127.0.0.1", 0), self._loop
@@ -87,7 +87,12 @@ class HostileEsuite:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 length = next(
-                    (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
                 )
                 self.requests.append(head + (await reader.readexactly(length) if length else b""))
                 if not await self._answer(head.split(b"\r\n", 1)[0], writer):
@@ -104,7 +109,7 @@ class HostileEsuite:
             return "json"
         for segment in path.split("/"):
             if segment.startswith("hostile-"):
-                return segment[len("hostile-"):]
+                return segment[len("hostile-") :]
         return self.mode
 
     async def _answer(self, request_line: bytes, writer: asyncio.StreamWriter) -> bool:
@@ -161,7 +166,7 @@ class HostileEsuite:
         if mode == "disposition":
             writer.write(
                 _head(200, "Content-Type: application/pdf", "Content-Length: 4")[:-2]
-                + 'Content-Disposition: attachment; filename="Zoë.pdf"\r\n\r\n'.encode("utf-8")
+                + 'Content-Disposition: attachment; filename="Zoë.pdf"\r\n\r\n'.encode()
                 + b"%PDF"
             )
             await writer.drain()

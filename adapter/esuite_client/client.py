@@ -55,15 +55,34 @@ ESUITE_TARGETS = tuple(name for name, _, _ in ROOTS)
 # Path segments a DEBUG line may show: the provider roots and the ZGW resource names. Any other
 # segment (an id, or whatever a client put in a pass-through path: an e-mail address, a BSN)
 # is shown as `{id}`.
-_PATH_WORDS = frozenset(
-    segment for _, _, esuite in ROOTS for segment in esuite.split("/") if segment
-) | frozenset(
+_PATH_WORDS = frozenset(segment for _, _, esuite in ROOTS for segment in esuite.split("/") if segment) | frozenset(
     (
-        "contactmomenten", "klantcontactmomenten", "objectcontactmomenten", "klanten", "zaken",
-        "zaakcontactmomenten", "zaakobjecten", "zaakinformatieobjecten", "rollen", "statussen",
-        "resultaten", "zaaktypen", "statustypen", "roltypen", "resultaattypen", "informatieobjecttypen",
-        "catalogussen", "enkelvoudiginformatieobjecten", "objectinformatieobjecten", "download",
-        "schema", "openapi.yaml", "objects", "api", "v1", "v2",
+        "contactmomenten",
+        "klantcontactmomenten",
+        "objectcontactmomenten",
+        "klanten",
+        "zaken",
+        "zaakcontactmomenten",
+        "zaakobjecten",
+        "zaakinformatieobjecten",
+        "rollen",
+        "statussen",
+        "resultaten",
+        "zaaktypen",
+        "statustypen",
+        "roltypen",
+        "resultaattypen",
+        "informatieobjecttypen",
+        "catalogussen",
+        "enkelvoudiginformatieobjecten",
+        "objectinformatieobjecten",
+        "download",
+        "schema",
+        "openapi.yaml",
+        "objects",
+        "api",
+        "v1",
+        "v2",
     )
 )
 
@@ -206,7 +225,14 @@ def zgw_jwt(client_id: str, secret: str, now: float, ttl: int, **user_claims: st
     command, operations.md §1) read it: `iss` and `client_id`, then `user_claims` in their
     order, `iat` and `nbf` a minute back (another host's clock may be behind), `exp` at `ttl`."""
     issued = int(now) - 60
-    claims = {"iss": client_id, "client_id": client_id, **user_claims, "iat": issued, "nbf": issued, "exp": int(now) + ttl}
+    claims = {
+        "iss": client_id,
+        "client_id": client_id,
+        **user_claims,
+        "iat": issued,
+        "nbf": issued,
+        "exp": int(now) + ttl,
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
@@ -237,7 +263,7 @@ class TokenAuth(httpx.Auth):
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         url = str(request.url)
-        rest = url[len(self._objects_url):]
+        rest = url[len(self._objects_url) :]
         if not url.startswith(self._objects_url) or rest[:1] not in ("", "?"):
             raise RefusedUrl()
         request.headers["Authorization"] = self._header
@@ -303,7 +329,14 @@ def may_send_again(method: str, error: BaseException | None = None, status: int 
 
 
 # The request left and no answer came: the e-Suite may have processed it (operations.md §5.4).
-_SENT_WITHOUT_ANSWER = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, TimeoutError)
+_SENT_WITHOUT_ANSWER = (
+    httpx.ReadTimeout,
+    httpx.WriteTimeout,
+    httpx.ReadError,
+    httpx.WriteError,
+    httpx.RemoteProtocolError,
+    TimeoutError,
+)
 
 
 def sent_without_answer(problem: Problem) -> bool:
@@ -345,12 +378,20 @@ def _classified(call: CallContext, target: str, error: BaseException) -> tuple[s
     """A failed call as (metric label, the client's problem, the cause kept on it)."""
     if isinstance(error, httpx.InvalidURL):
         # Only client-supplied path or query parts can make it invalid.
-        return "error", Problem(400, "invalid", detail="Het adres van het verzoek is ongeldig.", invalid_params=[]), None
+        return (
+            "error",
+            Problem(400, "invalid", detail="Het adres van het verzoek is ongeldig.", invalid_params=[]),
+            None,
+        )
     if isinstance(error, UnusableAnswer):
         return "unusable", upstream_invalid_response(), None
     if call.client_failed():
         # The client's body stalled or broke off: its fault, answered as such.
-        return "client", Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen."), None
+        return (
+            "client",
+            Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen."),
+            None,
+        )
     label = "timeout" if isinstance(error, (httpx.TimeoutException, TimeoutError)) else "error"
     # The cause stays attached: `sent_without_answer` reads it (never rendered or logged).
     return label, _problem_for(error, target), error
@@ -395,7 +436,9 @@ class EsuiteClient:
         self._monotonic = monotonic
         self._foreign_origins: set[str] = set()
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
-        self.smoelenboek_breaker = CircuitBreaker("smoelenboek", lambda is_open: self._circuit_gauge(("smoelenboek",), is_open))
+        self.smoelenboek_breaker = CircuitBreaker(
+            "smoelenboek", lambda is_open: self._circuit_gauge(("smoelenboek",), is_open)
+        )
         self._default_headers = {
             "accept": "application/json",
             "user-agent": f"kiss-esuite-adapter/{__version__}",
@@ -570,7 +613,9 @@ class EsuiteClient:
             exchange, outcome = state.args[0], _outcome(state)
             reason = type(outcome.exception()).__name__ if outcome.failed else str(outcome.result().status_code)
             self._metrics.upstream_retries.labels(target=exchange.target).inc()
-            log.warning("retry", target=exchange.target, method=exchange.method, attempt=state.attempt_number, reason=reason)
+            log.warning(
+                "retry", target=exchange.target, method=exchange.method, attempt=state.attempt_number, reason=reason
+            )
 
         return AsyncRetrying(
             stop=stop_after_attempt(MAX_ATTEMPTS),

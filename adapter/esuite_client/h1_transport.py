@@ -440,7 +440,9 @@ class H1Transport(httpx.AsyncBaseTransport):
                     raise
                 # Closed by the peer while pooled, nothing written: once more on a new connection.
                 self._pool.forget(connection)  # its slot is kept for the new connection
-                connection = await self._connect(origin, timeouts.get("connect"), request.extensions.get("sni_hostname"))
+                connection = await self._connect(
+                    origin, timeouts.get("connect"), request.extensions.get("sni_hostname")
+                )
                 connection._begin(request.method == "HEAD")
                 _write_head(connection, head, body)
             try:
@@ -476,7 +478,10 @@ class H1Transport(httpx.AsyncBaseTransport):
             try:
                 async with asyncio.timeout(timeout):
                     _, connection = await loop.create_connection(
-                        lambda: _Connection(origin), host, port, ssl=tls,
+                        lambda: _Connection(origin),
+                        host,
+                        port,
+                        ssl=tls,
                         server_hostname=(sni_hostname or host) if tls else None,
                     )
             except TimeoutError:
@@ -538,6 +543,11 @@ def _request_head(request: httpx.Request) -> bytes:
     lines.append(b"\r\n")
     head = b"".join(lines)
     # No CR, LF or NUL inside a name, value or target: they would split the request (injection).
-    if head.count(b"\n") != len(headers) + 2 or head.count(b"\r") != len(headers) + 2 or b"\0" in head or b" " in target:
+    if (
+        head.count(b"\n") != len(headers) + 2
+        or head.count(b"\r") != len(headers) + 2
+        or b"\0" in head
+        or b" " in target
+    ):
         raise httpx.LocalProtocolError("a request line or header holds a control character")
     return head

@@ -38,7 +38,7 @@ def _replace_root(value: str, pairs: tuple[tuple[str, str], ...]) -> str | None:
     """RW-3: `value` equals a root, or continues it with `/`, `?` or `#`."""
     for source, target in pairs:
         if value.startswith(source):
-            rest = value[len(source):]
+            rest = value[len(source) :]
             if not rest or rest[0] in _BOUNDARY:
                 return target + rest
     return None
@@ -76,17 +76,21 @@ class UrlMap:
         # root, in orjson's compact text (the string body as an unrolled loop: far fewer
         # backtracking steps than an alternation per character). `re` caches the pattern.
         roots = b"|".join(re.escape(e.encode()) for _, _, e in ROOTS)
-        pattern = b'"' + re.escape(self.esuite_base.encode()) + b"(" + roots + rb')((?=[/?#"])[^"\\]*(?:\\.[^"\\]*)*)"(?!:)'
+        pattern = (
+            b'"' + re.escape(self.esuite_base.encode()) + b"(" + roots + rb')((?=[/?#"])[^"\\]*(?:\\.[^"\\]*)*)"(?!:)'
+        )
         object.__setattr__(self, "_adapter_strings", re.compile(pattern))
         object.__setattr__(self, "_escaped_base", b'\\"' + self.esuite_base.encode())
         object.__setattr__(self, "_string_start", b'"' + self.esuite_base.encode())
         object.__setattr__(
             # JSON-escaped: the text is pasted into JSON (an origin from a Host header never
             # adds keys, even if one got past the pipeline's host[:port] check).
-            self, "_adapter_roots", {e.encode(): orjson.dumps(self.adapter_base + a)[1:-1] for _, a, e in ROOTS}
+            self,
+            "_adapter_roots",
+            {e.encode(): orjson.dumps(self.adapter_base + a)[1:-1] for _, a, e in ROOTS},
         )
 
-    def for_request(self, origin: str, configured: bool) -> "UrlMap":
+    def for_request(self, origin: str, configured: bool) -> UrlMap:
         """The map for one request: its origin is recognised; it is emitted only when unconfigured."""
         if configured:
             if origin == self.adapter_base or origin in self.request_origins:
@@ -164,7 +168,11 @@ class CompatUrlMap(UrlMap):
 
 def compat_map(urls: UrlMap) -> CompatUrlMap:
     """`urls` emitting under the compatibility roots."""
-    return urls if isinstance(urls, CompatUrlMap) else _compat_map(urls.adapter_base, urls.esuite_base, urls.request_origins)
+    return (
+        urls
+        if isinstance(urls, CompatUrlMap)
+        else _compat_map(urls.adapter_base, urls.esuite_base, urls.request_origins)
+    )
 
 
 @functools.lru_cache(maxsize=64)  # one per request origin: built once, not per request
@@ -186,7 +194,9 @@ def _walk(value: Any, rewrite) -> Any:
 # "/contactmomenten-api-provider/", "/klanten-api-provider/", "/zgw-apis-provider/": all end
 # in "-provider/", which `foreign_provider_origins` counts on.
 _PROVIDER_SEGMENTS = tuple({("/" + e.strip("/").split("/", 1)[0] + "/").encode() for _, _, e in ROOTS})
-_PROVIDER_URL = re.compile(rb'"(https?://[^/"\\]+(?:/[^"\\]*?)?)/(?:contactmomenten-api-provider|klanten-api-provider|zgw-apis-provider)/')
+_PROVIDER_URL = re.compile(
+    rb'"(https?://[^/"\\]+(?:/[^"\\]*?)?)/(?:contactmomenten-api-provider|klanten-api-provider|zgw-apis-provider)/'
+)
 
 
 def foreign_provider_origins(raw: bytes, esuite_base: str) -> set[str]:
@@ -203,9 +213,7 @@ def foreign_provider_origins(raw: bytes, esuite_base: str) -> set[str]:
 
 
 _PROVIDER_ROOT_IN_URL = re.compile(
-    r"^(https?://[^/?#\s]+(?:/[^?#\s]*?)?)("
-    + "|".join(re.escape(e) for _, _, e in ROOTS)
-    + r")(?=[/?#]|$)"
+    r"^(https?://[^/?#\s]+(?:/[^?#\s]*?)?)(" + "|".join(re.escape(e) for _, _, e in ROOTS) + r")(?=[/?#]|$)"
 )
 
 
@@ -223,8 +231,8 @@ def rebased_provider_urls(value: Any, esuite_base: str, public_origins: tuple[st
 
     def rebase(text: str) -> str:
         if text.startswith(esuite_base):
-            rest = text[len(esuite_base):]
-            if any(rest.startswith(e) and rest[len(e):len(e) + 1] in ("", *_BOUNDARY) for e in PROVIDER_PATHS):
+            rest = text[len(esuite_base) :]
+            if any(rest.startswith(e) and rest[len(e) : len(e) + 1] in ("", *_BOUNDARY) for e in PROVIDER_PATHS):
                 return text
         match = _PROVIDER_ROOT_IN_URL.match(text)
         if match is None:
@@ -233,6 +241,6 @@ def rebased_provider_urls(value: Any, esuite_base: str, public_origins: tuple[st
         if public_origins and base not in public_origins:
             return text
         seen.add(base)
-        return esuite_base + text[len(base):]
+        return esuite_base + text[len(base) :]
 
     return _walk(value, rebase), seen

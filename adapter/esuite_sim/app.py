@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -45,8 +45,15 @@ DRC = "/zgw-apis-provider/drc/api/v1"
 
 REQUEST_LOG_LIMIT = 10_000
 LIST_ORDERS = ("newest-first", "oldest-first")
-_TITLES = {400: "Validatiefout", 401: "Niet geauthenticeerd", 403: "Geen toegang", 404: "Niet gevonden",
-           405: "Methode niet toegestaan", 409: "Conflict", 500: "Interne fout"}
+_TITLES = {
+    400: "Validatiefout",
+    401: "Niet geauthenticeerd",
+    403: "Geen toegang",
+    404: "Niet gevonden",
+    405: "Methode niet toegestaan",
+    409: "Conflict",
+    500: "Interne fout",
+}
 _SCHEMA_YAML = """openapi: 3.0.1
 info:
   title: E-Suite implementatie van een deel van de Contactmomenten API versie 1.0.0 (simulator)
@@ -91,8 +98,9 @@ class _Ctx:
         return [v for k, v in self.query if k == name]
 
 
-def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None,
-          media_type: str = "application/json") -> Response:
+def _json(
+    data: Any, status: int = 200, headers: Mapping[str, str] | None = None, media_type: str = "application/json"
+) -> Response:
     return Response(orjson.dumps(data), status, headers=dict(headers or {}), media_type=media_type)
 
 
@@ -121,16 +129,29 @@ class _Api:
             Route(f"{CM}/contactmomenten", self.list_contacts, methods=["GET"]),
             Route(f"{CM}/contactmomenten", self.create_contact, methods=["POST"]),
             Route(f"{CM}/contactmomenten/{{uuid}}", self.read_contact, methods=["GET"]),
-            Route(f"{CM}/klantcontactmomenten", lambda ctx: self.list_links(ctx, "klantcontactmomenten"),
-                  methods=["GET"]),
-            Route(f"{CM}/klantcontactmomenten", lambda ctx: self.create_link(ctx, "klantcontactmomenten"),
-                  methods=["POST"]),
-            Route(f"{CM}/objectcontactmomenten", lambda ctx: self.list_links(ctx, "objectcontactmomenten"),
-                  methods=["GET"]),
-            Route(f"{CM}/objectcontactmomenten", lambda ctx: self.create_link(ctx, "objectcontactmomenten"),
-                  methods=["POST"]),
-            Route(f"{CM}/schema/openapi.yaml", lambda ctx: Response(_SCHEMA_YAML, media_type="application/yaml"),
-                  methods=["GET"]),
+            Route(
+                f"{CM}/klantcontactmomenten", lambda ctx: self.list_links(ctx, "klantcontactmomenten"), methods=["GET"]
+            ),
+            Route(
+                f"{CM}/klantcontactmomenten",
+                lambda ctx: self.create_link(ctx, "klantcontactmomenten"),
+                methods=["POST"],
+            ),
+            Route(
+                f"{CM}/objectcontactmomenten",
+                lambda ctx: self.list_links(ctx, "objectcontactmomenten"),
+                methods=["GET"],
+            ),
+            Route(
+                f"{CM}/objectcontactmomenten",
+                lambda ctx: self.create_link(ctx, "objectcontactmomenten"),
+                methods=["POST"],
+            ),
+            Route(
+                f"{CM}/schema/openapi.yaml",
+                lambda ctx: Response(_SCHEMA_YAML, media_type="application/yaml"),
+                methods=["GET"],
+            ),
             Route(f"{KC}/klanten", self.list_klanten, methods=["GET"]),
             Route(f"{KC}/klanten", self.create_klant, methods=["POST"]),
             Route(f"{KC}/klanten/{{uuid}}", self.read_klant, methods=["GET"]),
@@ -142,8 +163,11 @@ class _Api:
             Route(f"{ZRC}/zaakinformatieobjecten", self.list_zaakinformatieobjecten, methods=["GET"]),
             Route(f"{ZTC}/zaaktypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "zaaktypen"), methods=["GET"]),
             Route(f"{ZTC}/statustypen/{{uuid}}", lambda ctx: self.zaak_resource(ctx, "statustypen"), methods=["GET"]),
-            Route(f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}",
-                  lambda ctx: self.zaak_resource(ctx, "enkelvoudiginformatieobjecten"), methods=["GET"]),
+            Route(
+                f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}",
+                lambda ctx: self.zaak_resource(ctx, "enkelvoudiginformatieobjecten"),
+                methods=["GET"],
+            ),
             Route(f"{DRC}/enkelvoudiginformatieobjecten/{{uuid}}/download", self.download, methods=["GET"]),
         ]
 
@@ -153,7 +177,7 @@ class _Api:
         """(route template, handler or None, path parameters, status when there is no handler)."""
         if path != self.prefix and not path.startswith(f"{self.prefix}/"):
             return path, None, (), 404
-        rel = path[len(self.prefix):]
+        rel = path[len(self.prefix) :]
         if len(rel) > 1:
             rel = rel.rstrip("/")
         path_matched = None
@@ -177,8 +201,9 @@ class _Api:
         if scheme.lower() != "bearer" or not token:
             return None, "Authorization header met Bearer-token ontbreekt."
         try:
-            claims = jwt.decode(token, self.config.client_secret, algorithms=["HS256"], leeway=60,
-                                options={"verify_aud": False})
+            claims = jwt.decode(
+                token, self.config.client_secret, algorithms=["HS256"], leeway=60, options={"verify_aud": False}
+            )
         except jwt.PyJWTError:
             try:
                 unverified = jwt.decode(token, options={"verify_signature": False})
@@ -197,9 +222,15 @@ class _Api:
         user_id = request.headers.get("x-esuite-request-user-id")
         claims, auth_error = self.authenticate(request.headers.get("authorization"))
         entry: dict[str, Any] = {
-            "method": method, "path": path, "query": [[k, v] for k, v in query], "body": _parse_json(raw),
-            "user_id": user_id, "claims": claims, "headers": dict(request.headers.items()),
-            "status": None, "faults": [],
+            "method": method,
+            "path": path,
+            "query": [[k, v] for k, v in query],
+            "body": _parse_json(raw),
+            "user_id": user_id,
+            "claims": claims,
+            "headers": dict(request.headers.items()),
+            "status": None,
+            "faults": [],
         }
         log = self.store.requests
         log.append(entry)
@@ -215,23 +246,29 @@ class _Api:
             await anyio.sleep(self.faults.hang_seconds)
         if "error5xx" in kinds:
             code = self.faults.error_status()
-            response = (self.problem(SimError(500, "INTERNAL", "")) if code == 500 else
-                        Response(f"<html><body><h1>{code}</h1></body></html>", code, media_type="text/html"))
+            response = (
+                self.problem(SimError(500, "INTERNAL", ""))
+                if code == 500
+                else Response(f"<html><body><h1>{code}</h1></body></html>", code, media_type="text/html")
+            )
         else:
             ctx = _Ctx(method, path, query, raw, user_id, params)
             try:
                 if auth_error:
                     raise SimError(401, "NOT_AUTHORISED", auth_error)
                 if handler is None:
-                    raise SimError(status, "VALIDATION" if status == 405 else "NOT_FOUND",
-                                   "Methode niet toegestaan." if status == 405 else "Resource niet gevonden.")
+                    raise SimError(
+                        status,
+                        "VALIDATION" if status == 405 else "NOT_FOUND",
+                        "Methode niet toegestaan." if status == 405 else "Resource niet gevonden.",
+                    )
                 response = handler(ctx)
             except SimError as exc:
                 response = self.problem(exc)
             if "lost_response" in kinds:
                 abort_connection(send)
                 raise SimulatedConnectionReset("lost_response")
-        rel = path[len(self.prefix):]
+        rel = path[len(self.prefix) :]
         if rel.startswith(f"{CM}/") or rel.startswith(f"{KC}/"):
             response.headers["API-version"] = "1.7.0" if rel.startswith(CM) else "1.3.0"
         entry["status"] = response.status_code
@@ -258,12 +295,14 @@ class _Api:
         size = self.config.page_size
         if number > max(1, math.ceil(len(items) / size)):
             raise not_found("Ongeldige pagina.")
-        return _json({
-            "count": len(items),
-            "next": self.page_url(ctx, number + 1) if number * size < len(items) else None,
-            "previous": self.page_url(ctx, number - 1) if number > 1 else None,
-            "results": [render(item) for item in items[(number - 1) * size: number * size]],
-        })
+        return _json(
+            {
+                "count": len(items),
+                "next": self.page_url(ctx, number + 1) if number * size < len(items) else None,
+                "previous": self.page_url(ctx, number - 1) if number > 1 else None,
+                "results": [render(item) for item in items[(number - 1) * size : number * size]],
+            }
+        )
 
     def page_url(self, ctx: _Ctx, number: int) -> str:
         """Same query with ``page`` replaced (dropped for page 1), parameters sorted by name."""
@@ -275,8 +314,9 @@ class _Api:
 
     def list_contacts(self, ctx: _Ctx) -> Response:
         history = bool(ctx.param("identificatie"))
-        return self.page(ctx, self.store.list_contacts(ctx.query),
-                         lambda c: self.store.render_contact(c, with_history=history))
+        return self.page(
+            ctx, self.store.list_contacts(ctx.query), lambda c: self.store.render_contact(c, with_history=history)
+        )
 
     def create_contact(self, ctx: _Ctx) -> Response:
         contact = self.store.create_contact(ctx.body())
@@ -336,8 +376,11 @@ class _Api:
 
     def download(self, ctx: _Ctx) -> Response:
         document = self.store.zaak_resource("enkelvoudiginformatieobjecten", ctx.params[0])
-        return Response(self.store.document_content(), media_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="{document["bestandsnaam"]}"'})
+        return Response(
+            self.store.document_content(),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{document["bestandsnaam"]}"'},
+        )
 
 
 class EsuiteSimulator(Starlette):
@@ -366,9 +409,14 @@ def create_simulator(config: SimulatorConfig, clock: Callable[[], datetime] | No
     config = attrs.evolve(config, base_url=base_url)
     if config.list_order not in LIST_ORDERS:
         raise ValueError(f"list_order must be one of {', '.join(LIST_ORDERS)}")
-    store = Store(roots=Roots.from_base(base_url), bronorganisatie=config.bronorganisatie, seed=config.seed,
-                  id_seed=config.id_seed, clock=clock or (lambda: datetime.now(timezone.utc)),
-                  oldest_first=config.list_order == "oldest-first")
+    store = Store(
+        roots=Roots.from_base(base_url),
+        bronorganisatie=config.bronorganisatie,
+        seed=config.seed,
+        id_seed=config.id_seed,
+        clock=clock or (lambda: datetime.now(UTC)),
+        oldest_first=config.list_order == "oldest-first",
+    )
     faults = FaultInjector(config.faults, config.fault_seed)
 
     def hook(fn: Callable[[Request, Any], Response]) -> Callable[[Request], Any]:
@@ -403,14 +451,19 @@ def create_simulator(config: SimulatorConfig, clock: Callable[[], datetime] | No
         contact = store.set_status(request.path_params["uuid"], body)
         return _json(store.render_contact(contact, with_history=True))
 
-    app = EsuiteSimulator(routes=[
-        Route("/_sim/reset", hook(reset), methods=["POST"]),
-        Route("/_sim/state", hook(lambda request, body: _json(dict(store.dump(), faults=faults.to_json()))),
-              methods=["GET"]),
-        Route("/_sim/contactmomenten/{uuid}/voorlopige-antwoorden", hook(add_voorlopig_antwoord), methods=["POST"]),
-        Route("/_sim/contactmomenten/{uuid}/status", hook(set_status), methods=["POST"]),
-        Route("/_sim/faults", hook(set_faults), methods=["GET", "PUT"]),
-    ])
+    app = EsuiteSimulator(
+        routes=[
+            Route("/_sim/reset", hook(reset), methods=["POST"]),
+            Route(
+                "/_sim/state",
+                hook(lambda request, body: _json(dict(store.dump(), faults=faults.to_json()))),
+                methods=["GET"],
+            ),
+            Route("/_sim/contactmomenten/{uuid}/voorlopige-antwoorden", hook(add_voorlopig_antwoord), methods=["POST"]),
+            Route("/_sim/contactmomenten/{uuid}/status", hook(set_status), methods=["POST"]),
+            Route("/_sim/faults", hook(set_faults), methods=["GET", "PUT"]),
+        ]
+    )
     app.api = _Api(config, store, faults)
     app.state.config = config
     app.state.store = store

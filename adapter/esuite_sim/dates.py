@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,17 +27,25 @@ def parse_datetime(text: str) -> tuple[datetime, str] | None:
     if offset is None:
         tz: Any = AMSTERDAM
     elif offset in ("Z", "z"):
-        tz = timezone.utc
+        tz = UTC
     else:
         digits = offset[1:].replace(":", "")
         delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
         tz = timezone(-delta if offset[0] == "-" else delta)
     try:
-        value = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0),
-                         int(frac[:6].ljust(6, "0")) if frac else 0, tzinfo=tz)
+        value = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            int(frac[:6].ljust(6, "0")) if frac else 0,
+            tzinfo=tz,
+        )
     except ValueError:
         return None
-    return value.astimezone(timezone.utc), frac
+    return value.astimezone(UTC), frac
 
 
 def format_amsterdam(instant: datetime, frac: str) -> str:
@@ -49,5 +57,5 @@ def format_amsterdam(instant: datetime, frac: str) -> str:
 
 def now_parts(now: datetime) -> tuple[datetime, str]:
     if now.tzinfo is None:
-        now = now.replace(tzinfo=timezone.utc)
-    return now.astimezone(timezone.utc), f"{now.microsecond // 1000:03d}" if now.microsecond else ""
+        now = now.replace(tzinfo=UTC)
+    return now.astimezone(UTC), f"{now.microsecond // 1000:03d}" if now.microsecond else ""

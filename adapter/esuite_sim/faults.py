@@ -77,7 +77,7 @@ class FaultInjector:
         parsed: dict[str, dict[str, float]] = {}
         for key, rates in routes.items():
             if not isinstance(key, str) or len(key.split(" ")) != 2 or not isinstance(rates, Mapping):
-                raise FaultConfigError(f"bad route entry {key!r}: want \"METHOD /path\": {{kind: rate}}")
+                raise FaultConfigError(f'bad route entry {key!r}: want "METHOD /path": {{kind: rate}}')
             for kind, rate in rates.items():
                 if kind not in KINDS:
                     raise FaultConfigError(f"unknown fault kind {kind!r}")
@@ -95,8 +95,14 @@ class FaultInjector:
 
     def draw(self, method: str, template: str) -> set[str]:
         """The faults that hit this request (empty when no route entry applies)."""
-        rates = next((self.routes[key] for key in (f"{method} {template}", f"* {template}", f"{method} *", "* *")
-                      if key in self.routes), None)
+        rates = next(
+            (
+                self.routes[key]
+                for key in (f"{method} {template}", f"* {template}", f"{method} *", "* *")
+                if key in self.routes
+            ),
+            None,
+        )
         if not rates:
             return set()
         return {kind for kind in KINDS if self.rng.random() < rates.get(kind, 0.0)}

@@ -50,8 +50,20 @@ class VoorlopigAntwoord:
 
 
 # Output order of a contact (fixtures); None = absent.
-CONTACT_KEYS = ("kanaal", "type", "onderwerp", "tekst", "antwoord", "status", "toelichting", "behandelaar",
-                 "afdeling", "groep", "contactgegevens", "medewerkerIdentificatie")
+CONTACT_KEYS = (
+    "kanaal",
+    "type",
+    "onderwerp",
+    "tekst",
+    "antwoord",
+    "status",
+    "toelichting",
+    "behandelaar",
+    "afdeling",
+    "groep",
+    "contactgegevens",
+    "medewerkerIdentificatie",
+)
 
 
 @attrs.define
@@ -119,8 +131,11 @@ class Klant:
     telefoonnummer: str | None = None
     telefoonnummerAlternatief: str | None = None
 
-    SUBJECT_TYPES = {"inpBsn": "natuurlijk_persoon", "innNnpId": "niet_natuurlijk_persoon",
-                     "vestigingsNummer": "vestiging"}
+    SUBJECT_TYPES = {
+        "inpBsn": "natuurlijk_persoon",
+        "innNnpId": "niet_natuurlijk_persoon",
+        "vestigingsNummer": "vestiging",
+    }
 
     def to_json(self, url: str, bronorganisatie: str) -> dict[str, Any]:
         out: dict[str, Any] = {"url": url, "bronorganisatie": bronorganisatie, "klantnummer": self.klantnummer}
@@ -128,9 +143,13 @@ class Klant:
             out.update({k: self.names.get(k) for k in ("voornaam", "voorvoegselAchternaam", "achternaam")})
         else:
             out["bedrijfsnaam"] = self.names.get("bedrijfsnaam")
-        out.update(emailadres=self.emailadres, telefoonnummer=self.telefoonnummer,
-                   telefoonnummerAlternatief=self.telefoonnummerAlternatief,
-                   subjectType=self.SUBJECT_TYPES[self.id_kind], subjectIdentificatie={self.id_kind: self.id_value})
+        out.update(
+            emailadres=self.emailadres,
+            telefoonnummer=self.telefoonnummer,
+            telefoonnummerAlternatief=self.telefoonnummerAlternatief,
+            subjectType=self.SUBJECT_TYPES[self.id_kind],
+            subjectIdentificatie={self.id_kind: self.id_value},
+        )
         return out
 
 

@@ -63,12 +63,28 @@ class SeedZaak(TypedDict):
 
 
 KANALEN = (
-    "Telefoon", "telefoon", "E-mail", "e-mail", "Balie", "Live chat", "live chat",
-    "contactformulier", "WhatsApp", "Twitter", "Facebook", "LinkedIn", "Instagram",
+    "Telefoon",
+    "telefoon",
+    "E-mail",
+    "e-mail",
+    "Balie",
+    "Live chat",
+    "live chat",
+    "contactformulier",
+    "WhatsApp",
+    "Twitter",
+    "Facebook",
+    "LinkedIn",
+    "Instagram",
 )
 CONTACT_TYPES = ("Terugbelverzoek", "Contactverzoek")
 AFDELINGEN = (
-    "Burgerzaken", "Beheer openbare ruimte", "Vergunningen", "Publiekszaken", "Afval", "Algemeen",
+    "Burgerzaken",
+    "Beheer openbare ruimte",
+    "Vergunningen",
+    "Publiekszaken",
+    "Afval",
+    "Algemeen",
 )
 GROEPEN = ("Team Afval", "Team Vergunningen Wabo", "Team Handhaving")
 
@@ -102,7 +118,11 @@ KLANTEN: tuple[SeedKlant, ...] = (
 )
 
 _JJANSEN = {"identificatie": "jjansen", "achternaam": "Jan Jansen"}
-_PDVRIES_VA: SeedBeantwoorder = {"gebruikersnaam": "pdvries", "volledigeNaam": "Piet de Vries", "afdeling": "Vergunningen"}
+_PDVRIES_VA: SeedBeantwoorder = {
+    "gebruikersnaam": "pdvries",
+    "volledigeNaam": "Piet de Vries",
+    "afdeling": "Vergunningen",
+}
 
 # In list order: the fixtures are NOT newest first (contactmomenten-page-klant.json is
 # "oldest first"), so seeded contacts keep this order through a pinned sort instant
@@ -156,10 +176,16 @@ CONTACTS: tuple[SeedContact, ...] = (
         "medewerkerIdentificatie": _JJANSEN,
         "voorlopigeAntwoorden": [
             # as in contactmoment-detail-contactverzoek.json (a date without an offset)
-            {"antwoord": "Tekening ontvangen; beoordeling volgt.", "registratiedatum": "2025-06-12T16:45:00",
-             **_PDVRIES_VA},
-            {"antwoord": "Tekening opgevraagd bij de klant.", "registratiedatum": "2025-06-11T12:05:00Z",
-             **_PDVRIES_VA},
+            {
+                "antwoord": "Tekening ontvangen; beoordeling volgt.",
+                "registratiedatum": "2025-06-12T16:45:00",
+                **_PDVRIES_VA,
+            },
+            {
+                "antwoord": "Tekening opgevraagd bij de klant.",
+                "registratiedatum": "2025-06-11T12:05:00Z",
+                **_PDVRIES_VA,
+            },
         ],
         "allowed_users": ("pdvries", "jjansen"),
     },
@@ -193,8 +219,11 @@ CONTACTS: tuple[SeedContact, ...] = (
         "contactgegevens": {"telefoonnummer": "0612345678"},
         "medewerkerIdentificatie": {"identificatie": "kcc01", "achternaam": "KCC Medewerker"},
         "voorlopigeAntwoorden": [
-            {"antwoord": "Handhaving is ingelicht.", "registratiedatum": "2025-04-01T09:20:00Z",
-             "gebruikersnaam": "kcc01"},
+            {
+                "antwoord": "Handhaving is ingelicht.",
+                "registratiedatum": "2025-04-01T09:20:00Z",
+                "gebruikersnaam": "kcc01",
+            },
         ],
     },
     {

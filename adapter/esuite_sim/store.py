@@ -11,7 +11,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from adapter.esuite_sim import seed as seeddata
@@ -46,10 +46,23 @@ def _zaak_field(field: str) -> Callable[[Zaak], str]:
 class Store:
     """All simulator state. ``reset()`` returns to the seed state and empties the request log."""
 
-    def __init__(self, *, roots: Roots, bronorganisatie: str, seed: bool, id_seed: int | None,
-                 clock: Callable[[], datetime], oldest_first: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        roots: Roots,
+        bronorganisatie: str,
+        seed: bool,
+        id_seed: int | None,
+        clock: Callable[[], datetime],
+        oldest_first: bool = False,
+    ) -> None:
         self.roots, self.bronorganisatie, self.seed, self.id_seed, self.clock = (
-            roots, bronorganisatie, seed, id_seed, clock)
+            roots,
+            bronorganisatie,
+            seed,
+            id_seed,
+            clock,
+        )
         self.oldest_first = oldest_first  # list contacts oldest first, as the one real e-Suite sample
         self.kanalen = frozenset(seeddata.KANALEN)
         self.types = frozenset(seeddata.CONTACT_TYPES)
@@ -67,14 +80,15 @@ class Store:
         self.zaken: dict[str, Zaak] = {}
         self.zaak_resources: dict[str, dict[str, dict[str, Any]]] = {}  # kind -> uuid -> object
         self.requests: list[dict[str, Any]] = []
-        self._ids = random.Random(self.id_seed) if self.id_seed is not None else None
+        # Reproducible ids for tests, not secrets.
+        self._ids = random.Random(self.id_seed) if self.id_seed is not None else None  # noqa: S311
         self._seq = 0
         self._counters: dict[int, int] = {}
         if self.seed:
             self._load_seed()
 
     def _load_seed(self) -> None:
-        pinned = datetime(2025, 1, 1, tzinfo=timezone.utc)
+        pinned = datetime(2025, 1, 1, tzinfo=UTC)
         for rank, raw in enumerate(seeddata.CONTACTS):
             parsed = parse_datetime(raw["registratiedatum"])
             if parsed is None:  # the seed's dates are fixed and valid
@@ -82,23 +96,32 @@ class Store:
             instant, frac = parsed
             # copies of the nested dicts: a contact's changes never reach the seed
             fields: dict[str, Any] = {
-                k: dict(v) if isinstance(v, dict) else v for k, v in raw.items() if k in CONTACT_KEYS}
+                k: dict(v) if isinstance(v, dict) else v for k, v in raw.items() if k in CONTACT_KEYS
+            }
             self.contacts[raw["uuid"]] = Contact(
-                uuid=raw["uuid"], identificatie=raw["identificatie"], instant=instant, frac=frac,
-                sort_at=pinned - timedelta(minutes=rank), seq=self._next_seq(),
+                uuid=raw["uuid"],
+                identificatie=raw["identificatie"],
+                instant=instant,
+                frac=frac,
+                sort_at=pinned - timedelta(minutes=rank),
+                seq=self._next_seq(),
                 voorlopige=[self._va(**va) for va in raw.get("voorlopigeAntwoorden", ())],
-                allowed_users=raw.get("allowed_users"), extra=dict(raw.get("extra", {})),
+                allowed_users=raw.get("allowed_users"),
+                extra=dict(raw.get("extra", {})),
                 **fields,
             )
         for klant in seeddata.KLANTEN:
             self.klanten[klant["uuid"]] = Klant(
-                names=dict(seeddata.EXTERNAL_REGISTER[(klant["id_kind"], klant["id_value"])]),
-                **klant)
-        for links, rows in ((self.klantcontactmomenten, seeddata.KLANTCONTACTMOMENTEN),
-                            (self.objectcontactmomenten, seeddata.OBJECTCONTACTMOMENTEN)):
+                names=dict(seeddata.EXTERNAL_REGISTER[(klant["id_kind"], klant["id_value"])]), **klant
+            )
+        for links, rows in (
+            (self.klantcontactmomenten, seeddata.KLANTCONTACTMOMENTEN),
+            (self.objectcontactmomenten, seeddata.OBJECTCONTACTMOMENTEN),
+        ):
             for link_uuid, contact_uuid, target in rows:
-                links[link_uuid] = Link(link_uuid, self.contact_url(contact_uuid), self.roots.fill(target),
-                                        self._next_seq())
+                links[link_uuid] = Link(
+                    link_uuid, self.contact_url(contact_uuid), self.roots.fill(target), self._next_seq()
+                )
         for zaak in seeddata.ZAKEN:
             data = {k: self.roots.fill(v) if isinstance(v, str) else v for k, v in zaak["data"].items()}
             self.zaken[zaak["uuid"]] = Zaak(zaak["uuid"], data, tuple(zaak["bsns"]))
@@ -107,8 +130,11 @@ class Store:
     def _load_zaak_resources(self) -> None:
         """The catalogi, zaak and document objects KISS reads to open the seeded zaak."""
         kinds = {
-            "zaaktypen": seeddata.ZAAKTYPEN, "statustypen": seeddata.STATUSTYPEN, "statussen": seeddata.STATUSSEN,
-            "rollen": seeddata.ROLLEN, "zaakinformatieobjecten": seeddata.ZAAKINFORMATIEOBJECTEN,
+            "zaaktypen": seeddata.ZAAKTYPEN,
+            "statustypen": seeddata.STATUSTYPEN,
+            "statussen": seeddata.STATUSSEN,
+            "rollen": seeddata.ROLLEN,
+            "zaakinformatieobjecten": seeddata.ZAAKINFORMATIEOBJECTEN,
             "enkelvoudiginformatieobjecten": seeddata.ENKELVOUDIGINFORMATIEOBJECTEN,
         }
         for kind, rows in kinds.items():
@@ -169,10 +195,18 @@ class Store:
 
     def render_link(self, link: Link, kind: str) -> dict[str, Any]:
         if kind == "klantcontactmomenten":
-            return {"url": f"{self.roots.cm}/klantcontactmomenten/{link.uuid}", "contactmoment": link.contactmoment,
-                    "klant": link.target, "rol": "gesprekspartner"}
-        return {"url": f"{self.roots.cm}/objectcontactmomenten/{link.uuid}", "contactmoment": link.contactmoment,
-                "object": link.target, "objectType": "zaak"}
+            return {
+                "url": f"{self.roots.cm}/klantcontactmomenten/{link.uuid}",
+                "contactmoment": link.contactmoment,
+                "klant": link.target,
+                "rol": "gesprekspartner",
+            }
+        return {
+            "url": f"{self.roots.cm}/objectcontactmomenten/{link.uuid}",
+            "contactmoment": link.contactmoment,
+            "object": link.target,
+            "objectType": "zaak",
+        }
 
     def render_zaak(self, zaak: Zaak) -> dict[str, Any]:
         return dict(zaak.data)
@@ -233,14 +267,19 @@ class Store:
             if prefix == "grp:" and groep is None:
                 groep = unit
         # E-5: names of existing records
-        for label, value, known in (("Kanaal", body.get("kanaal"), self.kanalen),
-                                    ("Type", body.get("type"), self.types),
-                                    ("Afdeling", afdeling, self.afdelingen), ("Groep", groep, self.groepen)):
+        for label, value, known in (
+            ("Kanaal", body.get("kanaal"), self.kanalen),
+            ("Type", body.get("type"), self.types),
+            ("Afdeling", afdeling, self.afdelingen),
+            ("Groep", groep, self.groepen),
+        ):
             if value is not None and value not in known:
                 raise invalid(f"{label} bestaat niet.")
         people: dict[str, dict[str, str]] = {}
-        for name, key, full in (("behandelaar", "gebruikersnaam", "volledigeNaam"),
-                                ("medewerkerIdentificatie", "identificatie", "achternaam")):
+        for name, key, full in (
+            ("behandelaar", "gebruikersnaam", "volledigeNaam"),
+            ("medewerkerIdentificatie", "identificatie", "achternaam"),
+        ):
             if name in body:
                 user = self.user(body[name][key])
                 if user is None:
@@ -257,12 +296,22 @@ class Store:
             raise invalid("Een contact met status 'afgehandeld' moet een 'antwoord' hebben.")
 
         contact = Contact(
-            uuid=self.new_uuid(), identificatie=self._next_identificatie(), instant=instant, frac=frac,
-            tekst=body["tekst"], status=status, sort_at=instant, seq=self._next_seq(),
-            kanaal=body.get("kanaal"), type=body.get("type"),
+            uuid=self.new_uuid(),
+            identificatie=self._next_identificatie(),
+            instant=instant,
+            frac=frac,
+            tekst=body["tekst"],
+            status=status,
+            sort_at=instant,
+            seq=self._next_seq(),
+            kanaal=body.get("kanaal"),
+            type=body.get("type"),
             onderwerp=f"grp:{groep}" if groep is not None else f"afd:{afdeling}" if afdeling is not None else None,
-            antwoord=body.get("antwoord"), toelichting=body.get("toelichting"), behandelaar=people.get("behandelaar"),
-            afdeling=afdeling, groep=groep,
+            antwoord=body.get("antwoord"),
+            toelichting=body.get("toelichting"),
+            behandelaar=people.get("behandelaar"),
+            afdeling=afdeling,
+            groep=groep,
             contactgegevens={k: gegevens[k] for k in CM_OBJECTS["contactgegevens"] if k in gegevens} or None,
             medewerkerIdentificatie=people.get("medewerkerIdentificatie"),
         )
@@ -273,8 +322,11 @@ class Store:
         """``<n>-<year>``, ``n`` counting up per year (after the highest seeded one)."""
         year = self.now()[0].astimezone(AMSTERDAM).year
         if year not in self._counters:
-            numbers = [int(n) for n, _, y in (c.identificatie.partition("-") for c in self.contacts.values())
-                       if y == str(year) and n.isdigit()]
+            numbers = [
+                int(n)
+                for n, _, y in (c.identificatie.partition("-") for c in self.contacts.values())
+                if y == str(year) and n.isdigit()
+            ]
             self._counters[year] = max(numbers, default=0)
         self._counters[year] += 1
         return f"{self._counters[year]:04d}-{year}"
@@ -297,8 +349,13 @@ class Store:
             text = body["registratiedatum"]
         else:
             text = format_amsterdam(*self.now())
-        va = self._va(antwoord=body["antwoord"], registratiedatum=text, gebruikersnaam=name,
-                      volledigeNaam=user[0], afdeling=user[2])
+        va = self._va(
+            antwoord=body["antwoord"],
+            registratiedatum=text,
+            gebruikersnaam=name,
+            volledigeNaam=user[0],
+            afdeling=user[2],
+        )
         contact.voorlopige.append(va)
         return va
 
@@ -338,7 +395,7 @@ class Store:
         if not isinstance(url, str) or not url:
             raise invalid("Veld 'contactmoment' is verplicht.")
         prefix = f"{self.roots.cm}/contactmomenten/"
-        if not url.startswith(prefix) or url[len(prefix):] not in self.contacts:
+        if not url.startswith(prefix) or url[len(prefix) :] not in self.contacts:
             raise invalid("Veld 'contactmoment' verwijst niet naar een bestaand contact.")
         return url
 
@@ -350,7 +407,7 @@ class Store:
             if not isinstance(target, str) or not target:
                 raise invalid("Veld 'klant' is verplicht.")
             prefix = f"{self.roots.kc}/klanten/"
-            if not target.startswith(prefix) or target[len(prefix):] not in self.klanten:
+            if not target.startswith(prefix) or target[len(prefix) :] not in self.klanten:
                 raise invalid("Veld 'klant' verwijst niet naar een bestaande klant.")
         else:
             target = body.get("object")
@@ -370,8 +427,10 @@ class Store:
 
     def list_links(self, kind: str, query: list[tuple[str, str]], *, strict: bool) -> list[Link]:
         target_name = "klant" if kind == "klantcontactmomenten" else "object"
-        filters = {"contactmoment": [v for k, v in query if k == "contactmoment"],
-                   target_name: [v for k, v in query if k == target_name]}
+        filters = {
+            "contactmoment": [v for k, v in query if k == "contactmoment"],
+            target_name: [v for k, v in query if k == target_name],
+        }
         if strict and kind == "klantcontactmomenten" and not filters["klant"]:
             raise invalid("Parameter 'klant' is verplicht.")
         items = list(getattr(self, kind).values())
@@ -384,13 +443,18 @@ class Store:
     # -- klanten --
 
     def list_klanten(self, query: list[tuple[str, str]]) -> list[Klant]:
-        filters = {"subjectNatuurlijkPersoon__inpBsn": "inpBsn", "subjectNietNatuurlijkPersoon__innNnpId": "innNnpId",
-                   "subjectVestiging__vestigingsNummer": "vestigingsNummer"}
+        filters = {
+            "subjectNatuurlijkPersoon__inpBsn": "inpBsn",
+            "subjectNietNatuurlijkPersoon__innNnpId": "innNnpId",
+            "subjectVestiging__vestigingsNummer": "vestigingsNummer",
+        }
         given = [(filters[k], v) for k, v in query if k in filters and v]
         if len({kind for kind, _ in given}) != 1 or len(given) != 1:
-            raise invalid("Precies één van de parameters subjectNatuurlijkPersoon__inpBsn, "
-                          "subjectNietNatuurlijkPersoon__innNnpId en subjectVestiging__vestigingsNummer "
-                          "moet gevuld zijn.")
+            raise invalid(
+                "Precies één van de parameters subjectNatuurlijkPersoon__inpBsn, "
+                "subjectNietNatuurlijkPersoon__innNnpId en subjectVestiging__vestigingsNummer "
+                "moet gevuld zijn."
+            )
         kind, value = given[0]
         return [k for k in self.klanten.values() if k.id_kind == kind and k.id_value == value]
 
@@ -408,8 +472,9 @@ class Store:
             raise invalid("Veld 'subjectIdentificatie' is verplicht.")
         given = [(kind, ident[kind]) for kind in Klant.SUBJECT_TYPES if ident.get(kind) not in (None, "")]
         if len(given) != 1:
-            raise invalid("Precies één van 'subjectIdentificatie.inpBsn', '.innNnpId' en '.vestigingsNummer' "
-                          "moet gevuld zijn.")
+            raise invalid(
+                "Precies één van 'subjectIdentificatie.inpBsn', '.innNnpId' en '.vestigingsNummer' moet gevuld zijn."
+            )
         kind, value = given[0]
         length = {"inpBsn": 9, "innNnpId": 8, "vestigingsNummer": 12}[kind]
         if not isinstance(value, str) or len(value) != length:
@@ -421,9 +486,16 @@ class Store:
         if any(k.id_kind == kind and k.id_value == value for k in self.klanten.values()):
             raise SimError(409, "CONFLICT", "Klant bestaat al.")
         number = max((int(k.klantnummer) for k in self.klanten.values()), default=10000000) + 1
-        klant = Klant(uuid=self.new_uuid(), klantnummer=f"{number:08d}", id_kind=kind, id_value=value,
-                      names=dict(names), emailadres=body.get("emailadres"), telefoonnummer=body.get("telefoonnummer"),
-                      telefoonnummerAlternatief=body.get("telefoonnummerAlternatief"))
+        klant = Klant(
+            uuid=self.new_uuid(),
+            klantnummer=f"{number:08d}",
+            id_kind=kind,
+            id_value=value,
+            names=dict(names),
+            emailadres=body.get("emailadres"),
+            telefoonnummer=body.get("telefoonnummer"),
+            telefoonnummerAlternatief=body.get("telefoonnummerAlternatief"),
+        )
         self.klanten[klant.uuid] = klant
         return klant
 
@@ -448,12 +520,15 @@ class Store:
             elif name == "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn":
                 items = [z for z in items if value in z.bsns]
         orderings = [part for name, value in query if name == "ordering" for part in value.split(",") if part]
-        items.sort(key=lambda z: (z.data.get("registratiedatum") or "", z.data.get("identificatie") or ""),
-                   reverse=True)
+        items.sort(
+            key=lambda z: (z.data.get("registratiedatum") or "", z.data.get("identificatie") or ""), reverse=True
+        )
         for part in reversed(orderings):
             field, _, direction = part.rpartition("_")
             if field not in ("startdatum", "registratiedatum", "identificatie") or direction not in (
-                    "oplopend", "aflopend"):
+                "oplopend",
+                "aflopend",
+            ):
                 raise invalid("Parameter 'ordering' heeft geen geldige waarde.")
             items.sort(key=_zaak_field(field), reverse=direction == "aflopend")
         return items
@@ -468,13 +543,21 @@ class Store:
 
     def dump(self) -> dict[str, Any]:
         return {
-            "contacts": [dict(self.render_contact(c, with_history=True), **(
-                {"_allowedUsers": list(c.allowed_users)} if c.allowed_users is not None else {}))
-                for c in self.list_contacts([])],
-            "klantcontactmomenten": [self.render_link(link, "klantcontactmomenten")
-                                     for link in self.list_links("klantcontactmomenten", [], strict=False)],
-            "objectcontactmomenten": [self.render_link(link, "objectcontactmomenten")
-                                      for link in self.list_links("objectcontactmomenten", [], strict=False)],
+            "contacts": [
+                dict(
+                    self.render_contact(c, with_history=True),
+                    **({"_allowedUsers": list(c.allowed_users)} if c.allowed_users is not None else {}),
+                )
+                for c in self.list_contacts([])
+            ],
+            "klantcontactmomenten": [
+                self.render_link(link, "klantcontactmomenten")
+                for link in self.list_links("klantcontactmomenten", [], strict=False)
+            ],
+            "objectcontactmomenten": [
+                self.render_link(link, "objectcontactmomenten")
+                for link in self.list_links("objectcontactmomenten", [], strict=False)
+            ],
             "klanten": [self.render_klant(k) for k in self.klanten.values()],
             "zaken": [self.render_zaak(z) for z in self.zaken.values()],
             "requests": self.requests,

@@ -12,8 +12,16 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 
 # Writable properties of POST /contactmomenten (contract 1.7.0): name -> maxLength (None: none).
 _CM_FIELDS: dict[str, int | None] = {
-    "registratiedatum": None, "kanaal": 255, "type": 255, "onderwerp": 255, "tekst": None, "antwoord": None,
-    "status": None, "toelichting": None, "afdeling": 128, "groep": 128,
+    "registratiedatum": None,
+    "kanaal": 255,
+    "type": 255,
+    "onderwerp": 255,
+    "tekst": None,
+    "antwoord": None,
+    "status": None,
+    "toelichting": None,
+    "afdeling": 128,
+    "groep": 128,
 }
 CM_OBJECTS: dict[str, dict[str, int | None]] = {
     "behandelaar": {"gebruikersnaam": 128},

@@ -23,7 +23,9 @@ ANONYMOUS_PATHS = frozenset({"/healthz", "/readyz", "/metrics", "/api/schema"})
 
 
 class Authentication:
-    def __init__(self, app: ASGIApp, *, authenticator: Authenticator, metrics: Metrics, clock: Callable[[], float]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, authenticator: Authenticator, metrics: Metrics, clock: Callable[[], float]
+    ) -> None:
         self.app = app
         self.authenticator = authenticator
         self.metrics = metrics

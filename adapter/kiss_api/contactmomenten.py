@@ -16,7 +16,6 @@ from starlette.responses import Response
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, ListAbsent, sent_without_answer
 from adapter.esuite_client.urls import rebased_provider_urls
-from adapter.mapping.paths import is_under_root
 from adapter.idempotency import (
     Claim,
     InFlightTimeout,
@@ -37,6 +36,7 @@ from adapter.kiss_api.passthrough import (
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.mapping import contact_create, contactmoment_lists, contactmoment_read, paging, uncertain
 from adapter.mapping.common import is_uuid
+from adapter.mapping.paths import is_under_root
 from adapter.problems import Problem
 from adapter.services import services
 
@@ -204,12 +204,19 @@ async def list_contactmomenten(request: Request) -> Response:
     if query.object_url is not None:  # object mode (C-3)
         contact_urls = await _object_contact_urls(client, call, query.object_url)
         page_urls = contactmoment_lists.object_mode_page(contact_urls, query.page)
-        contacts = [c for c in await bounded_gather([_detail_or_none(client, call, url) for url in page_urls]) if c is not None]
+        contacts = [
+            c for c in await bounded_gather([_detail_or_none(client, call, url) for url in page_urls]) if c is not None
+        ]
         count = len(contact_urls)
         links = contactmoment_lists.object_mode_links(base, LIST_PATH, pairs, query.page, count)
     elif query.ordering is not None:
         served = await ordered_contacts(
-            request, "contactmomenten", cm_root + "/contactmomenten", query.upstream, query.page, query.ordering == "desc"
+            request,
+            "contactmomenten",
+            cm_root + "/contactmomenten",
+            query.upstream,
+            query.page,
+            query.ordering == "desc",
         )
         contacts, count = served.results, served.count
         links = paging.page_links(base, LIST_PATH, pairs, served)
@@ -269,7 +276,9 @@ def _detail_or_none(client: EsuiteClient, call: CallContext, url: str):
     return fetch
 
 
-async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts: list[Any], expand: tuple[str, ...]) -> list[dict]:
+async def _mapped_and_expanded(
+    client: EsuiteClient, call: CallContext, contacts: list[Any], expand: tuple[str, ...]
+) -> list[dict]:
     """R-2 and R-3 for every contact, then C-4 with each distinct call made once, 8 at a time.
     R-1 happens when the answer is rendered (`rewritten_json`)."""
     items = contactmoment_read.contacts_for_kiss(contacts, call.urls)
@@ -277,7 +286,7 @@ async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts
         return items
     esuite_urls = [contact["url"] for contact in contacts]
     wanted: dict[tuple[str, str], None] = {}
-    for contact, esuite_url in zip(contacts, esuite_urls):
+    for contact, esuite_url in zip(contacts, esuite_urls, strict=True):
         for name in expand:
             if name == contactmoment_lists.EXPAND_OBJECTCONTACTMOMENTEN and (
                 contactmoment_lists.has_embedded_objectcontactmomenten(contact)
@@ -285,9 +294,11 @@ async def _mapped_and_expanded(client: EsuiteClient, call: CallContext, contacts
                 continue
             wanted.setdefault((name, esuite_url))
     keys = list(wanted)
-    fetched = dict(zip(keys, await bounded_gather([_links_of(client, call, name, url) for name, url in keys])))
+    fetched = dict(
+        zip(keys, await bounded_gather([_links_of(client, call, name, url) for name, url in keys]), strict=True)
+    )
     expanded = []
-    for item, contact, esuite_url in zip(items, contacts, esuite_urls):
+    for item, esuite_url in zip(items, esuite_urls, strict=True):
         for name in expand:
             if (name, esuite_url) in fetched:
                 item = contactmoment_lists.with_expansion(item, name, fetched[(name, esuite_url)], call.urls)

@@ -17,7 +17,9 @@ def head_problem(exchange: Exchange, limits: Limits) -> Problem | None:
     if exchange.head_bytes > limits.request_head_bytes:
         return Problem(431, "request-header-too-large")
     if not exchange.host_valid:
-        return Problem(400, "invalid", detail=HOST_REASON, invalid_params=[InvalidParam("Host", "invalid", HOST_REASON)])
+        return Problem(
+            400, "invalid", detail=HOST_REASON, invalid_params=[InvalidParam("Host", "invalid", HOST_REASON)]
+        )
     return None
 
 

@@ -15,7 +15,11 @@ from adapter.problems import Problem
 from adapter.services import services
 
 READINESS_CACHE_SECONDS = 10.0
-_PROBLEM_REASONS = {"upstream-timeout": "timeout", "upstream-circuit-open": "circuit-open", "upstream-error": "error-5xx"}
+_PROBLEM_REASONS = {
+    "upstream-timeout": "timeout",
+    "upstream-circuit-open": "circuit-open",
+    "upstream-error": "error-5xx",
+}
 
 
 async def healthz(request: Request) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
@@ -53,7 +53,7 @@ def objects_api(endpoint: Callable[[Request], Awaitable[Response]]) -> Callable[
 
 
 def _now(request: Request) -> datetime:
-    return datetime.fromtimestamp(services(request).clock(), tz=timezone.utc)
+    return datetime.fromtimestamp(services(request).clock(), tz=UTC)
 
 
 @objects_api
@@ -122,7 +122,9 @@ async def detail(request: Request) -> Response:
         raise Problem(404, "not_found")
     call = call_of(request)
     settings = services(request).settings
-    contact = await esuite(request).get_json(call, call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower())
+    contact = await esuite(request).get_json(
+        call, call.urls.esuite_root("contactmomenten") + "/contactmomenten/" + segment.lower()
+    )
     if not interne_taak_read.is_contactverzoek(contact, settings.contactverzoek_types):
         raise Problem(404, "not_found")
     klanten = await _klanten(request, [contact], None)
@@ -178,6 +180,10 @@ async def _smoelenboek(request: Request, settings: Smoelenboek, pairs: list[tupl
         raise upstream_invalid_response("Het smoelenboek gaf een doorverwijzing; die wordt niet gevolgd.")
     if not answer.ok:
         raise translate_upstream_error(
-            answer.status, answer.body, lambda value: value, source="smoelenboek", retry_after=answer.headers.get("retry-after")
+            answer.status,
+            answer.body,
+            lambda value: value,
+            source="smoelenboek",
+            retry_after=answer.headers.get("retry-after"),
         )
     return JsonResponse(smoelenboek.smoelenboek_page(answer.body, objects_url, call.urls.adapter_base))

@@ -22,7 +22,9 @@ from adapter.services import services
 log = structlog.get_logger("adapter.ordered")
 
 
-async def ordered_contacts(request: Request, route: str, url: str, params: Params, page: int | None, descending: bool) -> paging.ServedPage:
+async def ordered_contacts(
+    request: Request, route: str, url: str, params: Params, page: int | None, descending: bool
+) -> paging.ServedPage:
     """Page `page` of the e-Suite list `url?params`, sorted by `registratiedatum` over all its pages.
 
     Past the bound the requested page is answered in best-effort order (the pages read are

@@ -95,7 +95,9 @@ async def read_body(request: Request, limit: int, max_values: int | None = None)
                 if max_values is not None:
                     values += json_values_bound(chunk) - 1
                     if values > max_values:
-                        raise Problem(413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden.")
+                        raise Problem(
+                            413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden."
+                        )
                 body += chunk
     except TimeoutError:
         raise Problem(408, "request-timeout", detail="De inhoud van het verzoek kwam niet op tijd binnen.") from None
@@ -162,7 +164,9 @@ def make_passthrough(
         params = query_hook(inbound_query(request), call)
         # As bytes: the value goes out exactly as it came in (a UTF-8 X-Audit-Toelichting too).
         headers: dict[str, str | bytes] = {
-            name: request.headers[name].encode("latin-1") for name in FORWARDED_REQUEST_HEADERS if name in request.headers
+            name: request.headers[name].encode("latin-1")
+            for name in FORWARDED_REQUEST_HEADERS
+            if name in request.headers
         }
         content: Any = None
         upload = False
@@ -178,7 +182,14 @@ def make_passthrough(
                     headers["content-length"] = request.headers["content-length"]
         try:
             upstream = await esuite(request).send(
-                call, request.method, url, target=root_name, params=params, content=content, headers=headers, stream=True
+                call,
+                request.method,
+                url,
+                target=root_name,
+                params=params,
+                content=content,
+                headers=headers,
+                stream=True,
             )
         finally:
             if upload:  # the body has gone (or failed): the answer takes a slot of its own
@@ -216,7 +227,9 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
         esuite(request).check_origins(call, raw)
         if answer_hook is None:
             return rewritten_json(body, call.urls, status_code=upstream.status_code, headers=headers)
-        return JsonResponse(answer_hook(call.urls.json_to_adapter(body)), status_code=upstream.status_code, headers=headers)
+        return JsonResponse(
+            answer_hook(call.urls.json_to_adapter(body)), status_code=upstream.status_code, headers=headers
+        )
     headers = _response_headers(upstream, call, FORWARDED_RESPONSE_HEADERS + STREAM_RESPONSE_HEADERS)
     client = esuite(request)
     release = None
@@ -227,9 +240,7 @@ async def relay(request: Request, upstream: httpx.Response, answer_hook: AnswerH
             await upstream.aclose()
             raise
         release = client.download_slots.release
-    return DownloadResponse(
-        upstream, headers, client.limits.download_chunk_seconds, services(request).metrics, release
-    )
+    return DownloadResponse(upstream, headers, client.limits.download_chunk_seconds, services(request).metrics, release)
 
 
 async def _take_stream_slot(client: EsuiteClient, busy_code: str) -> bool:
@@ -299,7 +310,9 @@ class DownloadResponse(StreamingResponse):
 
     async def stream_response(self, send: Send) -> None:
         try:
-            await self._timed(send, {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+            await self._timed(
+                send, {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+            )
             async for chunk in self.body_iterator:
                 await self._timed(send, {"type": "http.response.body", "body": chunk, "more_body": True})
             await self._timed(send, {"type": "http.response.body", "body": b"", "more_body": False})

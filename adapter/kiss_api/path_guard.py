@@ -38,10 +38,10 @@ import structlog
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapter.mapping.paths import path_fault
 from adapter.kiss_api.request_context import request_id_from
-from adapter.mapping.common import CONTENT_CRS, OBJECTS_PATH
 from adapter.kiss_api.responses import problem_response
+from adapter.mapping.common import CONTENT_CRS, OBJECTS_PATH
+from adapter.mapping.paths import path_fault
 from adapter.metrics import Metrics
 from adapter.problems import InvalidParam, Problem
 
@@ -96,7 +96,7 @@ def checked_sub_path(scope: Scope, adapter_root: str) -> str:
         raw_path = urllib.parse.quote(scope["path"], safe=_PATH_SAFE)
     if raw_path != adapter_root and not raw_path.startswith(adapter_root + "/"):
         raise path_problem("root-spelling")  # e.g. `/kl%61nten/api/v1/…`: never needed
-    sub_path = raw_path[len(adapter_root):]
+    sub_path = raw_path[len(adapter_root) :]
     fault = path_fault(sub_path) or ("fragment" if "#" in sub_path else None)
     if fault is not None:
         raise path_problem(fault)

@@ -20,7 +20,9 @@ from adapter.esuite_client.urls import UrlMap
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # RW-2 without ADAPTER_BASE_URL: the Host header becomes the origin of every emitted URL.
-_HOST = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$")
+_HOST = re.compile(
+    r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?$"
+)
 # The headers read here, by their slot in `_first_values`; the first occurrence counts, as
 # with Starlette's `Headers.get` (ASGI header names are lower case).
 _READ = {b"host": 0, b"authorization": 1, b"x-request-id": 2}

@@ -15,7 +15,6 @@ from starlette.routing import Match, Route, request_response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.esuite_client.urls import COMPAT_ROOTS, ROOTS, compat_map
-
 from adapter.mapping.common import UUID_PATTERN
 from adapter.mapping.paths import MAX_DECODE_ROUNDS
 from adapter.problems import Problem
@@ -152,10 +151,10 @@ class _OnCompatRoot:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         call = scope["state"]["call"]
         call.urls = compat_map(call.urls)
-        inner = {**scope, "path": self.own_root + scope["path"][len(self.compat_root):]}
+        inner = {**scope, "path": self.own_root + scope["path"][len(self.compat_root) :]}
         raw = scope.get("raw_path")
         if raw is not None and raw.startswith(self.compat_raw):
-            inner["raw_path"] = self.own_raw + raw[len(self.compat_raw):]
+            inner["raw_path"] = self.own_raw + raw[len(self.compat_raw) :]
         await self.app(inner, receive, send)
 
 
@@ -166,7 +165,7 @@ def with_compat_root(name: str, routes: list[Route]) -> list[Route]:
     compat_root = dict(COMPAT_ROOTS)[name]
     compat = [
         Route(
-            compat_root + route.path[len(own_root):],
+            compat_root + route.path[len(own_root) :],
             _OnCompatRoot(route.app, compat_root, own_root),
             methods=sorted(route.methods or ()),
             name=f"compat:{route.name}",

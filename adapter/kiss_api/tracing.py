@@ -62,7 +62,11 @@ class TracingMiddleware:
         finally:
             route = scope.get("route")
             template = route_template(getattr(route, "path", None) or "unmatched")
-            attributes: dict[str, str | int] = {"http.method": method, "http.target": template, "http.status_code": status}
+            attributes: dict[str, str | int] = {
+                "http.method": method,
+                "http.target": template,
+                "http.status_code": status,
+            }
             span.update_name(f"{method} {template}")
             span.set_attributes({**attributes, "http.route": template})
             if status >= 500:

@@ -18,9 +18,7 @@ UUID_RE = re.compile(f"^{UUID_PATTERN}$")
 OBJECTS_PATH = "/api/v2/objects"
 CONTENT_CRS = {"Content-Crs": "EPSG:4326"}
 # ISO 8601 date-time: date T time, optional fraction, optional Z/offset (V-5).
-_ISO_DATETIME_RE = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})?$"
-)
+_ISO_DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})?$")
 
 
 def is_blank(value: Any) -> bool:

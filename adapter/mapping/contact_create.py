@@ -16,9 +16,9 @@ from adapter.mapping.contactmoment_body import (
     PERSOONSNAAM_FIELDS,
     TELEFOON_SOORTEN,
     Toewijzing,
+    body_asks_for_contactverzoek,
     contactverzoek_toewijzing,
     digitaal_adres_soort,
-    body_asks_for_contactverzoek,
     medewerker_identificatie,
     non_blank,
     object_or_empty,
@@ -54,7 +54,9 @@ def _digitale_adressen(body: dict) -> list[dict]:
 
 
 def _usable(adressen: list[dict], soorten: frozenset[str]) -> list[dict]:
-    return [adres for adres in adressen if digitaal_adres_soort(adres) in soorten and non_blank(adres, "adres") is not None]
+    return [
+        adres for adres in adressen if digitaal_adres_soort(adres) in soorten and non_blank(adres, "adres") is not None
+    ]
 
 
 def _contactgegevens(emails: list[dict], phones: list[dict]) -> dict | None:

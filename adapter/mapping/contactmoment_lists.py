@@ -94,7 +94,9 @@ def _blank_filters(pairs: Params) -> list[InvalidParam]:
     """A blank filter is refused, never forwarded empty or dropped: without it the e-Suite
     would answer with everyone's contactmomenten (as Q-12 for interne taken)."""
     reason = "Een filter zonder waarde wordt niet ondersteund."
-    return [InvalidParam(name, "invalid", reason) for name, value in pairs if name in _FORWARDED_FILTERS and is_blank(value)]
+    return [
+        InvalidParam(name, "invalid", reason) for name, value in pairs if name in _FORWARDED_FILTERS and is_blank(value)
+    ]
 
 
 def _forwarded_filters(pairs: Params, page: int | None, urls: UrlRewriter) -> Params:

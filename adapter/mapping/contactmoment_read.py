@@ -66,4 +66,3 @@ def esuite_contactmoment_uuid(url: Any, urls: UrlRewriter) -> str | None:
         return None
     rest = url[len(prefix) :]
     return rest if UUID_RE.fullmatch(rest) else None
-

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from adapter.mapping.common import non_blank_str
 from adapter.problems import STATUS_TITLES, InvalidParam, Problem

@@ -10,8 +10,7 @@ from typing import Any
 
 import attrs
 
-from adapter.mapping.common import is_blank, is_uuid, json_object, parse_json_body
-from adapter.mapping.common import OBJECTS_PATH
+from adapter.mapping.common import OBJECTS_PATH, is_blank, is_uuid, json_object, parse_json_body
 from adapter.mapping.objects_dispatch import OBJECTTYPE_NOT_SERVED
 from adapter.problems import InvalidParam, Problem
 
@@ -112,7 +111,7 @@ def _contactmoment_uuid(contactmoment: Any, adapter_bases: Sequence[str], esuite
     prefixes.append(f"{esuite_cm_root}/contactmomenten/")
     for prefix in prefixes:
         if contactmoment.startswith(prefix):
-            rest = contactmoment[len(prefix):]
+            rest = contactmoment[len(prefix) :]
             candidate = rest[:-1] if rest.endswith("/") else rest
             if is_uuid(candidate):
                 return candidate.lower()

@@ -12,6 +12,7 @@ from typing import Any
 
 from adapter.mapping.common import (
     AMSTERDAM,
+    OBJECTS_PATH,
     amsterdam_date,
     is_blank,
     last_path_segment,
@@ -19,7 +20,6 @@ from adapter.mapping.common import (
     parse_datetime,
     trim,
 )
-from adapter.mapping.common import OBJECTS_PATH
 from adapter.mapping.url_rewriter import UrlRewriter
 from adapter.problems import upstream_invalid_response
 
@@ -200,8 +200,8 @@ def _organisatorische_eenheid(contact: dict) -> tuple[str, str] | None:
     onderwerp = contact.get("onderwerp")
     if isinstance(onderwerp, str):
         for prefix, unit_type in _ONDERWERP_UNITS:
-            if onderwerp.startswith(prefix) and non_blank_str(onderwerp[len(prefix):]):
-                return unit_type, trim(onderwerp[len(prefix):])
+            if onderwerp.startswith(prefix) and non_blank_str(onderwerp[len(prefix) :]):
+                return unit_type, trim(onderwerp[len(prefix) :])
     return None
 
 
@@ -258,7 +258,7 @@ def _naam_en_organisatie(notitie: str) -> tuple[str, str | None]:
     first_line = notitie.split("\n", 1)[0]
     if not first_line.startswith(CONTACT_OPNEMEN_MET + " "):
         return "", None
-    rest = first_line[len(CONTACT_OPNEMEN_MET):]
+    rest = first_line[len(CONTACT_OPNEMEN_MET) :]
     open_at = rest.rfind(" (")
     if rest.endswith(")") and open_at != -1:
         return trim(rest[:open_at]), rest[open_at + 2 : -1]

@@ -16,9 +16,7 @@ class ObjectTypeRoute(enum.Enum):
     SMOELENBOEK = "smoelenboek"
 
 
-def dispatch_object_type(
-    pairs: Params, interne_taak_type: str, smoelenboek_type: str | None
-) -> ObjectTypeRoute:
+def dispatch_object_type(pairs: Params, interne_taak_type: str, smoelenboek_type: str | None) -> ObjectTypeRoute:
     """The handler of `GET /api/v2/objects` from its (first) `type` parameter, compared exactly."""
     object_type = first(pairs, "type")
     if is_blank(object_type):

@@ -42,9 +42,7 @@ KLANT_PARAMETER = "klant"
 # In Q-14 order.
 SUPPORTED_FILTERS = (
     SupportedFilter("betrokkene__klant__exact__", KLANT_PARAMETER, rewrite_to_esuite=True),
-    SupportedFilter(
-        "betrokkene__digitaleAdressen__icontains__", "telefoonnummerOfEmailadres", rewrite_to_esuite=False
-    ),
+    SupportedFilter("betrokkene__digitaleAdressen__icontains__", "telefoonnummerOfEmailadres", rewrite_to_esuite=False),
 )
 
 
@@ -101,9 +99,7 @@ def _ordering_and_page_size(pairs: Params) -> bool | None:
             )
         )
     elif len(set(orderings)) > 1:
-        failures.append(
-            InvalidParam("ordering", "invalid", "De sortering is meer dan eens verschillend opgegeven.")
-        )
+        failures.append(InvalidParam("ordering", "invalid", "De sortering is meer dan eens verschillend opgegeven."))
     if any(not _is_page_size(page_size) for page_size in values(pairs, "pageSize")):
         failures.append(
             InvalidParam(
@@ -159,7 +155,7 @@ def _filters(pairs: Params) -> dict[str, str]:
     chosen: dict[str, str] = {}
     conflicting: list[InvalidParam] = []
     for expression, supported in checked:
-        value = expression.text[len(supported.prefix):]
+        value = expression.text[len(supported.prefix) :]
         if is_blank(value):
             blank.append(
                 InvalidParam(

@@ -54,9 +54,7 @@ def registratiedatum_of(item: Any) -> Any:
     return item.get("registratiedatum") if isinstance(item, dict) else None
 
 
-def sort_by_registratiedatum(
-    items: list, descending: bool, get: Callable[[Any], Any] = registratiedatum_of
-) -> list:
+def sort_by_registratiedatum(items: list, descending: bool, get: Callable[[Any], Any] = registratiedatum_of) -> list:
     """C-5: a stable sort by instant (no offset = Europe/Amsterdam); items whose date is
     missing or does not parse go last, in their original order, in both directions."""
     keyed = [(parse_datetime(get(item)), item) for item in items]

@@ -93,7 +93,7 @@ def is_under_root(url: str, root: str) -> bool:
     below `root` is clean (SEC-14), so no normalisation anywhere can lead it out of `root`."""
     if not url.startswith(root):
         return False
-    rest = url[len(root):]
+    rest = url[len(root) :]
     if rest and rest[0] not in _BOUNDARY:
         return False
     if not rest.isprintable() and ("\x00" in rest or _CONTROL.search(rest)):

@@ -48,7 +48,10 @@ def _not_utf8(name: str) -> Problem:
     except UnicodeDecodeError:
         label = "nonFieldErrors"
     return Problem(
-        400, "invalid", detail="De query-parameters zijn ongeldig.", invalid_params=[InvalidParam(label, "invalid", reason)]
+        400,
+        "invalid",
+        detail="De query-parameters zijn ongeldig.",
+        invalid_params=[InvalidParam(label, "invalid", reason)],
     )
 
 

@@ -53,7 +53,7 @@ def smoelenboek_page(body: Any, objects_url: str, adapter_base: str) -> dict:
 def _link_to_adapter(link: Any, objects_url: str, adapter_base: str) -> Any:
     """S-4: a client following `next` stays on the adapter (and its credentials)."""
     if isinstance(link, str) and link.startswith(objects_url):
-        return adapter_base + OBJECTS_PATH + link[len(objects_url):]
+        return adapter_base + OBJECTS_PATH + link[len(objects_url) :]
     return link
 
 

@@ -61,7 +61,9 @@ _REASON_EMAIL = "Dit is geen geldig e-mailadres."
 # The e-Suite contract's `format: email` (contracts/esuite.openapi.yaml): an ASCII mailbox,
 # local part of dot-atom characters, a domain of at least two labels.
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_EMAIL = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@" + _LABEL + r"(?:\." + _LABEL + r")+")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@" + _LABEL + r"(?:\." + _LABEL + r")+"
+)
 _MAX_EMAIL = 254
 
 
@@ -120,7 +122,10 @@ def _structure_failures(body: dict) -> list[InvalidParam]:
     ]
     texts += [(f"actor.{f}", actor.get(f)) for f in _ACTOR_FIELDS]
     texts.append(
-        ("medewerkerIdentificatie.identificatie", object_or_empty(body.get("medewerkerIdentificatie")).get("identificatie"))
+        (
+            "medewerkerIdentificatie.identificatie",
+            object_or_empty(body.get("medewerkerIdentificatie")).get("identificatie"),
+        )
     )
     for path, value in texts:
         failures += _wrong_type(path, value, str, _REASON_TEXT)
@@ -170,11 +175,13 @@ def _email_failures(body: dict) -> list[InvalidParam]:
     here, nothing sent, instead of a contactverzoek the KCM cannot answer."""
     adressen = object_or_empty(body.get("betrokkene")).get("digitaleAdressen")
     for index, adres in enumerate(adressen if isinstance(adressen, list) else []):
-        if isinstance(adres, dict) and digitaal_adres_soort(adres) in EMAIL_SOORTEN and (value := non_blank(adres, "adres")):
+        if (
+            isinstance(adres, dict)
+            and digitaal_adres_soort(adres) in EMAIL_SOORTEN
+            and (value := non_blank(adres, "adres"))
+        ):
             # Measured on the value P-8 sends: verbatim, so surrounding white space is refused too.
             if len(value) > _MAX_EMAIL or not _EMAIL.fullmatch(value):
                 return [InvalidParam(f"betrokkene.digitaleAdressen.{index}.adres", "invalid", _REASON_EMAIL)]
             return []
     return []
-
-

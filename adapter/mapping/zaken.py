@@ -15,10 +15,7 @@ DESCENDING = "_aflopend"
 def translate_zaken_query(pairs: Params, urls: UrlRewriter) -> Params:
     """Z-1: `ordering` in e-Suite form; every other value rewritten adapter → e-Suite.
     Parameter order is kept; encode the result with Q-5."""
-    return [
-        (name, translate_ordering(value) if name == "ordering" else urls.to_esuite(value))
-        for name, value in pairs
-    ]
+    return [(name, translate_ordering(value) if name == "ordering" else urls.to_esuite(value)) for name, value in pairs]
 
 
 def translate_ordering(value: str) -> str:

@@ -37,8 +37,18 @@ KISS_FRONT_DEVIATIONS = {
     **{
         f"Contactmoment.{name}": "e-Suite field passed on (R-3)"
         for name in (
-            "identificatie", "type", "onderwerp", "antwoord", "status", "toelichting", "behandelaar", "afdeling",
-            "groep", "contactgegevens", "recentsteVoorlopigAntwoord", "voorlopigeAntwoorden",
+            "identificatie",
+            "type",
+            "onderwerp",
+            "antwoord",
+            "status",
+            "toelichting",
+            "behandelaar",
+            "afdeling",
+            "groep",
+            "contactgegevens",
+            "recentsteVoorlopigAntwoord",
+            "voorlopigeAntwoorden",
         )
     },
     "Contactmoment.gespreksId": "KISS's own id echoed on the POST answer (R-5)",
@@ -193,7 +203,16 @@ def _compare(
                     if official_properties:  # an official object without properties takes anything
                         out.append(f"{where}.{name}: not in the official resource and not a documented deviation")
                 continue
-            _compare(ours_spec, prop, official_spec, official_properties[name], f"{where}.{name}", allowed, out, f"{key}.{name}")
+            _compare(
+                ours_spec,
+                prop,
+                official_spec,
+                official_properties[name],
+                f"{where}.{name}",
+                allowed,
+                out,
+                f"{key}.{name}",
+            )
     if "array" in ours_types and "array" in official_types and "items" in ours and "items" in official:
         _compare(ours_spec, ours["items"], official_spec, official["items"], where + "[]", allowed, out, key + "[]")
 
@@ -245,7 +264,9 @@ def test_esuite_query_parameters_are_the_public_ones_or_documented():
                 out.append(f"{method.upper()} {official_path}: not in {official_name}")
                 continue
             official_params = {
-                p["name"]: p for p in (_ref(official_spec, p) for p in official_operation.get("parameters", [])) if p["in"] == "query"
+                p["name"]: p
+                for p in (_ref(official_spec, p) for p in official_operation.get("parameters", []))
+                if p["in"] == "query"
             }
             for param in (_ref(ours_spec, p) for p in operation.get("parameters", [])):
                 if param["in"] != "query":
@@ -255,7 +276,9 @@ def test_esuite_query_parameters_are_the_public_ones_or_documented():
                     if not param.get("x-not-in-public-contract"):
                         out.append(f"{where}: not in {official_name} and not marked x-not-in-public-contract")
                     continue
-                _compare(ours_spec, param["schema"], official_spec, official_params[param["name"]]["schema"], where, {}, out)
+                _compare(
+                    ours_spec, param["schema"], official_spec, official_params[param["name"]]["schema"], where, {}, out
+                )
     # `page` is a string with format int32 in the public contracts; an integer here (drift-neutral).
     assert [line for line in out if "?page: ours ['integer'], official ['string']" not in line] == []
 
@@ -279,7 +302,11 @@ def test_kiss_front_list_parameters_are_open_klant_1_or_objects_api_ones():
         for spec, official_path in officials:
             names |= {_ref(spec, p)["name"] for p in spec["paths"][official_path]["get"].get("parameters", [])}
         for param in (_ref(ours_spec, p) for p in ours.get("parameters", [])):
-            if param["in"] == "query" and param["name"] not in names and not (path.endswith("/contactmomenten") and param["name"] in extra):
+            if (
+                param["in"] == "query"
+                and param["name"] not in names
+                and not (path.endswith("/contactmomenten") and param["name"] in extra)
+            ):
                 out.append(f"GET {path} ?{param['name']}: in no official version")
     assert out == []
 

@@ -21,8 +21,8 @@ import json
 import os
 import time
 from collections import Counter
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 import httpx
 import pytest
@@ -71,7 +71,9 @@ class FuzzStack:
         sim_config = SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=self.settings.esuite_base_url, id_seed=4321)
         self.sim = create_simulator(sim_config)
         self.upstream = ViolationLog()
-        transport = RequestValidatingTransport(httpx.ASGITransport(self.sim), self.settings.esuite_base_url, self.upstream)
+        transport = RequestValidatingTransport(
+            httpx.ASGITransport(self.sim), self.settings.esuite_base_url, self.upstream
+        )
         self.app = create_app(self.settings, esuite_transport=transport)
         if not any(getattr(route, "path", None) == "/api/schema" for route in self.app.routes):
             # Until adapter/app.py routes it (tests/contract/test_schema_endpoint.py checks that).
@@ -80,11 +82,20 @@ class FuzzStack:
 
     def send(self, case: Any) -> httpx.Response:
         kwargs = case.as_transport_kwargs(base_url=ADAPTER)
-        headers = {name: value for name, value in (kwargs.get("headers") or {}).items() if not name.lower().startswith("x-schemathesis")}
+        headers = {
+            name: value
+            for name, value in (kwargs.get("headers") or {}).items()
+            if not name.lower().startswith("x-schemathesis")
+        }
         generated = next((name for name in headers if name.lower() == "authorization"), None)
         # A valid token, so the request reaches the route; negative cases keep an invalid scheme
         # (auth negation), which must give 401/403.
-        if generated is None or case.meta is None or case.meta.generation.mode is GenerationMode.POSITIVE or headers[generated].startswith("Bearer "):
+        if (
+            generated is None
+            or case.meta is None
+            or case.meta.generation.mode is GenerationMode.POSITIVE
+            or headers[generated].startswith("Bearer ")
+        ):
             headers.pop(generated, None)
             headers["Authorization"] = f"Bearer {kiss_token()}"
         request: dict[str, Any] = {"params": kwargs.get("params") or None, "headers": headers}
@@ -102,7 +113,9 @@ def fuzz_stack():
     # The adapter's log lines (and rich tracebacks of a 500) would cost more than the requests.
     saved = structlog.get_config()
     structlog.configure(
-        processors=[lambda logger, name, event: ""], logger_factory=structlog.ReturnLoggerFactory(), cache_logger_on_first_use=False
+        processors=[lambda logger, name, event: ""],
+        logger_factory=structlog.ReturnLoggerFactory(),
+        cache_logger_on_first_use=False,
     )
     try:
         with start_blocking_portal() as portal:
@@ -159,10 +172,19 @@ def _check(stack: FuzzStack, case: Any, label: str, found: list[str]) -> None:
     if response.status_code >= 500:
         problems.append(f"status {response.status_code}")
     content_type = response.headers.get("content-type", "")
-    if response.status_code >= 400 and request.method != "HEAD" and not content_type.startswith("application/problem+json"):
+    if (
+        response.status_code >= 400
+        and request.method != "HEAD"
+        and not content_type.startswith("application/problem+json")
+    ):
         problems.append(f"error with content type {content_type!r}")
     problems += kiss_front_contract().response_errors(
-        request.method, request.url.path, list(request.url.params.multi_items()), response.status_code, response.headers, response.content
+        request.method,
+        request.url.path,
+        list(request.url.params.multi_items()),
+        response.status_code,
+        response.headers,
+        response.content,
     )
     upstream = stack.upstream.take()
     # The route the request took decides (e.g. PUT klanten/{not a uuid} is a pass-through).
@@ -178,7 +200,9 @@ def _check(stack: FuzzStack, case: Any, label: str, found: list[str]) -> None:
         return
     if problems:
         body = response.content[:400].decode("utf-8", "replace")
-        message = "\n  ".join([f"{label}: {request.method} {request.url} -> {response.status_code}", *problems, f"body: {body}"])
+        message = "\n  ".join(
+            [f"{label}: {request.method} {request.url} -> {response.status_code}", *problems, f"body: {body}"]
+        )
         FAILURES.append(message)
         found.append(message)
 

@@ -70,12 +70,17 @@ async def test_control_character_in_a_pass_through_path_is_a_4xx_not_500(path):
 async def test_put_klant_with_a_non_string_contact_field_is_refused_before_the_esuite(stack):
     # The body lists the fields in the other order: invalidParams follow K-1's field order.
     response = await stack.client.put(
-        f"/klanten/api/v1/klanten/{uuid.uuid4()}", json={"telefoonnummer": {"x": 1}, "emailadres": 5}, headers=kiss_headers()
+        f"/klanten/api/v1/klanten/{uuid.uuid4()}",
+        json={"telefoonnummer": {"x": 1}, "emailadres": 5},
+        headers=kiss_headers(),
     )
     assert response.status_code == 400
     body = problem_of(response)
     assert (body["code"], body["detail"]) == ("invalid", "De contactgegevens van de klant zijn niet geldig.")
-    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [("emailadres", "invalid"), ("telefoonnummer", "invalid")]
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [
+        ("emailadres", "invalid"),
+        ("telefoonnummer", "invalid"),
+    ]
     assert stack.upstream_requests() == []
 
 
@@ -112,11 +117,15 @@ async def test_post_contactmomenten_with_a_trailing_slash_is_not_passed_through_
     name = "post-contactverzoek-afdeling-anonymous-v0.6"
     content = (FIXTURES / "kiss" / f"{name}.json").read_bytes()
     response = await stack.client.post(
-        "/contactmomenten/api/v1/contactmomenten/", content=content, headers={**kiss_headers(), "Content-Type": "application/json"}
+        "/contactmomenten/api/v1/contactmomenten/",
+        content=content,
+        headers={**kiss_headers(), "Content-Type": "application/json"},
     )
     assert response.status_code == 201
     assert response.headers["location"] == response.json()["url"]
-    assert response.headers["location"].startswith("https://kiss-adapter.example.org/contactmomenten/api/v1/contactmomenten/")
+    assert response.headers["location"].startswith(
+        "https://kiss-adapter.example.org/contactmomenten/api/v1/contactmomenten/"
+    )
     assert stack.upstream_requests("POST", "/contactmomenten/") == []
     # Mapped by the P-rules, like the route without the slash: one create with the mapped body.
     [created] = stack.upstream_requests("POST")

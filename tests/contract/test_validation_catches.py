@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from adapter.mapping import contact_create, contactmoment_read
-from tests.conftest import ADAPTER, FIXTURES, ESUITE, Stack, app_client, kiss_headers, load_fixture
+from tests.conftest import ADAPTER, ESUITE, FIXTURES, Stack, app_client, kiss_headers, load_fixture
 from tests.contract_validation import (
     ContractViolation,
     RequestValidatingTransport,
@@ -134,7 +134,9 @@ async def test_a_400_without_invalid_params_fails():
 
 async def test_a_missing_request_id_fails():
     app = Starlette(routes=[Route("/healthz", lambda request: Response("Healthy", media_type="text/plain"))])
-    async with httpx.AsyncClient(transport=ResponseValidatingTransport(httpx.ASGITransport(app)), base_url=ADAPTER) as client:
+    async with httpx.AsyncClient(
+        transport=ResponseValidatingTransport(httpx.ASGITransport(app)), base_url=ADAPTER
+    ) as client:
         with pytest.raises(ContractViolation, match="X-Request-ID"):
             await client.get("/healthz")
 
@@ -167,7 +169,9 @@ async def test_a_real_adapter_regression_is_caught(httpx_mock, monkeypatch):
     )
     async with app_client() as client:
         with pytest.raises(ContractViolation, match="'tekst' is a required property"):
-            await client.get("/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers())
+            await client.get(
+                "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers()
+            )
 
 
 # ---------------------------------------------------------------- requests the e-Suite receives
@@ -176,13 +180,17 @@ async def test_a_real_adapter_regression_is_caught(httpx_mock, monkeypatch):
 async def test_a_real_adapter_sending_a_kiss_only_field_upstream_is_caught(monkeypatch):
     """The real app and simulator; the P-13 mapping broken on purpose (gespreksId sent along)."""
     real = contact_create.build_esuite_contact
-    monkeypatch.setattr(contact_create, "build_esuite_contact", lambda body, types: {**real(body, types), "gespreksId": "abc"})
+    monkeypatch.setattr(
+        contact_create, "build_esuite_contact", lambda body, types: {**real(body, types), "gespreksId": "abc"}
+    )
     stack = Stack()
     try:
         content = (FIXTURES / "kiss" / "post-contactmoment-plain-v1.json").read_bytes()
         with pytest.raises(ContractViolation) as caught:
             await stack.client.post(
-                "/contactmomenten/api/v1/contactmomenten", content=content, headers={**kiss_headers(), "Content-Type": "application/json"}
+                "/contactmomenten/api/v1/contactmomenten",
+                content=content,
+                headers={**kiss_headers(), "Content-Type": "application/json"},
             )
     finally:
         await stack.aclose()
@@ -195,7 +203,9 @@ async def test_control_the_same_post_through_the_simulator_passes():
     try:
         content = (FIXTURES / "kiss" / "post-contactmoment-plain-v1.json").read_bytes()
         response = await stack.client.post(
-            "/contactmomenten/api/v1/contactmomenten", content=content, headers={**kiss_headers(), "Content-Type": "application/json"}
+            "/contactmomenten/api/v1/contactmomenten",
+            content=content,
+            headers={**kiss_headers(), "Content-Type": "application/json"},
         )
     finally:
         await stack.aclose()
@@ -205,7 +215,9 @@ async def test_control_the_same_post_through_the_simulator_passes():
 def record(method: str, url: str, **kwargs) -> list[str]:
     """What the simulator-side check records for one request (the request itself is answered by a stub)."""
     log = ViolationLog()
-    transport = RequestValidatingTransport(httpx.MockTransport(lambda request: httpx.Response(200, json={})), ESUITE, log)
+    transport = RequestValidatingTransport(
+        httpx.MockTransport(lambda request: httpx.Response(200, json={})), ESUITE, log
+    )
 
     async def send():
         async with httpx.AsyncClient(transport=transport) as client:
@@ -228,14 +240,23 @@ def test_upstream_contactverzoek_without_behandelaar_afdeling_or_groep_is_caught
     # E-3 (a finished contactmoment) fails on its status, E-4 (a contactverzoek) on its assignment.
     assert "alternative fails at status: 'nieuw' is not one of ['afgehandeld']" in entry
     assert entry.rstrip().endswith(f"alternative fails at (body): {body!r} is not valid under any of the given schemas")
-    for assignment in ({"behandelaar": {"gebruikersnaam": "pdvries"}}, {"afdeling": "Burgerzaken"}, {"groep": "Team Afval"}):
+    for assignment in (
+        {"behandelaar": {"gebruikersnaam": "pdvries"}},
+        {"afdeling": "Burgerzaken"},
+        {"groep": "Team Afval"},
+    ):
         assert record("POST", f"{CM}/contactmomenten", json={**body, **assignment}, headers=ESUITE_HEADERS) == []
 
 
 def test_upstream_afgehandeld_with_behandelaar_or_blank_antwoord_is_caught():
     body = {"tekst": "Vraag", "antwoord": "Antwoord", "status": "afgehandeld"}
     assert record("POST", f"{CM}/contactmomenten", json=body, headers=ESUITE_HEADERS) == []
-    assert record("POST", f"{CM}/contactmomenten", json={**body, "behandelaar": {"gebruikersnaam": "pdvries"}}, headers=ESUITE_HEADERS)
+    assert record(
+        "POST",
+        f"{CM}/contactmomenten",
+        json={**body, "behandelaar": {"gebruikersnaam": "pdvries"}},
+        headers=ESUITE_HEADERS,
+    )
     assert record("POST", f"{CM}/contactmomenten", json={**body, "antwoord": "  "}, headers=ESUITE_HEADERS)
 
 
@@ -243,7 +264,10 @@ def test_upstream_null_values_and_alternative_phone_alone_are_caught():
     body = {"tekst": "V", "antwoord": "A", "status": "nieuw", "type": "T", "afdeling": "X"}
     assert record("POST", f"{CM}/contactmomenten", json={**body, "kanaal": None}, headers=ESUITE_HEADERS)
     assert record(
-        "POST", f"{CM}/contactmomenten", json={**body, "contactgegevens": {"telefoonnummerAlternatief": "06"}}, headers=ESUITE_HEADERS
+        "POST",
+        f"{CM}/contactmomenten",
+        json={**body, "contactgegevens": {"telefoonnummerAlternatief": "06"}},
+        headers=ESUITE_HEADERS,
     )
 
 
@@ -257,13 +281,33 @@ def test_upstream_change_of_a_contact_and_a_missing_token_are_caught():
 def test_upstream_unknown_filter_and_zaken_ordering_in_kiss_form_are_caught():
     [entry] = record("GET", f"{CM}/contactmomenten", params={"object": "https://x"}, headers=ESUITE_HEADERS)
     assert "query parameters not in the contract: object" in entry
-    [entry] = record("GET", f"{ESUITE}/zgw-apis-provider/zrc/api/v1/zaken", params={"ordering": "-startdatum"}, headers=ESUITE_HEADERS)
+    [entry] = record(
+        "GET",
+        f"{ESUITE}/zgw-apis-provider/zrc/api/v1/zaken",
+        params={"ordering": "-startdatum"},
+        headers=ESUITE_HEADERS,
+    )
     assert "ordering" in entry
-    assert record("GET", f"{ESUITE}/zgw-apis-provider/zrc/api/v1/zaken", params={"ordering": "startdatum_aflopend"}, headers=ESUITE_HEADERS) == []
+    assert (
+        record(
+            "GET",
+            f"{ESUITE}/zgw-apis-provider/zrc/api/v1/zaken",
+            params={"ordering": "startdatum_aflopend"},
+            headers=ESUITE_HEADERS,
+        )
+        == []
+    )
 
 
 def test_upstream_pass_through_paths_and_other_origins():
-    assert record("GET", f"{ESUITE}/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/1/download", headers=ESUITE_HEADERS) == []
+    assert (
+        record(
+            "GET",
+            f"{ESUITE}/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/1/download",
+            headers=ESUITE_HEADERS,
+        )
+        == []
+    )
     assert record("GET", "https://objecten.example.org/api/v2/objects", headers=ESUITE_HEADERS) == []
     [entry] = record("GET", f"{ESUITE}/elders/api", headers=ESUITE_HEADERS)
     assert "outside the pass-through roots" in entry

@@ -423,7 +423,10 @@ def test_opentelemetry_is_off_unless_enabled(helm):
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        ({"terminationGracePeriodSeconds": 30}, "must exceed preStopSleepSeconds + 3 s drain + shutdownGraceSeconds (43)"),
+        (
+            {"terminationGracePeriodSeconds": 30},
+            "must exceed preStopSleepSeconds + 3 s drain + shutdownGraceSeconds (43)",
+        ),
         ({"caCertificates": {"files": [{"name": "x", "key": "ca.crt"}]}}, "give exactly one of configMap and secret"),
         (
             {"caCertificates": {"files": [{"name": "x", "key": "ca.crt", "configMap": "a", "secret": "b"}]}},

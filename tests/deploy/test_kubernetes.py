@@ -83,7 +83,9 @@ def validator():
 
 @pytest.mark.parametrize("target", ["base", "example", "ingress", "redis"])
 def test_manifests_render_and_validate_against_the_kubernetes_schemas(target, validator, tmp_path):
-    directory = {"base": BASE, "example": EXAMPLE}.get(target) or {"ingress": with_ingress, "redis": with_redis}[target](tmp_path)
+    directory = {"base": BASE, "example": EXAMPLE}.get(target) or {"ingress": with_ingress, "redis": with_redis}[
+        target
+    ](tmp_path)
     documents = render(directory)
     assert documents
     versions = sorted({OLDEST_KUBERNETES, validator.latest_version()}, key=lambda v: tuple(map(int, v.split("."))))

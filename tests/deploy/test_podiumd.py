@@ -108,7 +108,7 @@ def test_the_environment_has_the_origin_and_kiss_interne_taak_type(rendered):
     environment = pod_environment(rendered, image_env)
     assert environment["ADAPTER_BASE_URL"] == ADAPTER_BASE_URL
     # The Service KISS calls: name and namespace of the origin, port 80 (implied by http://).
-    assert ADAPTER_BASE_URL == f"http://podiumd-adapter.{NAMESPACE}.svc.cluster.local"
+    assert f"http://podiumd-adapter.{NAMESPACE}.svc.cluster.local" == ADAPTER_BASE_URL
     assert rendered[("Service", "podiumd-adapter")]["spec"]["ports"][0]["port"] == 80
     # PodiumD's ConfigMap builds the type from the internal objecttypen URL; extraEnvVars wins.
     config = rendered[("ConfigMap", "adapter-config")]["data"]

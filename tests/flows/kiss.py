@@ -272,13 +272,17 @@ class Kiss:
             batch.append(("klantcontactmomenten", self.post_json("/contactmomenten/api/v1/klantcontactmomenten", link)))
         for zaak in zaken:
             link = {"contactmoment": url, "object": zaak, "objectType": "zaak"}
-            batch.append(("objectcontactmomenten", self.post_json("/contactmomenten/api/v1/objectcontactmomenten", link)))
+            batch.append(
+                ("objectcontactmomenten", self.post_json("/contactmomenten/api/v1/objectcontactmomenten", link))
+            )
             if self.gen.zaakcontactmomenten:
                 old = {"contactmoment": url, "zaak": zaak}
                 batch.append(("zaakcontactmomenten", self.post_json("/zaken/api/v1/zaakcontactmomenten", old)))
         if is_contactverzoek(body):
             saved.interne_taak_body = self.interne_taak(body, url)
-            batch.append(("objects", self.post_json("/api/v2/objects", saved.interne_taak_body, headers=self.objects_headers())))
+            batch.append(
+                ("objects", self.post_json("/api/v2/objects", saved.interne_taak_body, headers=self.objects_headers()))
+            )
         answers = await asyncio.gather(*(call for _, call in batch))
         for (kind, _), answer in zip(batch, answers):
             saved.batch.setdefault(kind, []).append(answer)
@@ -286,7 +290,11 @@ class Kiss:
 
     def interne_taak(self, body: dict, contactmoment: str) -> dict:
         """The KISS BFF's interne taak (kiss-front.md §5.2; post-interne-taak-2024/-v1.json)."""
-        data = {"verantwoordelijkeAfdeling": body.get("verantwoordelijkeAfdeling")} if self.gen.afdeling_in_interne_taak else {}
+        data = (
+            {"verantwoordelijkeAfdeling": body.get("verantwoordelijkeAfdeling")}
+            if self.gen.afdeling_in_interne_taak
+            else {}
+        )
         data.update(
             status=body["status"],
             registratiedatum=body["registratiedatum"],
@@ -323,7 +331,8 @@ class Kiss:
     async def objectcontactmomenten_of(self, contactmoment: str) -> dict:
         """v1.0+: asked for every contactverzoek; KISS needs a pagination object, whatever the status."""
         response = await self.client.get(
-            f"/contactmomenten/api/v1/objectcontactmomenten?{urlencode({'contactmoment': contactmoment})}", headers=self.headers()
+            f"/contactmomenten/api/v1/objectcontactmomenten?{urlencode({'contactmoment': contactmoment})}",
+            headers=self.headers(),
         )
         return response.json()
 
@@ -337,7 +346,9 @@ class Kiss:
 
     async def contactverzoeken_of_klant(self, klant: str) -> dict:
         """First page only; 2024 … v0.5.2 ask for `page=1` explicitly."""
-        query = self.objects_query(f"betrokkene__klant__exact__{klant}", 1 if self.gen.objects_klant_page else None, page_first=True)
+        query = self.objects_query(
+            f"betrokkene__klant__exact__{klant}", 1 if self.gen.objects_klant_page else None, page_first=True
+        )
         return await self.get(query, headers=self.objects_headers())
 
     async def search_contactverzoeken(self, text: str) -> tuple[list[dict], list[dict]]:
@@ -376,7 +387,8 @@ def shown_contactmoment(item: dict) -> dict:
         "tekst": item.get("tekst"),
         "medewerker": {key: medewerker.get(key) for key in ("voorletters", "voorvoegselAchternaam", "achternaam")},
         "objectcontactmomenten": [
-            {key: link[key] for key in ("object", "objectType", "contactmoment")} for link in item["objectcontactmomenten"]
+            {key: link[key] for key in ("object", "objectType", "contactmoment")}
+            for link in item["objectcontactmomenten"]
         ],
     }
 

@@ -41,7 +41,12 @@ BSN = "999993653"
 ANNA = f"{KLANTEN}/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
 ZAAK = f"{ADAPTER}/zaken/api/v1/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"
 CV_TYPES = [["type", "Terugbelverzoek"], ["type", "Contactverzoek"]]
-FULL_NAMES = {"jjansen": "Jan Jansen", "pdvries": "Piet de Vries", "p.devries@example.org": "Piet de Vries", "mbakker": "Mila Bakker"}
+FULL_NAMES = {
+    "jjansen": "Jan Jansen",
+    "pdvries": "Piet de Vries",
+    "p.devries@example.org": "Piet de Vries",
+    "mbakker": "Mila Bakker",
+}
 EMPTY_PAGE = {"count": 0, "next": None, "previous": None, "results": []}
 
 
@@ -103,20 +108,49 @@ def alt_phone(adres: str) -> dict:
 # Per contactverzoek body: (actor.naam, persoonsnaam.achternaam, organisatie, digitaleAdressen) as
 # KISS shows them (mapping.md I-6, I-7, I-9). The same for every generation: I-7 always says `email`.
 SHOWN_CONTACTVERZOEK = {
-    "post-contactverzoek-early-2024-afdeling": ("afdeling:Burgerzaken", "Anna Smit", None, [email("anna.smit@example.org")]),
+    "post-contactverzoek-early-2024-afdeling": (
+        "afdeling:Burgerzaken",
+        "Anna Smit",
+        None,
+        [email("anna.smit@example.org")],
+    ),
     "post-contactverzoek-early-2024-groep-prefix": (
-        "groep:Team Handhaving", "Sem Visser", None, [email("sem.visser@example.org"), phone("0623456789")]),
+        "groep:Team Handhaving",
+        "Sem Visser",
+        None,
+        [email("sem.visser@example.org"), phone("0623456789")],
+    ),
     "post-contactverzoek-early-2024-medewerker": ("Piet de Vries", "Lotte de Boer", None, [phone("0634567890")]),
     "post-contactverzoek-afdeling-anonymous-v0.6": (
-        "afdeling:Beheer openbare ruimte", "Fatima Bakker", None, [email("f.bakker@example.org"), phone("0612345678")]),
+        "afdeling:Beheer openbare ruimte",
+        "Fatima Bakker",
+        None,
+        [email("f.bakker@example.org"), phone("0612345678")],
+    ),
     "post-contactverzoek-groep-known-klant-v1": (
-        "groep:Team Afval", "Anna van Dijk", None,
-        [email("anna.vandijk@example.org"), phone("0612345678"), alt_phone("0101234567")]),
+        "groep:Team Afval",
+        "Anna van Dijk",
+        None,
+        [email("anna.vandijk@example.org"), phone("0612345678"), alt_phone("0101234567")],
+    ),
     "post-contactverzoek-medewerker-in-groep-mid-2024": (
-        "Mila Bakker", "", "Bakkerij De Korenschoof", [email("info@korenschoof.example.org"), phone("0301234567")]),
-    "post-contactverzoek-medewerker-email-v0.6": ("Piet de Vries", "Noah Mulder", None, [email("noah.mulder@example.org")]),
+        "Mila Bakker",
+        "",
+        "Bakkerij De Korenschoof",
+        [email("info@korenschoof.example.org"), phone("0301234567")],
+    ),
+    "post-contactverzoek-medewerker-email-v0.6": (
+        "Piet de Vries",
+        "Noah Mulder",
+        None,
+        [email("noah.mulder@example.org")],
+    ),
     "post-contactverzoek-medewerker-in-afdeling-known-klant-v1": (
-        "Piet de Vries", "Kees van Dijk", "Van Dijk Bouw B.V.", [phone("0612345678"), alt_phone("0207654321")]),
+        "Piet de Vries",
+        "Kees van Dijk",
+        "Van Dijk Bouw B.V.",
+        [phone("0612345678"), alt_phone("0207654321")],
+    ),
 }
 
 _BY_KLANT = load_fixture("expected/get-contactmomenten-by-klant-v1.response.json")["results"]
@@ -237,7 +271,10 @@ def assert_vraag_saved(
         "tekst": sent["tekst"],
         "antwoord": sent["antwoord"],
         "toelichting": sent.get("toelichting"),
-        "behandelaar": {"gebruikersnaam": behandelaar["gebruikersnaam"], "volledigeNaam": FULL_NAMES[behandelaar["gebruikersnaam"]]}
+        "behandelaar": {
+            "gebruikersnaam": behandelaar["gebruikersnaam"],
+            "volledigeNaam": FULL_NAMES[behandelaar["gebruikersnaam"]],
+        }
         if behandelaar
         else None,
         "afdeling": sent.get("afdeling"),
@@ -245,12 +282,12 @@ def assert_vraag_saved(
         "contactgegevens": sent.get("contactgegevens"),
         "medewerkerIdentificatie": {"identificatie": "jjansen", "achternaam": "Jan Jansen"},
     }
-    assert sorted(link.target for link in stack.store.klantcontactmomenten.values() if link.contactmoment == esuite_url) == sorted(
-        to_esuite(k) for k in klanten
-    )
-    assert sorted(link.target for link in stack.store.objectcontactmomenten.values() if link.contactmoment == esuite_url) == sorted(
-        to_esuite(z) for z in zaken
-    )
+    assert sorted(
+        link.target for link in stack.store.klantcontactmomenten.values() if link.contactmoment == esuite_url
+    ) == sorted(to_esuite(k) for k in klanten)
+    assert sorted(
+        link.target for link in stack.store.objectcontactmomenten.values() if link.contactmoment == esuite_url
+    ) == sorted(to_esuite(z) for z in zaken)
 
     # what KISS got back: the contactmoment's url, then every answer of the batch
     assert vraag.url == f"{CM}/contactmomenten/{vraag.uuid}" and vraag.created.headers["location"] == vraag.url
@@ -297,7 +334,14 @@ def test_the_flows_cover_every_kiss_generation():
         "v0.6.0 … v0.7.1",
         "v1.0.0 … v3.0.0",
     ]
-    assert len({gen.cv_klant for gen in GENERATIONS} | {gen.cv_anonymous for gen in GENERATIONS} | {gen.cv_medewerker for gen in GENERATIONS}) == 8
+    assert (
+        len(
+            {gen.cv_klant for gen in GENERATIONS}
+            | {gen.cv_anonymous for gen in GENERATIONS}
+            | {gen.cv_medewerker for gen in GENERATIONS}
+        )
+        == 8
+    )
 
 
 @pytest.mark.parametrize("gen", GENERATIONS, ids=str)
@@ -326,7 +370,11 @@ async def test_known_person_contactmoment_with_zaak_and_contactverzoek(stack, ge
     assert ordered(zaak) == ordered(zaken["results"][0])
     assert zaak["identificatie"] == "Z25.000123"
     assert upstream.calls() == [
-        ("GET", f"{ZRC_PATH}/zaken", [["rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn", BSN], ["ordering", "startdatum_aflopend"]]),
+        (
+            "GET",
+            f"{ZRC_PATH}/zaken",
+            [["rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn", BSN], ["ordering", "startdatum_aflopend"]],
+        ),
         ("GET", f"{ZRC_PATH}/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b", []),
     ]
 
@@ -338,7 +386,11 @@ async def test_known_person_contactmoment_with_zaak_and_contactverzoek(stack, ge
     assert (patch["method"], patch["path"]) == ("PATCH", f"{KC_PATH}/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4")
     assert ordered(patch["body"]) == ordered({"emailadres": "anna.vandijk@example.org", "telefoonnummer": "0687654321"})
     anna = stack.store.klanten["d72e7265-3b76-4410-a9aa-54e20528a3f4"]
-    assert (anna.emailadres, anna.telefoonnummer, anna.telefoonnummerAlternatief) == ("anna.vandijk@example.org", "0687654321", None)
+    assert (anna.emailadres, anna.telefoonnummer, anna.telefoonnummerAlternatief) == (
+        "anna.vandijk@example.org",
+        "0687654321",
+        None,
+    )
 
     # 4. vraag 1: plain contactmoment, linked to the klant and the zaak
     plain = await kiss.save_vraag(kiss_body(gen, gen.plain), klanten=(ANNA,), zaken=(ZAAK,))
@@ -372,14 +424,18 @@ async def test_known_person_contactmoment_with_zaak_and_contactverzoek(stack, ge
     page = await kiss.contactverzoeken_of_klant(ANNA)
     assert (page["count"], page["next"], page["previous"]) == (2, None, None)
     rows = {row["uuid"]: row for row in page["results"]}
-    assert ordered(rows.pop("b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3")) == ordered(SEEDED_INTERNE_TAKEN["b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3"])
+    assert ordered(rows.pop("b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3")) == ordered(
+        SEEDED_INTERNE_TAKEN["b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3"]
+    )
     assert ordered({uuid: shown_interne_taak(row) for uuid, row in rows.items()}) == ordered(
         {cv.uuid: expected_interne_taak(gen.cv_klant, cv.url, ANNA)}
     )
     assert_newest_first([row["record"]["data"]["registratiedatum"] for row in page["results"]])
     [listed] = upstream.take()
     assert (listed["method"], listed["path"], listed["user_id"]) == ("GET", f"{CM_PATH}/contactmomenten", user)
-    assert listed["query"] == CV_TYPES + [["klant", to_esuite(ANNA)]] + ([["page", "1"]] if gen.objects_klant_page else [])
+    assert listed["query"] == CV_TYPES + [["klant", to_esuite(ANNA)]] + (
+        [["page", "1"]] if gen.objects_klant_page else []
+    )
     if gen.objectcontactmomenten_per_contactverzoek:  # v1.0+: zaken of every contactverzoek
         for row in page["results"]:
             assert await kiss.objectcontactmomenten_of(row["record"]["data"]["contactmoment"]) == EMPTY_PAGE
@@ -394,7 +450,10 @@ async def test_known_person_contactmoment_with_zaak_and_contactverzoek(stack, ge
     }
     assert_newest_first([item["registratiedatum"] for item in items])
     # the same e-Suite reads both ways: the zaak's links, each contact, and each contact's links (expand)
-    both = [f"{CM_PATH}/contactmomenten/{plain.uuid}", f"{CM_PATH}/contactmomenten/cb7b21e1-708d-4ea3-8d81-147dd041f296"]
+    both = [
+        f"{CM_PATH}/contactmomenten/{plain.uuid}",
+        f"{CM_PATH}/contactmomenten/cb7b21e1-708d-4ea3-8d81-147dd041f296",
+    ]
     assert upstream.calls() == sorted(
         [("GET", f"{CM_PATH}/objectcontactmomenten", [["object", to_esuite(ZAAK)]])]
         + [("GET", path, []) for path in both]
@@ -420,7 +479,9 @@ async def test_anonymous_caller_contactverzoek_found_by_phone_number(paged_stack
     kiss, upstream = Kiss(stack, gen), Upstream(stack)
     seeded = set(stack.store.contacts)
     body = kiss_body(gen, gen.cv_anonymous)
-    number = next(a["adres"] for a in body["betrokkene"]["digitaleAdressen"] if a["soortDigitaalAdres"] == "telefoonnummer")
+    number = next(
+        a["adres"] for a in body["betrokkene"]["digitaleAdressen"] if a["soortDigitaalAdres"] == "telefoonnummer"
+    )
 
     if gen.company_contact_search:
         refused = await kiss.search_company_by_contact(number)
@@ -428,7 +489,11 @@ async def test_anonymous_caller_contactverzoek_found_by_phone_number(paged_stack
         assert refused.headers["content-type"] == "application/problem+json"
         problem = refused.json()
         reason = "Zoeken op e-mailadres of telefoonnummer wordt door de e-Suite niet ondersteund."
-        assert (problem["code"], problem["title"], problem["detail"]) == ("unsupported-filter", "Ongeldige invoer.", reason)
+        assert (problem["code"], problem["title"], problem["detail"]) == (
+            "unsupported-filter",
+            "Ongeldige invoer.",
+            reason,
+        )
         assert problem["invalidParams"] == [{"name": "telefoonnummer", "code": "unsupported-filter", "reason": reason}]
         assert upstream.take() == []
 
@@ -459,7 +524,9 @@ async def test_anonymous_caller_contactverzoek_found_by_phone_number(paged_stack
     }
     assert {row["uuid"] for row in rows} == expected_uuids and vraag.uuid in expected_uuids
     by_uuid = {row["uuid"]: row for row in rows}
-    assert ordered(shown_interne_taak(by_uuid.pop(vraag.uuid))) == ordered(expected_interne_taak(gen.cv_anonymous, vraag.url, None))
+    assert ordered(shown_interne_taak(by_uuid.pop(vraag.uuid))) == ordered(
+        expected_interne_taak(gen.cv_anonymous, vraag.url, None)
+    )
     for uuid, row in by_uuid.items():  # seeded contactverzoeken that share the number
         assert ordered(row) == ordered(SEEDED_INTERNE_TAKEN[uuid])
 
@@ -467,7 +534,9 @@ async def test_anonymous_caller_contactverzoek_found_by_phone_number(paged_stack
     user = None if gen.objects_auth == "token" else "jjansen"
     searches = [e for e in calls if e["path"] == f"{CM_PATH}/contactmomenten"]
     # Each of KISS's page requests reads every e-Suite page, the first one first (C-5).
-    per_request = [CV_TYPES + [["telefoonnummerOfEmailadres", number], ["page", str(n)]] for n in range(1, len(pages) + 1)]
+    per_request = [
+        CV_TYPES + [["telefoonnummerOfEmailadres", number], ["page", str(n)]] for n in range(1, len(pages) + 1)
+    ]
     queries = [e["query"] for e in searches]
     assert len(queries) == len(pages) * len(pages)
     for start in range(0, len(queries), len(pages)):
@@ -478,7 +547,8 @@ async def test_anonymous_caller_contactverzoek_found_by_phone_number(paged_stack
     found = sorted(
         [["contactmoment", stack.store.contact_url(c.uuid)]]
         for c in stack.store.contacts.values()
-        if c.type in ("Terugbelverzoek", "Contactverzoek") and any(number in v for v in (c.contactgegevens or {}).values())
+        if c.type in ("Terugbelverzoek", "Contactverzoek")
+        and any(number in v for v in (c.contactgegevens or {}).values())
     )
     assert sorted(e["query"] for e in calls if e["path"] == f"{CM_PATH}/klantcontactmomenten") == found
     assert len(calls) == len(searches) + len(found)
@@ -509,8 +579,16 @@ async def test_contactverzoek_for_a_medewerker(stack, gen):
         assert ordered(created.json()) == ordered(expected)
         name, subject_type = COMPANY_SEARCH[kind]
         [search, post] = upstream.take()
-        assert (search["method"], search["path"], search["query"]) == ("GET", f"{KC_PATH}/klanten", [[name, value], ["subjectType", subject_type]])
-        assert (post["method"], post["path"], post["body"]["subjectIdentificatie"]) == ("POST", f"{KC_PATH}/klanten", {kind: value})
+        assert (search["method"], search["path"], search["query"]) == (
+            "GET",
+            f"{KC_PATH}/klanten",
+            [[name, value], ["subjectType", subject_type]],
+        )
+        assert (post["method"], post["path"], post["body"]["subjectIdentificatie"]) == (
+            "POST",
+            f"{KC_PATH}/klanten",
+            {kind: value},
+        )
 
     vraag = await kiss.save_vraag(kiss_body(gen, gen.cv_medewerker, klant=klant), klanten=(klant,) if klant else ())
     assert_vraag_saved(stack, gen, upstream, vraag, gen.cv_medewerker, klanten=(klant,) if klant else ())
@@ -524,7 +602,9 @@ async def test_contactverzoek_for_a_medewerker(stack, gen):
         assert ordered([shown_interne_taak(row) for row in page["results"]]) == ordered([expected_row])
         page = await kiss.contactmomenten_of_klant(klant)
         assert (page["count"], page["next"], page["previous"]) == (1, None, None)
-        assert [shown_contactmoment(item) for item in page["results"]] == [expected_contactmoment(gen.cv_medewerker, vraag.url)]
+        assert [shown_contactmoment(item) for item in page["results"]] == [
+            expected_contactmoment(gen.cv_medewerker, vraag.url)
+        ]
     else:
         adressen = vraag.body["betrokkene"]["digitaleAdressen"]
         text = next(a["adres"] for a in sorted(adressen, key=lambda a: a["soortDigitaalAdres"] != "telefoonnummer"))

@@ -23,7 +23,14 @@ def token(claims: dict, secret: str = KISS_SECRET, algorithm: str = "HS256") -> 
 
 def claims(**overrides) -> dict:
     now = int(time.time())
-    base = {"iss": KISS_CLIENT, "client_id": KISS_CLIENT, "iat": now, "nbf": now, "exp": now + 600, "user_id": "jjansen"}
+    base = {
+        "iss": KISS_CLIENT,
+        "client_id": KISS_CLIENT,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "user_id": "jjansen",
+    }
     base.update(overrides)
     return {k: v for k, v in base.items() if v is not None}
 
@@ -110,7 +117,9 @@ async def test_leeway_of_60_seconds_on_exp_and_nbf():
 
 async def test_client_id_decides_over_iss():
     assert (await call(f"Bearer {token(claims(iss='stranger'))}")).status_code == 200
-    assert_problem(await call(f"Bearer {token(claims(iss=KISS_CLIENT, client_id='stranger'))}"), 403, "invalid-client-identifier")
+    assert_problem(
+        await call(f"Bearer {token(claims(iss=KISS_CLIENT, client_id='stranger'))}"), 403, "invalid-client-identifier"
+    )
 
 
 async def test_expired_detail_texts():

@@ -70,7 +70,9 @@ def client_for(esuite: Esuite) -> httpx.AsyncClient:
 
 
 async def test_zrc_zaken_list_is_mapped_and_emitted_under_the_compat_roots():
-    esuite = Esuite(lambda r: httpx.Response(200, json={"count": 1, "next": f"{E_ZRC}/zaken?page=2", "results": [esuite_zaak()]}))
+    esuite = Esuite(
+        lambda r: httpx.Response(200, json={"count": 1, "next": f"{E_ZRC}/zaken?page=2", "results": [esuite_zaak()]})
+    )
     async with client_for(esuite) as client:
         response = await client.get(
             "/zgw-apis-provider/zrc/api/v1/zaken",
@@ -122,27 +124,63 @@ async def test_zrc_zaakcontactmomenten_is_answered_locally():
 
 
 async def test_ztc_pass_through_detail_and_root():
-    zaaktype = {"url": f"{E_ZTC}/zaaktypen/{ZAAKTYPE_UUID}", "catalogus": f"{E_ZTC}/catalogussen/1", "omschrijving": "Melding"}
-    esuite = Esuite(lambda r: httpx.Response(200, json=zaaktype if r.url.path.endswith(ZAAKTYPE_UUID) else {"zaaktypen": f"{E_ZTC}/zaaktypen"}))
+    zaaktype = {
+        "url": f"{E_ZTC}/zaaktypen/{ZAAKTYPE_UUID}",
+        "catalogus": f"{E_ZTC}/catalogussen/1",
+        "omschrijving": "Melding",
+    }
+    esuite = Esuite(
+        lambda r: httpx.Response(
+            200, json=zaaktype if r.url.path.endswith(ZAAKTYPE_UUID) else {"zaaktypen": f"{E_ZTC}/zaaktypen"}
+        )
+    )
     async with client_for(esuite) as client:
         detail = await client.get(f"/zgw-apis-provider/ztc/api/v1/zaaktypen/{ZAAKTYPE_UUID}")
         root = await client.get("/zgw-apis-provider/ztc/api/v1")
-    assert detail.json() == {"url": f"{A_ZTC}/zaaktypen/{ZAAKTYPE_UUID}", "catalogus": f"{A_ZTC}/catalogussen/1", "omschrijving": "Melding"}
+    assert detail.json() == {
+        "url": f"{A_ZTC}/zaaktypen/{ZAAKTYPE_UUID}",
+        "catalogus": f"{A_ZTC}/catalogussen/1",
+        "omschrijving": "Melding",
+    }
     assert root.json() == {"zaaktypen": f"{A_ZTC}/zaaktypen"}
-    assert [r.url.path for r in esuite.seen] == [f"/zgw-apis-provider/ztc/api/v1/zaaktypen/{ZAAKTYPE_UUID}", "/zgw-apis-provider/ztc/api/v1"]
+    assert [r.url.path for r in esuite.seen] == [
+        f"/zgw-apis-provider/ztc/api/v1/zaaktypen/{ZAAKTYPE_UUID}",
+        "/zgw-apis-provider/ztc/api/v1",
+    ]
 
 
 async def test_drc_pass_through_list_and_download():
     def answer(request: httpx.Request) -> httpx.Response:
         if request.url.path.endswith("/download"):
-            return httpx.Response(200, stream=httpx.ByteStream(b"%PDF-1.7 bytes"), headers={"Content-Type": "application/pdf"})
-        return httpx.Response(200, json={"results": [{"url": f"{E_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}", "inhoud": f"{E_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}/download"}]})
+            return httpx.Response(
+                200, stream=httpx.ByteStream(b"%PDF-1.7 bytes"), headers={"Content-Type": "application/pdf"}
+            )
+        return httpx.Response(
+            200,
+            json={
+                "results": [
+                    {
+                        "url": f"{E_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}",
+                        "inhoud": f"{E_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}/download",
+                    }
+                ]
+            },
+        )
 
     esuite = Esuite(answer)
     async with client_for(esuite) as client:
-        listed = await client.get(f"/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten?zaak={quote(A_ZRC + '/zaken/' + ZAAK_UUID, safe='')}")
+        listed = await client.get(
+            f"/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten?zaak={quote(A_ZRC + '/zaken/' + ZAAK_UUID, safe='')}"
+        )
         download = await client.get(f"/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/{DOC_UUID}/download")
-    assert listed.json() == {"results": [{"url": f"{A_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}", "inhoud": f"{A_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}/download"}]}
+    assert listed.json() == {
+        "results": [
+            {
+                "url": f"{A_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}",
+                "inhoud": f"{A_DRC}/enkelvoudiginformatieobjecten/{DOC_UUID}/download",
+            }
+        ]
+    }
     assert parse_qsl(esuite.seen[0].url.query.decode()) == [("zaak", f"{E_ZRC}/zaken/{ZAAK_UUID}")]
     assert download.content == b"%PDF-1.7 bytes" and download.headers["content-type"] == "application/pdf"
     assert esuite.seen[1].url.path == f"/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/{DOC_UUID}/download"
@@ -151,7 +189,9 @@ async def test_drc_pass_through_list_and_download():
 async def test_the_usual_roots_still_emit_the_usual_urls_and_read_compat_urls():
     esuite = Esuite(lambda r: httpx.Response(200, json=esuite_zaak()))
     async with client_for(esuite) as client:
-        response = await client.get(f"/zaken/api/v1/zaken?zaaktype={quote(A_ZTC + '/zaaktypen/' + ZAAKTYPE_UUID, safe='')}")
+        response = await client.get(
+            f"/zaken/api/v1/zaken?zaaktype={quote(A_ZTC + '/zaaktypen/' + ZAAKTYPE_UUID, safe='')}"
+        )
         detail = await client.get(f"/zaken/api/v1/zaken/{ZAAK_UUID}")
     assert response.status_code == 200
     assert detail.json() == {
@@ -165,7 +205,9 @@ async def test_the_usual_roots_still_emit_the_usual_urls_and_read_compat_urls():
     assert parse_qsl(esuite.seen[0].url.query.decode()) == [("zaaktype", f"{E_ZTC}/zaaktypen/{ZAAKTYPE_UUID}")]
 
 
-@pytest.mark.parametrize("root", ["/zgw-apis-provider/zrc/api/v1", "/zgw-apis-provider/ztc/api/v1", "/zgw-apis-provider/drc/api/v1"])
+@pytest.mark.parametrize(
+    "root", ["/zgw-apis-provider/zrc/api/v1", "/zgw-apis-provider/ztc/api/v1", "/zgw-apis-provider/drc/api/v1"]
+)
 async def test_compat_roots_need_a_kiss_token(root):
     esuite = Esuite(lambda r: httpx.Response(200, json={}))
     app = create_app(fixture_settings(), esuite_transport=httpx.MockTransport(esuite))
@@ -178,6 +220,10 @@ async def test_compat_roots_need_a_kiss_token(root):
 async def test_unknown_neighbours_of_the_compat_roots_are_404():
     esuite = Esuite(lambda r: httpx.Response(200, json={}))
     async with client_for(esuite) as client:
-        for path in ("/zgw-apis-provider/brc/api/v1/besluiten", "/zgw-apis-provider/zrc/api/v2/zaken", "/zgw-apis-provider"):
+        for path in (
+            "/zgw-apis-provider/brc/api/v1/besluiten",
+            "/zgw-apis-provider/zrc/api/v2/zaken",
+            "/zgw-apis-provider",
+        ):
             assert (await client.get(path)).status_code == 404, path
     assert esuite.seen == []

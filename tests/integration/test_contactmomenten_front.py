@@ -47,7 +47,12 @@ async def test_post_sends_the_exact_esuite_body_and_answers_exactly(httpx_mock, 
 
 
 @pytest.mark.parametrize(
-    "name", ["post-contactverzoek-invalid-no-actor", "post-contactverzoek-invalid-org-type", "post-contactmoment-invalid-types"]
+    "name",
+    [
+        "post-contactverzoek-invalid-no-actor",
+        "post-contactverzoek-invalid-org-type",
+        "post-contactmoment-invalid-types",
+    ],
 )
 async def test_invalid_posts_are_400_with_nothing_sent(httpx_mock, name):
     async with app_client() as client:
@@ -57,29 +62,49 @@ async def test_invalid_posts_are_400_with_nothing_sent(httpx_mock, name):
     assert response.status_code == expected["status"]
     assert response.headers["content-type"] == "application/problem+json"
     assert body["code"] == expected["code"]
-    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [(p["name"], p["code"]) for p in expected["invalidParams"]]
+    assert [(p["name"], p["code"]) for p in body["invalidParams"]] == [
+        (p["name"], p["code"]) for p in expected["invalidParams"]
+    ]
     assert len(httpx_mock.get_requests()) == expected["upstreamCalls"] == 0
 
 
 async def test_body_that_is_not_json_is_parse_error_whatever_the_content_type(httpx_mock):
     async with app_client() as client:
         response = await client.post(
-            "/contactmomenten/api/v1/contactmomenten", content=b"tekst=hallo", headers={**kiss_headers(), "Content-Type": "text/plain"}
+            "/contactmomenten/api/v1/contactmomenten",
+            content=b"tekst=hallo",
+            headers={**kiss_headers(), "Content-Type": "text/plain"},
         )
     assert response.status_code == 400
-    assert response.json()["invalidParams"] == [{"name": "nonFieldErrors", "code": "parse_error", "reason": "De inhoud is geen geldige JSON."}]
+    assert response.json()["invalidParams"] == [
+        {"name": "nonFieldErrors", "code": "parse_error", "reason": "De inhoud is geen geldige JSON."}
+    ]
 
 
 async def test_bom_and_text_plain_are_tolerated(httpx_mock):
-    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=load_fixture("esuite/contactmoment-created-plain.json"))
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{CM}/contactmomenten",
+        status_code=201,
+        json=load_fixture("esuite/contactmoment-created-plain.json"),
+    )
     content = b"\xef\xbb\xbf" + (FIXTURES / "kiss/post-contactmoment-plain-v1.json").read_bytes()
     async with app_client() as client:
-        response = await client.post("/contactmomenten/api/v1/contactmomenten", content=content, headers={**kiss_headers(), "Content-Type": "text/plain"})
+        response = await client.post(
+            "/contactmomenten/api/v1/contactmomenten",
+            content=content,
+            headers={**kiss_headers(), "Content-Type": "text/plain"},
+        )
     assert response.status_code == 201
 
 
 async def test_a_second_identical_post_creates_no_second_contact(httpx_mock):
-    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=load_fixture("esuite/contactmoment-created-contactverzoek.json"))
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{CM}/contactmomenten",
+        status_code=201,
+        json=load_fixture("esuite/contactmoment-created-contactverzoek.json"),
+    )
     async with app_client() as client:
         first = await kiss_post(client, "post-contactverzoek-afdeling-anonymous-v0.6")
         second = await kiss_post(client, "post-contactverzoek-afdeling-anonymous-v0.6")
@@ -94,12 +119,19 @@ async def test_a_second_identical_post_creates_no_second_contact(httpx_mock):
 
 
 async def test_same_body_with_other_key_order_is_the_same_request(httpx_mock):
-    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=load_fixture("esuite/contactmoment-created-plain.json"))
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{CM}/contactmomenten",
+        status_code=201,
+        json=load_fixture("esuite/contactmoment-created-plain.json"),
+    )
     body = load_fixture("kiss/post-contactmoment-plain-v1.json")
     reordered = dict(reversed(list(body.items())))
     async with app_client() as client:
         await client.post("/contactmomenten/api/v1/contactmomenten", json=body, headers=kiss_headers())
-        second = await client.post("/contactmomenten/api/v1/contactmomenten", content=json.dumps(reordered, indent=2), headers=kiss_headers())
+        second = await client.post(
+            "/contactmomenten/api/v1/contactmomenten", content=json.dumps(reordered, indent=2), headers=kiss_headers()
+        )
     assert second.headers["idempotent-replayed"] == "true"
     assert len(httpx_mock.get_requests()) == 1
 
@@ -115,7 +147,9 @@ async def test_concurrent_identical_posts_create_one_contact():
         return httpx.Response(201, json=load_fixture("esuite/contactmoment-created-contactverzoek.json"))
 
     async with app_client(httpx.MockTransport(slow_esuite)) as client:
-        answers = await asyncio.gather(*[kiss_post(client, "post-contactverzoek-afdeling-anonymous-v0.6") for _ in range(5)])
+        answers = await asyncio.gather(
+            *[kiss_post(client, "post-contactverzoek-afdeling-anonymous-v0.6") for _ in range(5)]
+        )
     assert len(calls) == 1
     assert {a.status_code for a in answers} == {201}
     assert len({a.content for a in answers}) == 1
@@ -123,13 +157,25 @@ async def test_concurrent_identical_posts_create_one_contact():
 
 
 async def test_a_failed_first_attempt_is_not_stored(httpx_mock):
-    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=400, json=load_fixture("esuite/error-400-validation.json"))
-    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=load_fixture("esuite/contactmoment-created-plain.json"))
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{CM}/contactmomenten",
+        status_code=400,
+        json=load_fixture("esuite/error-400-validation.json"),
+    )
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{CM}/contactmomenten",
+        status_code=201,
+        json=load_fixture("esuite/contactmoment-created-plain.json"),
+    )
     async with app_client() as client:
         first = await kiss_post(client, "post-contactmoment-plain-v1")
         second = await kiss_post(client, "post-contactmoment-plain-v1")
     assert (first.status_code, second.status_code) == (400, 201)
-    assert first.json()["invalidParams"] == [{"name": "nonFieldErrors", "code": "invalid", "reason": "Kanaal 'Chat' bestaat niet."}]
+    assert first.json()["invalidParams"] == [
+        {"name": "nonFieldErrors", "code": "invalid", "reason": "Kanaal 'Chat' bestaat niet."}
+    ]
     assert "idempotent-replayed" not in second.headers
 
 
@@ -181,7 +227,11 @@ async def test_W8_contactmomenten_of_a_klant(httpx_mock):
 
 async def test_contactmoment_detail_with_expand(httpx_mock):
     case = REQUESTS_GET["contactmoment-detail-v1"]
-    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", json=load_fixture("esuite/contactmoment-detail-contactverzoek.json"))
+    httpx_mock.add_response(
+        method="GET",
+        url=f"{CM}/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db",
+        json=load_fixture("esuite/contactmoment-detail-contactverzoek.json"),
+    )
     httpx_mock.add_response(
         method="GET",
         url=f"{CM}/objectcontactmomenten?contactmoment=https%3A%2F%2Fesuite.example.org%2Fcontactmomenten-api-provider%2Fapi%2Fv1%2Fcontactmomenten%2F6b49ddb3-f8be-452d-92ba-f780ee8d49db",
@@ -201,9 +251,15 @@ async def test_detail_with_a_non_uuid_segment_is_404_without_a_call(httpx_mock):
 
 @pytest.mark.parametrize("status, fixture", [(403, "error-403-not-authorised"), (404, "error-404-not-found")])
 async def test_detail_403_and_404_are_passed_on(httpx_mock, status, fixture):
-    httpx_mock.add_response(url=f"{CM}/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", status_code=status, json=load_fixture(f"esuite/{fixture}.json"))
+    httpx_mock.add_response(
+        url=f"{CM}/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db",
+        status_code=status,
+        json=load_fixture(f"esuite/{fixture}.json"),
+    )
     async with app_client() as client:
-        response = await client.get("/contactmomenten/api/v1/contactmomenten/6B49DDB3-F8BE-452D-92BA-F780EE8D49DB", headers=kiss_headers())
+        response = await client.get(
+            "/contactmomenten/api/v1/contactmomenten/6B49DDB3-F8BE-452D-92BA-F780EE8D49DB", headers=kiss_headers()
+        )
     assert response.status_code == status
 
 
@@ -233,7 +289,11 @@ async def test_route_8_methods_not_served_are_405_and_never_passed_through(httpx
         ("ordering=kanaal", "invalid", "ordering"),
         ("expand=zaken", "invalid", "expand"),
         ("page=0", "invalid", "page"),
-        ("object=https%3A%2F%2Fkiss-adapter.example.org%2Fzaken%2Fapi%2Fv1%2Fzaken%2F1&klant=x", "unsupported-filter-combination", "object"),
+        (
+            "object=https%3A%2F%2Fkiss-adapter.example.org%2Fzaken%2Fapi%2Fv1%2Fzaken%2F1&klant=x",
+            "unsupported-filter-combination",
+            "object",
+        ),
     ],
 )
 async def test_list_query_errors_are_400_with_nothing_sent(httpx_mock, query, code, name):
@@ -247,11 +307,25 @@ async def test_list_query_errors_are_400_with_nothing_sent(httpx_mock, query, co
 
 async def test_object_mode_pages_links_fetches_details_and_leaves_out_403(httpx_mock):
     zaak = "https%3A%2F%2Fesuite.example.org%2Fzgw-apis-provider%2Fzrc%2Fapi%2Fv1%2Fzaken%2Fa177c7fa-bb70-4d42-9584-6b099e87512b"
-    uuids = ["cb7b21e1-708d-4ea3-8d81-147dd041f296", "b2272f29-1e69-411e-b853-1e0156652230", "6b49ddb3-f8be-452d-92ba-f780ee8d49db"]
-    link = lambda uuid: {"url": f"{CM}/objectcontactmomenten/{uuid}", "contactmoment": f"{CM}/contactmomenten/{uuid}", "object": "z", "objectType": "zaak"}
+    uuids = [
+        "cb7b21e1-708d-4ea3-8d81-147dd041f296",
+        "b2272f29-1e69-411e-b853-1e0156652230",
+        "6b49ddb3-f8be-452d-92ba-f780ee8d49db",
+    ]
+    link = lambda uuid: {
+        "url": f"{CM}/objectcontactmomenten/{uuid}",
+        "contactmoment": f"{CM}/contactmomenten/{uuid}",
+        "object": "z",
+        "objectType": "zaak",
+    }
     httpx_mock.add_response(
         url=f"{CM}/objectcontactmomenten?object={zaak}",
-        json={"count": 3, "next": f"{CM}/objectcontactmomenten?object={zaak}&page=2", "previous": None, "results": [link(uuids[0]), link(uuids[1])]},
+        json={
+            "count": 3,
+            "next": f"{CM}/objectcontactmomenten?object={zaak}&page=2",
+            "previous": None,
+            "results": [link(uuids[0]), link(uuids[1])],
+        },
     )
     httpx_mock.add_response(
         url=f"{CM}/objectcontactmomenten?object={zaak}&page=2",
@@ -261,7 +335,11 @@ async def test_object_mode_pages_links_fetches_details_and_leaves_out_403(httpx_
     by_uuid = {item["url"].rsplit("/", 1)[1]: item for item in page}
     for uuid in uuids[:2]:
         httpx_mock.add_response(url=f"{CM}/contactmomenten/{uuid}", json=by_uuid[uuid])
-    httpx_mock.add_response(url=f"{CM}/contactmomenten/{uuids[2]}", status_code=403, json=load_fixture("esuite/error-403-not-authorised.json"))
+    httpx_mock.add_response(
+        url=f"{CM}/contactmomenten/{uuids[2]}",
+        status_code=403,
+        json=load_fixture("esuite/error-403-not-authorised.json"),
+    )
     case = REQUESTS_GET["contactmomenten-by-zaak-2024"]
     async with app_client() as client:
         response = await client.get(case["target"].replace("&expand=objectcontactmomenten", ""), headers=kiss_headers())
@@ -273,7 +351,9 @@ async def test_object_mode_pages_links_fetches_details_and_leaves_out_403(httpx_
 
 async def test_objectcontactmomenten_by_contactmoment_gives_an_empty_page_on_esuite_400(httpx_mock):
     case = REQUESTS_GET["objectcontactmomenten-by-contactmoment-v1"]
-    httpx_mock.add_response(url=case["upstream"][0].split(" ", 1)[1], status_code=400, json=load_fixture("esuite/error-400-validation.json"))
+    httpx_mock.add_response(
+        url=case["upstream"][0].split(" ", 1)[1], status_code=400, json=load_fixture("esuite/error-400-validation.json")
+    )
     async with app_client() as client:
         response = await client.get(case["target"], headers=kiss_headers())
     assert (response.status_code, response.json()) == (200, {"count": 0, "next": None, "previous": None, "results": []})
@@ -281,19 +361,39 @@ async def test_objectcontactmomenten_by_contactmoment_gives_an_empty_page_on_esu
 
 async def test_objectcontactmomenten_by_zaak_is_passed_through_rewritten(httpx_mock):
     case = REQUESTS_GET["objectcontactmomenten-by-zaak-v1"]
-    httpx_mock.add_response(url=case["upstream"][0].split(" ", 1)[1], json=load_fixture("esuite/objectcontactmomenten-page.json"))
+    httpx_mock.add_response(
+        url=case["upstream"][0].split(" ", 1)[1], json=load_fixture("esuite/objectcontactmomenten-page.json")
+    )
     async with app_client() as client:
         response = await client.get(case["target"], headers=kiss_headers())
-    assert response.json()["results"][0]["object"] == f"{ADAPTER}/zaken/api/v1/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"
+    assert (
+        response.json()["results"][0]["object"] == f"{ADAPTER}/zaken/api/v1/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"
+    )
 
 
-@pytest.mark.parametrize("name, created", [("post-klantcontactmoment", "klantcontactmoment-created"), ("post-objectcontactmoment", "objectcontactmoment-created")])
+@pytest.mark.parametrize(
+    "name, created",
+    [
+        ("post-klantcontactmoment", "klantcontactmoment-created"),
+        ("post-objectcontactmoment", "objectcontactmoment-created"),
+    ],
+)
 async def test_link_posts_are_rewritten_both_ways(httpx_mock, name, created):
     resource = name.removeprefix("post-") + "en"
-    httpx_mock.add_response(method="POST", url=f"{CM}/{resource}", status_code=201, json=load_fixture(f"esuite/{created}.json"))
+    httpx_mock.add_response(
+        method="POST", url=f"{CM}/{resource}", status_code=201, json=load_fixture(f"esuite/{created}.json")
+    )
     async with app_client() as client:
-        response = await client.post(f"/contactmomenten/api/v1/{resource}", content=(FIXTURES / "kiss" / f"{name}.json").read_bytes(), headers={**kiss_headers(), "Content-Type": "application/json"})
+        response = await client.post(
+            f"/contactmomenten/api/v1/{resource}",
+            content=(FIXTURES / "kiss" / f"{name}.json").read_bytes(),
+            headers={**kiss_headers(), "Content-Type": "application/json"},
+        )
     sent = json.loads(httpx_mock.get_request().content)
     assert all(not value.startswith(ADAPTER) for value in sent.values() if isinstance(value, str))
     assert response.status_code == 201
-    assert all(not value.startswith("https://esuite.example.org") for value in response.json().values() if isinstance(value, str))
+    assert all(
+        not value.startswith("https://esuite.example.org")
+        for value in response.json().values()
+        if isinstance(value, str)
+    )

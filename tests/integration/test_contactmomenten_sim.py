@@ -68,7 +68,12 @@ async def test_post_fixture_creates_exactly_one_contact(stack, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["post-contactverzoek-invalid-no-actor", "post-contactverzoek-invalid-org-type", "post-contactmoment-invalid-types"]
+    "name",
+    [
+        "post-contactverzoek-invalid-no-actor",
+        "post-contactverzoek-invalid-org-type",
+        "post-contactmoment-invalid-types",
+    ],
 )
 async def test_refused_fixture_reaches_nothing_upstream(stack, name):
     response = await post_fixture(stack, name)
@@ -79,7 +84,9 @@ async def test_refused_fixture_reaches_nothing_upstream(stack, name):
 async def test_a_contactverzoek_is_readable_as_contactmoment_after_creation(stack):
     created = (await post_fixture(stack, "post-contactverzoek-groep-known-klant-v1")).json()
     uuid = created["url"].rsplit("/", 1)[1]
-    detail = await stack.client.get(f"/contactmomenten/api/v1/contactmomenten/{uuid}??expand=objectcontactmomenten", headers=kiss_headers())
+    detail = await stack.client.get(
+        f"/contactmomenten/api/v1/contactmomenten/{uuid}??expand=objectcontactmomenten", headers=kiss_headers()
+    )
     assert detail.status_code == 200
     body = detail.json()
     assert body["url"] == created["url"]

@@ -48,7 +48,9 @@ def test_demo_prints_a_working_curl_and_stops_on_ctrl_c():
         assert all(row["url"].startswith(f"http://127.0.0.1:{port}/api/v2/objects/") for row in body["results"])
         # The seeded zaak opens in the demo: the zaak and its document's download (issue 14).
         auth = {"Authorization": f"Bearer {token}"}
-        zaak = httpx.get(f"http://127.0.0.1:{port}/zaken/api/v1/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b", headers=auth, timeout=5)
+        zaak = httpx.get(
+            f"http://127.0.0.1:{port}/zaken/api/v1/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b", headers=auth, timeout=5
+        )
         assert (zaak.status_code, zaak.json()["identificatie"]) == (200, "Z25.000123")
         download = httpx.get(
             f"http://127.0.0.1:{port}/documenten/api/v1/enkelvoudiginformatieobjecten/0c8e6f0a-3d2b-4f5e-8a17-2b9c4d6e8f10/download",

@@ -17,7 +17,11 @@ UPSTREAM_ZAAKTYPEN = "https://esuite.example.org/zgw-apis-provider/ztc/api/v1/za
 async def test_outbound_jwt_claims_and_user_header(httpx_mock):
     httpx_mock.add_response(url=UPSTREAM_ZAAKTYPEN, json={"count": 0, "results": []})
     async with app_client() as client:
-        headers = {**kiss_headers("kcm@example.org"), "X-Esuite-Request-User-Id": "iemand-anders", "X-Request-ID": "req-1"}
+        headers = {
+            **kiss_headers("kcm@example.org"),
+            "X-Esuite-Request-User-Id": "iemand-anders",
+            "X-Request-ID": "req-1",
+        }
         response = await client.get(ZAAKTYPEN, headers=headers)
     assert response.status_code == 200
     sent = httpx_mock.get_request()
@@ -41,7 +45,10 @@ async def test_outbound_jwt_claims_and_user_header(httpx_mock):
 async def test_no_user_header_without_user_id_and_client_header_dropped(httpx_mock):
     httpx_mock.add_response(url=UPSTREAM_ZAAKTYPEN, json={})
     async with app_client() as client:
-        await client.get(ZAAKTYPEN, headers={"Authorization": f"Bearer {kiss_token(user_id='')}", "X-Esuite-Request-User-Id": "spoof"})
+        await client.get(
+            ZAAKTYPEN,
+            headers={"Authorization": f"Bearer {kiss_token(user_id='')}", "X-Esuite-Request-User-Id": "spoof"},
+        )
     assert "X-Esuite-Request-User-Id" not in httpx_mock.get_request().headers
 
 
@@ -94,7 +101,9 @@ async def test_get_is_retried_after_a_connection_error(httpx_mock):
 
 
 async def test_500_is_not_retried(httpx_mock):
-    httpx_mock.add_response(url=UPSTREAM_ZAAKTYPEN, status_code=500, json={"code": "INTERNAL", "title": "x", "status": 500})
+    httpx_mock.add_response(
+        url=UPSTREAM_ZAAKTYPEN, status_code=500, json={"code": "INTERNAL", "title": "x", "status": 500}
+    )
     async with app_client() as client:
         response = await client.get(ZAAKTYPEN, headers=kiss_headers())
     assert response.status_code == 502
@@ -191,7 +200,9 @@ async def test_credentials_are_never_sent_outside_the_esuite_roots():
     )
     call = CallContext("request-1", UrlMap("https://kiss-adapter.example.org", "https://esuite.example.org"))
     with pytest.raises(Problem) as refused:
-        await client.send(call, "GET", "https://evil.example.org/contactmomenten-api-provider/api/v1/x", target="contactmomenten")
+        await client.send(
+            call, "GET", "https://evil.example.org/contactmomenten-api-provider/api/v1/x", target="contactmomenten"
+        )
     assert refused.value.code == "upstream-invalid-url"
     assert seen == []
 

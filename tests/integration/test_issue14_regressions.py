@@ -113,4 +113,3 @@ async def test_a_non_json_answer_on_the_mapped_zaken_routes_is_502(answer, path)
     assert_problem(response, 502, "upstream-invalid-response")
     assert "Welkom" not in response.text and "binary" not in response.text
     assert len(seen) == 1
-

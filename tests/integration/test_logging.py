@@ -29,25 +29,47 @@ def lines(stream: io.StringIO) -> list[dict]:
 async def test_request_line_fields_and_no_personal_data(log_stream):
     def upstream(request: httpx.Request) -> httpx.Response:
         if request.method == "POST":
-            return httpx.Response(400, json={"code": "VALIDATION", "title": "Fout", "status": 400, "detail": "Anna van Dijk 0612345678 bestaat al"})
-        return httpx.Response(200, json={"count": 1, "results": [{"emailadres": "anna.vandijk@example.org", "achternaam": "Anna van Dijk"}]})
+            return httpx.Response(
+                400,
+                json={
+                    "code": "VALIDATION",
+                    "title": "Fout",
+                    "status": 400,
+                    "detail": "Anna van Dijk 0612345678 bestaat al",
+                },
+            )
+        return httpx.Response(
+            200,
+            json={"count": 1, "results": [{"emailadres": "anna.vandijk@example.org", "achternaam": "Anna van Dijk"}]},
+        )
 
     headers = {**kiss_headers("kcm@example.org"), "X-Request-ID": "trace-42"}
     async with app_client(httpx.MockTransport(upstream)) as client:
         await client.get("/klanten/api/v1/klanten?subjectNatuurlijkPersoon__inpBsn=999993653", headers=headers)
         await client.post(
             "/klanten/api/v1/klanten",
-            json={"subjectIdentificatie": {"inpBsn": "999993653"}, "emailadres": "anna.vandijk@example.org", "telefoonnummer": "0612345678", "kvk": "69599084"},
+            json={
+                "subjectIdentificatie": {"inpBsn": "999993653"},
+                "emailadres": "anna.vandijk@example.org",
+                "telefoonnummer": "0612345678",
+                "kvk": "69599084",
+            },
             headers=headers,
         )
-        await client.post("/klanten/api/v1/klanten", content=b"{Anna van Dijk", headers={**headers, "Content-Type": "application/json"})
+        await client.post(
+            "/klanten/api/v1/klanten",
+            content=b"{Anna van Dijk",
+            headers={**headers, "Content-Type": "application/json"},
+        )
     text = log_stream.getvalue()
     for value in PERSONAL + [headers["Authorization"].split(" ")[1]]:
         assert value not in text
     requests = [line for line in lines(log_stream) if line["event"] == "request"]
     assert len(requests) == 3
     first = requests[0]
-    assert {k: first[k] for k in ("method", "route", "status", "request_id", "client_id", "upstream_calls", "level")} == {
+    assert {
+        k: first[k] for k in ("method", "route", "status", "request_id", "client_id", "upstream_calls", "level")
+    } == {
         "method": "GET",
         "route": "/klanten/api/v1/klanten",
         "status": 200,

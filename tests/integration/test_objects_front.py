@@ -116,12 +116,22 @@ def add_search_pages(httpx_mock, look_ups: tuple[str, ...]) -> None:
     """W9 upstream with C-5: both e-Suite pages of the phone search (the adapter reads every
     page of an ordered list), and a klant look-up for the rows served (`look_ups`, uuid prefixes)."""
     case = REQUESTS_GET["interne-taken-search-phone-v1"]
-    httpx_mock.add_response(method="GET", url=upstream_of(case), json=load_fixture("esuite/contactmomenten-page-1-contactverzoeken.json"))
-    httpx_mock.add_response(method="GET", url=upstream_of(case).replace("page=1", "page=2"), json=load_fixture("esuite/contactmomenten-page-2-contactverzoeken.json"))
+    httpx_mock.add_response(
+        method="GET", url=upstream_of(case), json=load_fixture("esuite/contactmomenten-page-1-contactverzoeken.json")
+    )
+    httpx_mock.add_response(
+        method="GET",
+        url=upstream_of(case).replace("page=1", "page=2"),
+        json=load_fixture("esuite/contactmomenten-page-2-contactverzoeken.json"),
+    )
     for uuid in look_ups:
         known = uuid == "b54a7b40"
         fixture = "klantcontactmomenten-page" if known else "klantcontactmomenten-page-empty"
-        httpx_mock.add_response(method="GET", url=lookup_url(f"{CM}/contactmomenten/{SEARCH_UUIDS[uuid]}"), json=load_fixture(f"esuite/{fixture}.json"))
+        httpx_mock.add_response(
+            method="GET",
+            url=lookup_url(f"{CM}/contactmomenten/{SEARCH_UUIDS[uuid]}"),
+            json=load_fixture(f"esuite/{fixture}.json"),
+        )
 
 
 SEARCH_UUIDS = {
@@ -184,7 +194,11 @@ async def test_W9_page_2_has_previous_and_no_next(httpx_mock):
 @pytest.mark.parametrize("name", ["interne-taken-by-klant-v1", "interne-taken-by-klant-2024"])
 async def test_by_klant_uses_the_filter_as_klant_without_look_ups(httpx_mock, name):
     case = REQUESTS_GET[name]
-    httpx_mock.add_response(method="GET", url=upstream_of(case), json=load_fixture("esuite/contactmomenten-page-contactverzoeken-klant.json"))
+    httpx_mock.add_response(
+        method="GET",
+        url=upstream_of(case),
+        json=load_fixture("esuite/contactmomenten-page-contactverzoeken-klant.json"),
+    )
     async with adapter() as client:
         response = await client.get(case["target"], headers=kiss_headers())
     assert response.status_code == 200
@@ -201,7 +215,11 @@ async def test_search_by_email_2024_attaches_the_looked_up_klant(httpx_mock):
     case = REQUESTS_GET["interne-taken-search-email-2024"]
     page = load_fixture("esuite/contactmomenten-page-contactverzoeken-klant.json")
     httpx_mock.add_response(method="GET", url=upstream_of(case), json=page)
-    httpx_mock.add_response(method="GET", url=lookup_url(page["results"][0]["url"]), json=load_fixture("esuite/klantcontactmomenten-page.json"))
+    httpx_mock.add_response(
+        method="GET",
+        url=lookup_url(page["results"][0]["url"]),
+        json=load_fixture("esuite/klantcontactmomenten-page.json"),
+    )
     async with adapter() as client:
         response = await client.get(case["target"], headers=kiss_headers())
     assert response.status_code == 200
@@ -216,9 +234,15 @@ async def test_search_by_email_2024_attaches_the_looked_up_klant(httpx_mock):
 @pytest.mark.parametrize(
     "query, upstream",
     [
-        (f"data_attrs=betrokkene__klant__exact__{quote(KLANT, safe='')}&page=1", [("klant", ESUITE_KLANT), ("page", "1")]),
+        (
+            f"data_attrs=betrokkene__klant__exact__{quote(KLANT, safe='')}&page=1",
+            [("klant", ESUITE_KLANT), ("page", "1")],
+        ),
         ("data_attr=betrokkene__klant__exact__12345", [("klant", "12345")]),
-        ("data_attr=betrokkene__digitaleAdressen__icontains__anna.vandijk%40example.org", [("telefoonnummerOfEmailadres", "anna.vandijk@example.org")]),
+        (
+            "data_attr=betrokkene__digitaleAdressen__icontains__anna.vandijk%40example.org",
+            [("telefoonnummerOfEmailadres", "anna.vandijk@example.org")],
+        ),
         ("data_attrs=betrokkene__digitaleAdressen__icontains__06123&page=", [("telefoonnummerOfEmailadres", "06123")]),
         ("", []),
         # Q-14 order whatever the inbound order; pageSize is not forwarded.
@@ -234,9 +258,22 @@ async def test_search_by_email_2024_attaches_the_looked_up_klant(httpx_mock):
         # Q-13: identical repeats count once; Q-10: a trailing comma is an empty expression.
         ("data_attrs=betrokkene__klant__exact__12345,betrokkene__klant__exact__12345,", [("klant", "12345")]),
         # Q-11: the value may hold `__`, `,` (data_attr) and `+`/spaces (Q-2).
-        ("data_attr=betrokkene__digitaleAdressen__icontains__a__b%2Cc+d%2B", [("telefoonnummerOfEmailadres", "a__b,c d+")]),
+        (
+            "data_attr=betrokkene__digitaleAdressen__icontains__a__b%2Cc+d%2B",
+            [("telefoonnummerOfEmailadres", "a__b,c d+")],
+        ),
     ],
-    ids=["klant-2024", "klant-opaque", "email", "empty-page", "no-filter", "q14-order", "q14-ordered", "repeat", "odd-value"],
+    ids=[
+        "klant-2024",
+        "klant-opaque",
+        "email",
+        "empty-page",
+        "no-filter",
+        "q14-order",
+        "q14-ordered",
+        "repeat",
+        "odd-value",
+    ],
 )
 async def test_W11_query_translation(httpx_mock, query, upstream):
     httpx_mock.add_response(method="GET", json=EMPTY_PAGE)
@@ -251,7 +288,9 @@ async def test_W11_query_translation(httpx_mock, query, upstream):
 async def test_klant_filter_value_is_every_rows_klant_exactly_as_sent(httpx_mock):
     httpx_mock.add_response(method="GET", json=load_fixture("esuite/contactmomenten-page-1-contactverzoeken.json"))
     async with adapter() as client:
-        response = await client.get(f"/api/v2/objects?data_attr=betrokkene__klant__exact__12345&type={IT}", headers=kiss_headers())
+        response = await client.get(
+            f"/api/v2/objects?data_attr=betrokkene__klant__exact__12345&type={IT}", headers=kiss_headers()
+        )
     assert [row["record"]["data"]["betrokkene"]["klant"] for row in response.json()["results"]] == ["12345"] * 3
     assert len(httpx_mock.get_requests()) == 1
 
@@ -260,8 +299,15 @@ async def test_look_up_results_for_other_contacts_are_ignored(httpx_mock):
     """I-8 step 2: an e-Suite that ignores the `contactmoment` filter attaches nobody's klant."""
     page = load_fixture("esuite/contactmomenten-page-1-contactverzoeken.json")
     httpx_mock.add_response(method="GET", url=upstream_of(REQUESTS_GET["interne-taken-search-phone-v1"]), json=page)
-    httpx_mock.add_response(method="GET", url=re.compile(rf"{re.escape(CM)}/klantcontactmomenten\?.*"), json=load_fixture("esuite/klantcontactmomenten-page.json"), is_reusable=True)
-    unordered = REQUESTS_GET["interne-taken-search-phone-v1"]["target"].replace("ordering=-record__data__registratiedatum&", "")
+    httpx_mock.add_response(
+        method="GET",
+        url=re.compile(rf"{re.escape(CM)}/klantcontactmomenten\?.*"),
+        json=load_fixture("esuite/klantcontactmomenten-page.json"),
+        is_reusable=True,
+    )
+    unordered = REQUESTS_GET["interne-taken-search-phone-v1"]["target"].replace(
+        "ordering=-record__data__registratiedatum&", ""
+    )
     async with adapter() as client:
         response = await client.get(unordered, headers=kiss_headers())
     klanten = {row["uuid"][:8]: row["record"]["data"]["betrokkene"].get("klant") for row in response.json()["results"]}
@@ -278,7 +324,12 @@ async def test_klant_look_up_failures(httpx_mock, status, outcome):
     case = REQUESTS_GET["interne-taken-search-phone-v1"]
     page = load_fixture("esuite/contactmomenten-page-2-contactverzoeken.json")
     httpx_mock.add_response(method="GET", url=upstream_of(case), json=page)
-    httpx_mock.add_response(method="GET", url=lookup_url(page["results"][0]["url"]), status_code=status, json=load_fixture("esuite/error-404-not-found.json"))
+    httpx_mock.add_response(
+        method="GET",
+        url=lookup_url(page["results"][0]["url"]),
+        status_code=status,
+        json=load_fixture("esuite/error-404-not-found.json"),
+    )
     async with adapter() as client:
         response = await client.get(case["target"], headers=kiss_headers())
     assert_crs(response)
@@ -289,9 +340,7 @@ async def test_klant_look_up_failures(httpx_mock, status, outcome):
         assert_problem(response, 502, outcome)
 
 
-@pytest.mark.parametrize(
-    "status, code", [(404, "not_found"), (401, "upstream-unauthorized"), (500, "upstream-error")]
-)
+@pytest.mark.parametrize("status, code", [(404, "not_found"), (401, "upstream-unauthorized"), (500, "upstream-error")])
 async def test_list_esuite_errors(httpx_mock, status, code):
     httpx_mock.add_response(method="GET", status_code=status, json=load_fixture("esuite/error-404-not-found.json"))
     async with adapter() as client:
@@ -329,7 +378,11 @@ async def test_unsupported_filter_is_refused_with_nothing_sent(httpx_mock):
     body = assert_problem(response, case["expectedStatus"], "unsupported-filter")
     assert_crs(response)
     assert body["invalidParams"] == [
-        {"name": "data_attr", "code": "unsupported-filter", "reason": "Filteren op 'status' met operator 'exact' wordt niet ondersteund."}
+        {
+            "name": "data_attr",
+            "code": "unsupported-filter",
+            "reason": "Filteren op 'status' met operator 'exact' wordt niet ondersteund.",
+        }
     ]
     assert "nieuw" not in response.text  # the reason names path and operator, never the value
     assert httpx_mock.get_requests() == [] == case["upstream"]
@@ -339,7 +392,11 @@ async def test_unsupported_filter_is_refused_with_nothing_sent(httpx_mock):
     "query, code, names",
     [
         # Q-11: every unsupported expression, with the parameter the client used
-        ("data_attrs=status__exact__nieuw,betrokkene__klant__exact__1&data_attr=record__gt__2", "unsupported-filter", ["data_attrs", "data_attr"]),
+        (
+            "data_attrs=status__exact__nieuw,betrokkene__klant__exact__1&data_attr=record__gt__2",
+            "unsupported-filter",
+            ["data_attrs", "data_attr"],
+        ),
         ("data_attr=betrokkene__klant__icontains__x", "unsupported-filter", ["data_attr"]),
         ("data_attr=Betrokkene__klant__exact__x", "unsupported-filter", ["data_attr"]),  # prefixes are case-sensitive
         # Q-12: a supported expression with a blank value
@@ -347,7 +404,11 @@ async def test_unsupported_filter_is_refused_with_nothing_sent(httpx_mock):
         ("data_attrs=betrokkene__digitaleAdressen__icontains__%20", "invalid", ["data_attrs"]),
         # Q-13: the same filter twice with different values
         ("data_attrs=betrokkene__klant__exact__A,betrokkene__klant__exact__B", "unsupported-filter", ["data_attrs"]),
-        ("data_attr=betrokkene__digitaleAdressen__icontains__1&data_attr=betrokkene__digitaleAdressen__icontains__2", "unsupported-filter", ["data_attr"]),
+        (
+            "data_attr=betrokkene__digitaleAdressen__icontains__1&data_attr=betrokkene__digitaleAdressen__icontains__2",
+            "unsupported-filter",
+            ["data_attr"],
+        ),
         # Q-6, Q-4 and the ordering/pageSize rules of §5.3
         ("foo=1&data_attr=betrokkene__klant__exact__1", "unknown-parameters", ["foo"]),
         ("page=0", "invalid", ["page"]),
@@ -367,13 +428,17 @@ async def test_refused_queries_are_400_with_nothing_sent(httpx_mock, query, code
     body = assert_problem(response, 400, code)
     assert_crs(response)
     assert [param["name"] for param in body["invalidParams"]] == names
-    assert {param["code"] for param in body["invalidParams"]} == {"unknown-parameters" if code == "unknown-parameters" else code}
+    assert {param["code"] for param in body["invalidParams"]} == {
+        "unknown-parameters" if code == "unknown-parameters" else code
+    }
     assert httpx_mock.get_requests() == []
 
 
 @pytest.mark.parametrize("page_size", ["1", "500", "10"])
 async def test_page_size_in_range_is_accepted_and_not_forwarded(httpx_mock, page_size):
-    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten?type=Terugbelverzoek&type=Contactverzoek", json=EMPTY_PAGE)
+    httpx_mock.add_response(
+        method="GET", url=f"{CM}/contactmomenten?type=Terugbelverzoek&type=Contactverzoek", json=EMPTY_PAGE
+    )
     async with adapter() as client:
         response = await client.get(f"/api/v2/objects?pageSize={page_size}&type={IT}", headers=kiss_headers())
     assert response.status_code == 200
@@ -381,7 +446,11 @@ async def test_page_size_in_range_is_accepted_and_not_forwarded(httpx_mock, page
 
 async def test_next_and_previous_point_at_the_adapter_with_the_same_query(httpx_mock):
     """C-6: `page` replaced in place, or appended; the `??` of KISS v1 dropped (Q-1)."""
-    page = dict(EMPTY_PAGE, next=f"{CM}/contactmomenten?page=4&type=Contactverzoek", previous=f"{CM}/contactmomenten?type=Contactverzoek")
+    page = dict(
+        EMPTY_PAGE,
+        next=f"{CM}/contactmomenten?page=4&type=Contactverzoek",
+        previous=f"{CM}/contactmomenten?type=Contactverzoek",
+    )
     httpx_mock.add_response(method="GET", json=page, is_reusable=True)
     async with adapter() as client:
         with_page = await client.get(f"/api/v2/objects??pageSize=10&page=3&type={IT}", headers=kiss_headers())
@@ -397,7 +466,8 @@ async def test_next_and_previous_point_at_the_adapter_with_the_same_query(httpx_
 async def test_unknown_type_is_the_exact_problem_of_operations_4_4(httpx_mock):
     async with adapter() as client:
         response = await client.get(
-            "/api/v2/objects?type=https%3A%2F%2Fobjecttypen.example.org%2Fapi%2Fv2%2Fobjecttypes%2Fafdelingen", headers=kiss_headers()
+            "/api/v2/objects?type=https%3A%2F%2Fobjecttypen.example.org%2Fapi%2Fv2%2Fobjecttypes%2Fafdelingen",
+            headers=kiss_headers(),
         )
     body = assert_problem(response, 400, "objecttype-onbekend")
     assert_crs(response)
@@ -408,7 +478,9 @@ async def test_unknown_type_is_the_exact_problem_of_operations_4_4(httpx_mock):
         "status": 400,
         "detail": "objecttype onbekend: https://objecttypen.example.org/api/v2/objecttypes/afdelingen",
         "instance": body["instance"],
-        "invalidParams": [{"name": "type", "code": "invalid_choice", "reason": "Dit objecttype wordt niet door de adapter bediend."}],
+        "invalidParams": [
+            {"name": "type", "code": "invalid_choice", "reason": "Dit objecttype wordt niet door de adapter bediend."}
+        ],
     }
     assert ordered(body) == ordered(expected)
     assert httpx_mock.get_requests() == []
@@ -433,15 +505,22 @@ async def test_missing_or_blank_type_is_400_type_required(httpx_mock, query):
 async def test_detail_with_one_klant_look_up(httpx_mock, segment):
     """Unknown parameters are ignored on a detail route (Q-6)."""
     case = REQUESTS_GET["interne-taak-detail"]
-    httpx_mock.add_response(method="GET", url=upstream_of(case, 0), json=load_fixture("esuite/contactmoment-detail-contactverzoek.json"))
-    httpx_mock.add_response(method="GET", url=upstream_of(case, 1), json=load_fixture("esuite/klantcontactmomenten-page-empty.json"))
+    httpx_mock.add_response(
+        method="GET", url=upstream_of(case, 0), json=load_fixture("esuite/contactmoment-detail-contactverzoek.json")
+    )
+    httpx_mock.add_response(
+        method="GET", url=upstream_of(case, 1), json=load_fixture("esuite/klantcontactmomenten-page-empty.json")
+    )
     async with adapter() as client:
         response = await client.get(case["target"].replace(DETAIL_UUID, segment), headers=kiss_headers())
     assert response.status_code == 200
     assert_crs(response)
     assert ordered(response.json()) == ordered(load_fixture(case["expectedResponse"]))
     requests = httpx_mock.get_requests()
-    assert [decoded(request.url) for request in requests] == [decoded(upstream_of(case, 0)), decoded(upstream_of(case, 1))]
+    assert [decoded(request.url) for request in requests] == [
+        decoded(upstream_of(case, 0)),
+        decoded(upstream_of(case, 1)),
+    ]
     assert_esuite_credentials(requests, "jjansen")
 
 
@@ -469,11 +548,14 @@ async def test_detail_with_a_non_uuid_segment_is_404_without_a_call(httpx_mock, 
 
 
 @pytest.mark.parametrize(
-    "status, fixture, code", [(403, "error-403-not-authorised", "permission_denied"), (404, "error-404-not-found", "not_found")]
+    "status, fixture, code",
+    [(403, "error-403-not-authorised", "permission_denied"), (404, "error-404-not-found", "not_found")],
 )
 async def test_detail_esuite_403_and_404_are_passed_on(httpx_mock, status, fixture, code):
     esuite_error = load_fixture(f"esuite/{fixture}.json")
-    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten/{DETAIL_UUID}", status_code=status, json=esuite_error)
+    httpx_mock.add_response(
+        method="GET", url=f"{CM}/contactmomenten/{DETAIL_UUID}", status_code=status, json=esuite_error
+    )
     async with adapter() as client:
         response = await client.get(f"/api/v2/objects/{DETAIL_UUID}", headers=kiss_headers())
     body = assert_problem(response, status, code)
@@ -490,7 +572,9 @@ async def test_detail_esuite_403_and_404_are_passed_on(httpx_mock, status, fixtu
 @pytest.mark.parametrize("auth", AUTHS)
 async def test_changing_an_object_is_405_allow_get(httpx_mock, method, segment, auth):
     async with adapter() as client:
-        response = await client.request(method, f"/api/v2/objects/{segment}", headers=AUTHS[auth][0](), json={"record": {}})
+        response = await client.request(
+            method, f"/api/v2/objects/{segment}", headers=AUTHS[auth][0](), json={"record": {}}
+        )
     assert_problem(response, 405, "method_not_allowed")
     assert response.headers["allow"] == "GET"
     assert httpx_mock.get_requests() == []
@@ -574,7 +658,11 @@ async def test_W12_post_interne_taak_is_answered_locally(httpx_mock, name, auth)
     sent_type_version = load_fixture(f"kiss/{name}.json")["record"]["typeVersion"]
     assert first.json()["record"]["typeVersion"] == sent_type_version  # 1 stays 1, "1" stays "1"
     # T-5: nothing stored, so the same POST gives the same answer again.
-    assert (second.status_code, second.content, second.headers["location"]) == (201, first.content, first.headers["location"])
+    assert (second.status_code, second.content, second.headers["location"]) == (
+        201,
+        first.content,
+        first.headers["location"],
+    )
     assert httpx_mock.get_requests() == []
 
 
@@ -625,7 +713,8 @@ async def test_W14_smoelenboek_is_proxied_with_its_own_token(httpx_mock, auth):
     )
     async with adapter() as client:
         response = await client.get(
-            case["target"], headers={**AUTHS[auth][0](), "X-Esuite-Request-User-Id": "intruder", "X-Request-ID": "sync-1"}
+            case["target"],
+            headers={**AUTHS[auth][0](), "X-Esuite-Request-User-Id": "intruder", "X-Request-ID": "sync-1"},
         )
     assert response.status_code == 200
     assert_crs(response)
@@ -642,14 +731,24 @@ async def test_W14_smoelenboek_is_proxied_with_its_own_token(httpx_mock, auth):
 
 async def test_smoelenboek_gets_every_parameter_unchanged_and_the_crs_headers(httpx_mock):
     httpx_mock.add_response(method="GET", json={"count": 0, "next": None, "previous": None, "results": []})
-    query = f"page=2&type={quote(SMOELENBOEK_TYPE, safe='')}&data_attr=identificatie__exact__p%20d&ordering=-record__index"
+    query = (
+        f"page=2&type={quote(SMOELENBOEK_TYPE, safe='')}&data_attr=identificatie__exact__p%20d&ordering=-record__index"
+    )
     async with adapter() as client:
-        response = await client.get(f"/api/v2/objects??{query}", headers={**kiss_headers(), "Accept-Crs": "EPSG:4326", "Content-Crs": "EPSG:4326"})
+        response = await client.get(
+            f"/api/v2/objects??{query}",
+            headers={**kiss_headers(), "Accept-Crs": "EPSG:4326", "Content-Crs": "EPSG:4326"},
+        )
     assert response.status_code == 200
     [request] = httpx_mock.get_requests()
     assert decoded(request.url) == (
         SMOELENBOEK,
-        [("page", "2"), ("type", SMOELENBOEK_TYPE), ("data_attr", "identificatie__exact__p d"), ("ordering", "-record__index")],
+        [
+            ("page", "2"),
+            ("type", SMOELENBOEK_TYPE),
+            ("data_attr", "identificatie__exact__p d"),
+            ("ordering", "-record__index"),
+        ],
     )
     assert (request.headers["accept-crs"], request.headers["content-crs"]) == ("EPSG:4326", "EPSG:4326")
 
@@ -676,7 +775,11 @@ SMOELENBOEK_TARGET = REQUESTS_GET["smoelenboek-elastic-sync"]["target"]
         (httpx.Response(501, json={"detail": "x"}), 502, "smoelenboek-error"),
         (httpx.Response(200, json=["geen", "object"]), 502, "upstream-invalid-response"),
         (httpx.Response(200, text="<html/>"), 502, "upstream-invalid-response"),
-        (httpx.Response(302, headers={"Location": "https://elders.example.org/api/v2/objects"}), 502, "upstream-invalid-response"),
+        (
+            httpx.Response(302, headers={"Location": "https://elders.example.org/api/v2/objects"}),
+            502,
+            "upstream-invalid-response",
+        ),
         (httpx.Response(304), 502, "upstream-invalid-response"),
     ],
     ids=["401", "500", "501", "array", "not-json", "302", "304"],

@@ -117,7 +117,9 @@ def searches(stack: Stack) -> list[dict]:
 @pytest.mark.parametrize("auth", AUTHS)
 async def test_contactverzoeken_of_the_seeded_klant(stack, style, auth):
     headers, user_id = AUTHS[auth]
-    response = await stack.client.get(kiss_query(style, KLANT_FILTER, page=1 if style == "2024" else None), headers=headers())
+    response = await stack.client.get(
+        kiss_query(style, KLANT_FILTER, page=1 if style == "2024" else None), headers=headers()
+    )
     assert response.status_code == 200
     assert response.headers["content-crs"] == "EPSG:4326"
     # The simulator holds the fixture contacts: the e-Suite's answer is the fixture's.
@@ -147,8 +149,12 @@ async def test_search_by_phone_v1_over_two_pages_matches_the_fixtures(small_stac
     query = TYPES + [["telefoonnummerOfEmailadres", "0612345678"]]
     assert [entry["query"] for entry in searches(stack)] == [query + [["page", "1"]], query + [["page", "2"]]] * 2
     # One klant look-up per row served, each once.
-    look_ups = [dict(entry["query"])["contactmoment"] for entry in stack.upstream_requests("GET", "/klantcontactmomenten")]
-    assert sorted(look_ups) == sorted(f"{ESUITE}{CM_PATH}/contactmomenten/{row['uuid']}" for page in pages for row in page["results"])
+    look_ups = [
+        dict(entry["query"])["contactmoment"] for entry in stack.upstream_requests("GET", "/klantcontactmomenten")
+    ]
+    assert sorted(look_ups) == sorted(
+        f"{ESUITE}{CM_PATH}/contactmomenten/{row['uuid']}" for page in pages for row in page["results"]
+    )
 
 
 @pytest.mark.parametrize("style", ["2024", "v1"])
@@ -172,19 +178,37 @@ async def test_search_by_email_known_and_anonymous_rows(stack, style, auth):
     [
         (
             "post-contactverzoek-groep-known-klant-v1",
-            {"naam": "groep:Team Afval", "soortActor": "organisatorische eenheid", "identificatie": "groep:Team Afval", "typeOrganisatorischeEenheid": "groep", "naamOrganisatorischeEenheid": "Team Afval"},
+            {
+                "naam": "groep:Team Afval",
+                "soortActor": "organisatorische eenheid",
+                "identificatie": "groep:Team Afval",
+                "typeOrganisatorischeEenheid": "groep",
+                "naamOrganisatorischeEenheid": "Team Afval",
+            },
             "Anna van Dijk",
             None,
         ),
         (
             "post-contactverzoek-afdeling-anonymous-v0.6",
-            {"naam": "afdeling:Beheer openbare ruimte", "soortActor": "organisatorische eenheid", "identificatie": "afdeling:Beheer openbare ruimte", "typeOrganisatorischeEenheid": "afdeling", "naamOrganisatorischeEenheid": "Beheer openbare ruimte"},
+            {
+                "naam": "afdeling:Beheer openbare ruimte",
+                "soortActor": "organisatorische eenheid",
+                "identificatie": "afdeling:Beheer openbare ruimte",
+                "typeOrganisatorischeEenheid": "afdeling",
+                "naamOrganisatorischeEenheid": "Beheer openbare ruimte",
+            },
             "Fatima Bakker",
             None,
         ),
         (
             "post-contactverzoek-early-2024-groep-prefix",
-            {"naam": "groep:Team Handhaving", "soortActor": "organisatorische eenheid", "identificatie": "groep:Team Handhaving", "typeOrganisatorischeEenheid": "groep", "naamOrganisatorischeEenheid": "Team Handhaving"},
+            {
+                "naam": "groep:Team Handhaving",
+                "soortActor": "organisatorische eenheid",
+                "identificatie": "groep:Team Handhaving",
+                "typeOrganisatorischeEenheid": "groep",
+                "naamOrganisatorischeEenheid": "Team Handhaving",
+            },
             "Sem Visser",
             None,
         ),
@@ -196,19 +220,37 @@ async def test_search_by_email_known_and_anonymous_rows(stack, style, auth):
         ),
         (
             "post-contactverzoek-medewerker-in-afdeling-known-klant-v1",
-            {"naam": "Piet de Vries", "soortActor": "medewerker", "identificatie": "pdvries", "typeOrganisatorischeEenheid": "afdeling", "naamOrganisatorischeEenheid": "Vergunningen"},
+            {
+                "naam": "Piet de Vries",
+                "soortActor": "medewerker",
+                "identificatie": "pdvries",
+                "typeOrganisatorischeEenheid": "afdeling",
+                "naamOrganisatorischeEenheid": "Vergunningen",
+            },
             "Kees van Dijk",
             "Van Dijk Bouw B.V.",
         ),
         (
             "post-contactverzoek-medewerker-in-groep-mid-2024",
-            {"naam": "Mila Bakker", "soortActor": "medewerker", "identificatie": "mbakker", "typeOrganisatorischeEenheid": "groep", "naamOrganisatorischeEenheid": "Team Vergunningen Wabo"},
+            {
+                "naam": "Mila Bakker",
+                "soortActor": "medewerker",
+                "identificatie": "mbakker",
+                "typeOrganisatorischeEenheid": "groep",
+                "naamOrganisatorischeEenheid": "Team Vergunningen Wabo",
+            },
             "",
             "Bakkerij De Korenschoof",
         ),
         (
             "post-contactverzoek-medewerker-email-v0.6",
-            {"naam": "Piet de Vries", "soortActor": "medewerker", "identificatie": "p.devries@example.org", "typeOrganisatorischeEenheid": "afdeling", "naamOrganisatorischeEenheid": "Vergunningen"},
+            {
+                "naam": "Piet de Vries",
+                "soortActor": "medewerker",
+                "identificatie": "p.devries@example.org",
+                "typeOrganisatorischeEenheid": "afdeling",
+                "naamOrganisatorischeEenheid": "Vergunningen",
+            },
             "Noah Mulder",
             None,
         ),
@@ -238,19 +280,31 @@ async def test_voorlopig_antwoord_is_printed_in_amsterdam_time(stack):
     async with sim_hooks(stack) as sim:
         added = await sim.post(
             f"/_sim/contactmomenten/{uuid}/voorlopige-antwoorden",
-            json={"antwoord": "Stoeptegels worden deze week gelegd.", "gebruikersnaam": "mbakker", "registratiedatum": "2025-07-01T10:05:00Z"},
+            json={
+                "antwoord": "Stoeptegels worden deze week gelegd.",
+                "gebruikersnaam": "mbakker",
+                "registratiedatum": "2025-07-01T10:05:00Z",
+            },
         )
         assert added.status_code == 201
         summer = (await stack.client.get(f"/api/v2/objects/{uuid}", headers=kiss_headers())).json()
         await sim.post(
             f"/_sim/contactmomenten/{uuid}/voorlopige-antwoorden",
-            json={"antwoord": "Aannemer ingepland.", "gebruikersnaam": "kcc01", "registratiedatum": "2025-12-31T23:30:00Z"},
+            json={
+                "antwoord": "Aannemer ingepland.",
+                "gebruikersnaam": "kcc01",
+                "registratiedatum": "2025-12-31T23:30:00Z",
+            },
         )
     winter = (await stack.client.get(f"/api/v2/objects/{uuid}", headers=kiss_headers())).json()
     line = "Laatste voorlopige antwoord: {} ({})"
-    assert summer["record"]["data"]["toelichting"] == line.format("Stoeptegels worden deze week gelegd.", "01-07-2025, 12:05, Mila Bakker")
+    assert summer["record"]["data"]["toelichting"] == line.format(
+        "Stoeptegels worden deze week gelegd.", "01-07-2025, 12:05, Mila Bakker"
+    )
     # The newest wins; CET, and the date rolls over.
-    assert winter["record"]["data"]["toelichting"] == line.format("Aannemer ingepland.", "01-01-2026, 00:30, KCC Medewerker")
+    assert winter["record"]["data"]["toelichting"] == line.format(
+        "Aannemer ingepland.", "01-01-2026, 00:30, KCC Medewerker"
+    )
     # The list shows the same row as the detail.
     pages = await follow_like_kiss(stack, kiss_query("v1", PHONE_FILTER.format("f.bakker@")), kiss_headers())
     [row] = [row for page in pages for row in page["results"]]
@@ -270,7 +324,11 @@ async def test_detail_of_seeded_contacts(stack):
     # A plain contactmoment is no interne taak; an unknown uuid is the e-Suite's 404.
     for uuid in ("cb7b21e1-708d-4ea3-8d81-147dd041f296", "00000000-0000-4000-8000-000000000000"):
         missing = await stack.client.get(f"/api/v2/objects/{uuid}", headers=kiss_headers())
-        assert (missing.status_code, missing.json()["code"], missing.headers["content-crs"]) == (404, "not_found", "EPSG:4326")
+        assert (missing.status_code, missing.json()["code"], missing.headers["content-crs"]) == (
+            404,
+            "not_found",
+            "EPSG:4326",
+        )
 
 
 # --- paging across three pages -----------------------------------------------------------------
@@ -383,7 +441,13 @@ async def test_created_contactverzoek_is_an_interne_taak_of_its_klant_and_phone(
 
 
 async def test_a_page_past_the_end_is_the_esuites_404(stack):
-    response = await stack.client.get(kiss_query("2024", PHONE_FILTER.format("0612345678"), page=9), headers=kiss_headers())
-    assert (response.status_code, response.json()["code"], response.headers["content-crs"]) == (404, "not_found", "EPSG:4326")
+    response = await stack.client.get(
+        kiss_query("2024", PHONE_FILTER.format("0612345678"), page=9), headers=kiss_headers()
+    )
+    assert (response.status_code, response.json()["code"], response.headers["content-crs"]) == (
+        404,
+        "not_found",
+        "EPSG:4326",
+    )
     # C-5: the first e-Suite page says there is one page; page 9 is not asked for.
     assert [(entry["status"], entry["query"][-1]) for entry in stack.upstream_requests()] == [(200, ["page", "1"])]

@@ -13,7 +13,11 @@ PROBE = "https://esuite.example.org/contactmomenten-api-provider/api/v1/schema/o
 async def test_healthz_is_plain_healthy_and_calls_nothing(httpx_mock):
     async with app_client() as client:
         response = await client.get("/healthz")
-    assert (response.status_code, response.text, response.headers["content-type"]) == (200, "Healthy", "text/plain; charset=utf-8")
+    assert (response.status_code, response.text, response.headers["content-type"]) == (
+        200,
+        "Healthy",
+        "text/plain; charset=utf-8",
+    )
 
 
 async def test_readyz_probes_the_esuite_schema_with_the_esuite_token():
@@ -53,12 +57,20 @@ async def test_readyz_counts_any_answer_below_500_as_reachable_and_caches_it(htt
 
 async def test_metrics_expose_requests_upstream_calls_and_build_info():
     stack = Stack()
-    await stack.client.get("/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers())
+    await stack.client.get(
+        "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers()
+    )
     await stack.client.get("/contactmomenten/api/v1/contactmomenten/geen-uuid", headers=kiss_headers())
     text = (await stack.client.get("/metrics")).text
     await stack.aclose()
-    assert 'kiss_adapter_http_requests_total{method="GET",route="/contactmomenten/api/v1/contactmomenten/{uuid}",status="200"} 1.0' in text
-    assert 'kiss_adapter_http_requests_total{method="GET",route="/contactmomenten/api/v1/contactmomenten/{uuid}",status="404"} 1.0' in text
+    assert (
+        'kiss_adapter_http_requests_total{method="GET",route="/contactmomenten/api/v1/contactmomenten/{uuid}",status="200"} 1.0'
+        in text
+    )
+    assert (
+        'kiss_adapter_http_requests_total{method="GET",route="/contactmomenten/api/v1/contactmomenten/{uuid}",status="404"} 1.0'
+        in text
+    )
     assert 'kiss_adapter_upstream_requests_total{method="GET",status="200",target="contactmomenten"} 1.0' in text
     assert "kiss_adapter_http_request_duration_seconds_bucket" in text
     assert "kiss_adapter_upstream_request_duration_seconds_bucket" in text

@@ -23,7 +23,9 @@ KLANT = f"{ADAPTER}/klanten/api/v1/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
 ESUITE_KLANT = "https://esuite.example.org/klanten-api-provider/api/v1/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
 CM_LIST = "/contactmomenten/api/v1/contactmomenten"
 # KISS v1.0 … v3.0.0, first page only (kiss-front.md §4.2, §5.3)
-KISS_CONTACTMOMENTEN = f"{CM_LIST}??klant={quote(KLANT, safe='')}&ordering=-registratiedatum&expand=objectcontactmomenten"
+KISS_CONTACTMOMENTEN = (
+    f"{CM_LIST}??klant={quote(KLANT, safe='')}&ordering=-registratiedatum&expand=objectcontactmomenten"
+)
 KISS_CONTACTVERZOEKEN = (
     "/api/v2/objects?ordering=-record__data__registratiedatum&pageSize=10"
     f"&data_attr={quote('betrokkene__klant__exact__' + KLANT, safe='')}&type={quote(INTERNE_TAAK_TYPE, safe='')}"
@@ -50,7 +52,12 @@ def add_contacts(stack: Stack) -> None:
     for uuid, registratiedatum, contactverzoek in ADDED:
         body = {"registratiedatum": registratiedatum, "kanaal": "Telefoon", "tekst": "Vraag", "afdeling": "Burgerzaken"}
         if contactverzoek:
-            body |= {"type": "Terugbelverzoek", "antwoord": "N.v.t.", "status": "nieuw", "contactgegevens": {"telefoonnummer": "0611111111"}}
+            body |= {
+                "type": "Terugbelverzoek",
+                "antwoord": "N.v.t.",
+                "status": "nieuw",
+                "contactgegevens": {"telefoonnummer": "0611111111"},
+            }
         else:
             body |= {"antwoord": "Beantwoord.", "status": "afgehandeld"}
         contact = store.create_contact(body)
@@ -85,7 +92,10 @@ async def test_kiss_first_page_of_contactmomenten_holds_the_newest(oldest_first)
     ]
     assert body["count"] == 11
     assert body["previous"] is None
-    assert body["next"] == f"{ADAPTER}{CM_LIST}?klant={quote(KLANT, safe='')}&ordering=-registratiedatum&expand=objectcontactmomenten&page=2"
+    assert (
+        body["next"]
+        == f"{ADAPTER}{CM_LIST}?klant={quote(KLANT, safe='')}&ordering=-registratiedatum&expand=objectcontactmomenten&page=2"
+    )
     assert all(item["objectcontactmomenten"] == [] for item in body["results"])  # expanded, for the rows served
     # 11 contacts, 4 e-Suite pages: the first asked without `page`, then 2–4 (concurrently).
     first, *rest = [entry["query"] for entry in esuite_contact_searches(stack)]
@@ -121,7 +131,9 @@ async def test_following_next_sees_every_contactverzoek_once_in_global_order(old
 
 
 async def test_oldest_first_ordering_too(oldest_first):
-    response = await oldest_first.client.get(KISS_CONTACTMOMENTEN.replace("-registratiedatum", "registratiedatum"), headers=kiss_headers())
+    response = await oldest_first.client.get(
+        KISS_CONTACTMOMENTEN.replace("-registratiedatum", "registratiedatum"), headers=kiss_headers()
+    )
     assert [item["identificatie"] for item in response.json()["results"]] == ["0088-2025", "1187-2025", "1201-2025"]
 
 
@@ -152,7 +164,9 @@ async def test_past_the_bound_best_effort_order_with_a_warning_and_a_metric():
         warnings = [entry for entry in logs if entry["event"] == "ordered_list_truncated"]
         assert len(warnings) == len(pages) and warnings[0]["esuite_pages"] == 4 and warnings[0]["pages_sorted"] == 2
         metrics = await stack.client.get("/metrics")
-        assert f'kiss_adapter_ordered_list_truncated_total{{route="contactmomenten"}} {float(len(pages))}' in metrics.text
+        assert (
+            f'kiss_adapter_ordered_list_truncated_total{{route="contactmomenten"}} {float(len(pages))}' in metrics.text
+        )
     finally:
         await stack.aclose()
 
@@ -174,7 +188,13 @@ async def test_the_pages_are_read_at_most_8_at_a_time():
         in_flight -= 1
         # 12 pages of 20, oldest first: contact n registered on day n of 2025 (n = 0 … 239)
         results = [
-            {"url": f"{esuite_cm}/00000000-0000-4000-8000-{n:012d}", "bronorganisatie": "001234567", "registratiedatum": f"{date(2025, 1, 1) + timedelta(days=n)}T09:00:00Z", "kanaal": "Telefoon", "tekst": "Vraag"}
+            {
+                "url": f"{esuite_cm}/00000000-0000-4000-8000-{n:012d}",
+                "bronorganisatie": "001234567",
+                "registratiedatum": f"{date(2025, 1, 1) + timedelta(days=n)}T09:00:00Z",
+                "kanaal": "Telefoon",
+                "tekst": "Vraag",
+            }
             for n in range((page - 1) * 20, page * 20)
         ]
         next_link = f"{esuite_cm}?klant=k&page={page + 1}" if page < 12 else None

@@ -36,7 +36,10 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(min(length, MAX_EXPORT_BYTES))
-                kinds = {"/v1/traces": (ExportTraceServiceRequest, receiver.traces), "/v1/metrics": (ExportMetricsServiceRequest, receiver.metrics)}
+                kinds = {
+                    "/v1/traces": (ExportTraceServiceRequest, receiver.traces),
+                    "/v1/metrics": (ExportMetricsServiceRequest, receiver.metrics),
+                }
                 if self.path not in kinds or self.headers.get("Content-Type") != "application/x-protobuf":
                     self.send_response(404)
                     self.end_headers()
@@ -66,7 +69,13 @@ class Receiver:
             thread.join(timeout=5)
 
     def spans(self) -> list[Span]:
-        return [span for request in self.traces for rs in request.resource_spans for ss in rs.scope_spans for span in ss.spans]
+        return [
+            span
+            for request in self.traces
+            for rs in request.resource_spans
+            for ss in rs.scope_spans
+            for span in ss.spans
+        ]
 
 
 async def test_server_and_client_span_share_the_inbound_trace_at_a_real_receiver(monkeypatch):

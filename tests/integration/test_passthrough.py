@@ -30,7 +30,11 @@ async def test_json_query_location_rewritten_both_ways_with_a_base_path_prefix()
             "url": f"{PREFIXED}/klanten-api-provider/api/v1/klanten/k1",
             "links": [f"{PREFIXED}/zgw-apis-provider/zrc/api/v1/zaken/z1", "https://elders.example.org/x"],
         },
-        headers={"Location": f"{PREFIXED}/klanten-api-provider/api/v1/klanten/k1", "Set-Cookie": "s=1", "Server": "esuite"},
+        headers={
+            "Location": f"{PREFIXED}/klanten-api-provider/api/v1/klanten/k1",
+            "Set-Cookie": "s=1",
+            "Server": "esuite",
+        },
     )
     seen, transport = recording(answer)
     settings = fixture_settings(ESUITE_BASE_URL=PREFIXED)
@@ -73,7 +77,9 @@ async def test_escaped_slashes_and_non_ascii_are_handled():
     _, transport = recording(answer)
     async with app_client(transport) as client:
         response = await client.get("/zaken/api/v1/zaken/niet-een-uuid", headers=kiss_headers())
-    assert response.content == '{"url":"https://kiss-adapter.example.org/zaken/api/v1/zaken/1","naam":"Behéer"}'.encode()
+    assert (
+        response.content == '{"url":"https://kiss-adapter.example.org/zaken/api/v1/zaken/1","naam":"Behéer"}'.encode()
+    )
 
 
 async def test_empty_sub_path_reaches_the_provider_root():
@@ -88,14 +94,18 @@ async def test_empty_sub_path_reaches_the_provider_root():
 
 
 async def test_esuite_400_is_translated_to_the_zgw_shape():
-    answer = httpx.Response(400, json=load_fixture("esuite/error-400-validation.json"), headers={"Content-Type": "application/problem+json"})
+    answer = httpx.Response(
+        400, json=load_fixture("esuite/error-400-validation.json"), headers={"Content-Type": "application/problem+json"}
+    )
     _, transport = recording(answer)
     async with app_client(transport) as client:
         response = await client.get("/klanten/api/v1/klanten", headers=kiss_headers())
     expected = load_fixture("expected/esuite-error-400.problem.json")
     body = response.json()
     assert response.status_code == 400
-    assert body["instance"].startswith("urn:uuid:") and body["instance"] != "urn:uuid:9a300a7a-005e-4b3b-bd11-651b7d2a3bfd"
+    assert (
+        body["instance"].startswith("urn:uuid:") and body["instance"] != "urn:uuid:9a300a7a-005e-4b3b-bd11-651b7d2a3bfd"
+    )
     body["instance"] = expected["instance"]
     assert ordered(body) == ordered(expected)
 
@@ -116,14 +126,21 @@ async def test_non_json_error_body_gets_the_defaults():
     async with app_client(transport) as client:
         response = await client.get("/zaken/api/v1/x", headers=kiss_headers())
     body = response.json()
-    assert (response.status_code, body["code"], body["title"], body["detail"]) == (409, "conflict", "Conflict.", "Conflict.")
+    assert (response.status_code, body["code"], body["title"], body["detail"]) == (
+        409,
+        "conflict",
+        "Conflict.",
+        "Conflict.",
+    )
 
 
 async def test_declared_json_that_does_not_parse_is_400_and_not_forwarded():
     seen, transport = recording()
     async with app_client(transport) as client:
         response = await client.post(
-            "/klanten/api/v1/klanten", content=b"{niet json", headers={**kiss_headers(), "Content-Type": "application/json"}
+            "/klanten/api/v1/klanten",
+            content=b"{niet json",
+            headers={**kiss_headers(), "Content-Type": "application/json"},
         )
     assert response.status_code == 400
     assert response.json()["code"] == "parse_error"
@@ -165,11 +182,17 @@ async def test_download_headers_pass_and_body_is_not_decoded():
     answer = httpx.Response(
         200,
         stream=Chunks(b"%PDF-1.7", b" binary"),
-        headers={"Content-Type": "application/pdf", "Content-Disposition": 'attachment; filename="brief.pdf"', "X-Internal": "1"},
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": 'attachment; filename="brief.pdf"',
+            "X-Internal": "1",
+        },
     )
     _, transport = recording(answer)
     async with app_client(transport) as client:
-        response = await client.get("/documenten/api/v1/enkelvoudiginformatieobjecten/1/download", headers=kiss_headers())
+        response = await client.get(
+            "/documenten/api/v1/enkelvoudiginformatieobjecten/1/download", headers=kiss_headers()
+        )
     assert response.content == b"%PDF-1.7 binary"
     assert response.headers["content-type"] == "application/pdf"
     assert response.headers["content-disposition"] == 'attachment; filename="brief.pdf"'
@@ -211,14 +234,23 @@ async def test_options_is_405():
 
 
 async def test_RW2_without_adapter_base_url_urls_follow_the_host_header_not_forwarded_headers():
-    seen, transport = recording(httpx.Response(200, json={"url": "https://esuite.example.org/klanten-api-provider/api/v1/klanten/1"}))
+    seen, transport = recording(
+        httpx.Response(200, json={"url": "https://esuite.example.org/klanten-api-provider/api/v1/klanten/1"})
+    )
     settings = fixture_settings(ADAPTER_BASE_URL="")
     async with app_client(transport, settings=settings) as client:
         response = await client.get(
             "/klanten/api/v1/klanten/1?zaak=https%3A%2F%2Fpodiumd-adapter%3A8080%2Fzaken%2Fapi%2Fv1%2Fzaken%2F9",
-            headers={**kiss_headers(), "Host": "podiumd-adapter:8080", "X-Forwarded-Host": "kiss.example.org", "X-Forwarded-Proto": "https"},
+            headers={
+                **kiss_headers(),
+                "Host": "podiumd-adapter:8080",
+                "X-Forwarded-Host": "kiss.example.org",
+                "X-Forwarded-Proto": "https",
+            },
         )
     # The scheme is the connection's own (this test client speaks https), the host the Host header's.
     assert response.json() == {"url": "https://podiumd-adapter:8080/klanten/api/v1/klanten/1"}
-    assert list(seen[0].url.params.multi_items()) == [("zaak", "https://esuite.example.org/zgw-apis-provider/zrc/api/v1/zaken/9")]
+    assert list(seen[0].url.params.multi_items()) == [
+        ("zaak", "https://esuite.example.org/zgw-apis-provider/zrc/api/v1/zaken/9")
+    ]
     assert "x-forwarded-host" not in seen[0].headers

@@ -36,7 +36,14 @@ pytestmark = pytest.mark.anyio
 
 UUID = "6b49ddb3-f8be-452d-92ba-f780ee8d49db"
 CM = f"{ESUITE}/contactmomenten-api-provider/api/v1"
-ROOTS = ["/contactmomenten/api/v1", "/klanten/api/v1", "/zaken/api/v1", "/catalogi/api/v1", "/documenten/api/v1", "/api/v2/objects"]
+ROOTS = [
+    "/contactmomenten/api/v1",
+    "/klanten/api/v1",
+    "/zaken/api/v1",
+    "/catalogi/api/v1",
+    "/documenten/api/v1",
+    "/api/v2/objects",
+]
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
 # (spelling appended to a root, the SEC-14 rule it breaks): the attacks of issue 13 and kin.
 SPELLINGS = [
@@ -141,7 +148,9 @@ def assert_path_refused(status: int, headers: dict, body: bytes, rule: str) -> N
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("root", ROOTS)
 @pytest.mark.parametrize("spelling, rule", SPELLINGS)
-async def test_SEC14_every_spelling_on_every_root_and_method_is_400_and_nothing_is_sent(guarded, method, root, spelling, rule):
+async def test_SEC14_every_spelling_on_every_root_and_method_is_400_and_nothing_is_sent(
+    guarded, method, root, spelling, rule
+):
     app, seen = guarded
     seen.clear()
     body = b'{"type":"Terugbelverzoek"}' if method in ("POST", "PUT", "PATCH") else b""
@@ -158,7 +167,9 @@ async def test_SEC14_refused_before_authentication(guarded, method):
     """No credentials are looked at (nor decoded) for a path that is refused anyway."""
     app, seen = guarded
     seen.clear()
-    status, headers, body = await raw_request(app, method, "/klanten/api/v1/%2e%2e/x", {"authorization": "Bearer " + "x" * 1000})
+    status, headers, body = await raw_request(
+        app, method, "/klanten/api/v1/%2e%2e/x", {"authorization": "Bearer " + "x" * 1000}
+    )
     assert_path_refused(status, headers, body, "dot-segment")
     assert seen == []
 
@@ -189,7 +200,12 @@ TERUGBELVERZOEK = orjson.dumps(
         "tekst": "Graag terugbellen.",
         "onderwerpLinks": [],
         "initiatiefnemer": "klant",
-        "medewerkerIdentificatie": {"identificatie": "jjansen", "achternaam": "Jansen", "voorletters": "J", "voorvoegselAchternaam": ""},
+        "medewerkerIdentificatie": {
+            "identificatie": "jjansen",
+            "achternaam": "Jansen",
+            "voorletters": "J",
+            "voorvoegselAchternaam": "",
+        },
         "resultaat": "",
         "vraag": "Terugbelverzoek",
         "specifiekevraag": "",
@@ -276,7 +292,9 @@ async def test_SEC16_the_local_zaakcontactmomenten_is_not_passed_on_by_another_s
     """Route 18 answers 204 locally (Z-3); no spelling of it creates anything in the e-Suite."""
     app, seen = guarded
     seen.clear()
-    status, _, body = await raw_request(app, "POST", target, {**kiss_headers(), "content-type": "application/json"}, b"{}")
+    status, _, body = await raw_request(
+        app, "POST", target, {**kiss_headers(), "content-type": "application/json"}, b"{}"
+    )
     assert (status, orjson.loads(body)["code"]) == (404, "not_found")
     assert seen == []
 
@@ -290,12 +308,28 @@ async def test_SEC16_the_local_zaakcontactmomenten_is_not_passed_on_by_another_s
         ("GET", "/documenten/api/v1/x%20y/..b", "/zgw-apis-provider/drc/api/v1/x%20y/..b"),
         ("GET", "/zaken/api/v1/zaken/niet-een-uuid", "/zgw-apis-provider/zrc/api/v1/zaken/niet-een-uuid"),
         ("POST", "/contactmomenten/api/v1/medewerkers", "/contactmomenten-api-provider/api/v1/medewerkers"),
-        ("GET", f"/contactmomenten/api/v1/klantcontactmomenten/{UUID}", f"/contactmomenten-api-provider/api/v1/klantcontactmomenten/{UUID}"),
-        ("GET", f"/contactmomenten/api/v1/contactmomenten/{UUID}/x", f"/contactmomenten-api-provider/api/v1/contactmomenten/{UUID}/x"),
+        (
+            "GET",
+            f"/contactmomenten/api/v1/klantcontactmomenten/{UUID}",
+            f"/contactmomenten-api-provider/api/v1/klantcontactmomenten/{UUID}",
+        ),
+        (
+            "GET",
+            f"/contactmomenten/api/v1/contactmomenten/{UUID}/x",
+            f"/contactmomenten-api-provider/api/v1/contactmomenten/{UUID}/x",
+        ),
         ("DELETE", "/zaken/api/v1/rollen/r1", "/zgw-apis-provider/zrc/api/v1/rollen/r1"),
         # Specific routes that pass through own their trailing `/` (kiss-front.md §1 routes 9, 10).
-        ("GET", "/contactmomenten/api/v1/klantcontactmomenten/", "/contactmomenten-api-provider/api/v1/klantcontactmomenten/"),
-        ("POST", "/contactmomenten/api/v1/objectcontactmomenten/", "/contactmomenten-api-provider/api/v1/objectcontactmomenten/"),
+        (
+            "GET",
+            "/contactmomenten/api/v1/klantcontactmomenten/",
+            "/contactmomenten-api-provider/api/v1/klantcontactmomenten/",
+        ),
+        (
+            "POST",
+            "/contactmomenten/api/v1/objectcontactmomenten/",
+            "/contactmomenten-api-provider/api/v1/objectcontactmomenten/",
+        ),
         # A specific route matched by its decoded path: the spelling rule is the catch-all's.
         ("GET", "/klanten/api/v1/klant%65n?achternaam=x", "/klanten-api-provider/api/v1/klant%65n"),
     ],
@@ -305,12 +339,19 @@ async def test_ordinary_paths_still_reach_their_own_root(guarded, method, target
     seen.clear()
     status, _, _ = await raw_request(app, method, target, kiss_headers())
     assert status == 200
-    assert [(request.method, request.url.raw_path.decode().split("?")[0]) for request in seen] == [(method, upstream_path)]
+    assert [(request.method, request.url.raw_path.decode().split("?")[0]) for request in seen] == [
+        (method, upstream_path)
+    ]
 
 
 @pytest.mark.parametrize(
     "target, status",
-    [("/healthz", 200), ("/nope", 401), ("/klanten/api/v1/klanten", 401), ("/contactmomenten/api/v1/contactmomenten/", 401)],
+    [
+        ("/healthz", 200),
+        ("/nope", 401),
+        ("/klanten/api/v1/klanten", 401),
+        ("/contactmomenten/api/v1/contactmomenten/", 401),
+    ],
 )
 async def test_operational_paths_and_401_before_404_hold(guarded, target, status):
     app, _ = guarded
@@ -337,7 +378,10 @@ def esuite_client(transport: httpx.AsyncBaseTransport) -> EsuiteClient:
     "target, url",
     [
         # httpx removes the `..`: the URL it would send lies under the contactmomenten root.
-        ("klanten", f"{ESUITE}/klanten-api-provider/api/v1/../../contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
+        (
+            "klanten",
+            f"{ESUITE}/klanten-api-provider/api/v1/../../contactmomenten-api-provider/api/v1/contactmomenten/{UUID}",
+        ),
         ("klanten", f"{CM}/contactmomenten/{UUID}"),  # one of the five, but not this call's
         ("zaken", f"{ESUITE}/zgw-apis-provider/ztc/api/v1/zaaktypen"),
         ("contactmomenten", f"{CM}/%2e%2e/%2e%2e/elders"),
@@ -456,7 +500,12 @@ async def test_S_a_repeated_type_is_400_naming_type_and_nothing_is_forwarded(aut
 async def test_S_one_type_and_other_parameters_are_forwarded_as_today(authorization):
     seen, transport = recording(httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []}))
     app = create_app(smoelenboek_settings(), esuite_transport=transport)
-    status, _, _ = await raw_request(app, "GET", f"/api/v2/objects?type={SMOELENBOEK_TYPE}&page=2&data_attrs=a__exact__b", {"authorization": authorization})
+    status, _, _ = await raw_request(
+        app,
+        "GET",
+        f"/api/v2/objects?type={SMOELENBOEK_TYPE}&page=2&data_attrs=a__exact__b",
+        {"authorization": authorization},
+    )
     assert status == 200
     [sent] = seen
     assert str(sent.url) == (
@@ -490,7 +539,11 @@ async def test_SEC14_the_refusal_is_logged_with_its_rule_never_the_path(guarded)
 
 @pytest.mark.parametrize(
     "target, rule",
-    [("/kl%61nten/api/v1/x", "root-spelling"), ("/zaken/api/v1/zaken/x#y", "fragment"), ("/catalogi/api/v1/x%23y#z", "fragment")],
+    [
+        ("/kl%61nten/api/v1/x", "root-spelling"),
+        ("/zaken/api/v1/zaken/x#y", "fragment"),
+        ("/catalogi/api/v1/x%23y#z", "fragment"),
+    ],
 )
 async def test_SEC15_the_pass_through_builds_only_from_a_checked_sub_path(guarded, target, rule):
     """What passes the guard is checked again where the outbound URL is built."""

@@ -61,7 +61,9 @@ async def get_zaaktypen(base: str, ca_dir: Path) -> httpx.Response:
 
 
 def common_names(context: ssl.SSLContext) -> set[str]:
-    return {value for cert in context.get_ca_certs() for rdn in cert["subject"] for key, value in rdn if key == "commonName"}
+    return {
+        value for cert in context.get_ca_certs() for rdn in cert["subject"] for key, value in rdn if key == "commonName"
+    }
 
 
 async def test_private_ca_refused_without_it_and_accepted_as_a_plain_ca_crt(tmp_path):
@@ -84,7 +86,9 @@ async def test_private_ca_refused_without_it_and_accepted_as_a_plain_ca_crt(tmp_
 async def test_extra_ca_certs_file_is_trusted(tmp_path):
     ca = trustme.CA()
     ca.cert_pem.write_to_path(tmp_path / "internal-ca.pem")
-    settings = fixture_settings(CA_CERTIFICATES_DIR=str(tmp_path / "missing"), EXTRA_CA_CERTS=str(tmp_path / "internal-ca.pem"))
+    settings = fixture_settings(
+        CA_CERTIFICATES_DIR=str(tmp_path / "missing"), EXTRA_CA_CERTS=str(tmp_path / "internal-ca.pem")
+    )
     async with tls_esuite(ca) as (base, _):
         context = trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context
         app = create_app(fixture_settings(ESUITE_BASE_URL=base), ssl_context=context)
@@ -125,7 +129,9 @@ def test_every_certificate_of_a_bundle_and_der_files_are_loaded(tmp_path):
 
 def test_check_config_reports_bad_ca_files_by_path_never_contents(tmp_path, capsys):
     (tmp_path / "ok.crt").write_bytes(trustme.CA().cert_pem.bytes())
-    (tmp_path / "broken.crt").write_text("-----BEGIN CERTIFICATE-----\nSECRET-LOOKING-BYTES\n-----END CERTIFICATE-----\n")
+    (tmp_path / "broken.crt").write_text(
+        "-----BEGIN CERTIFICATE-----\nSECRET-LOOKING-BYTES\n-----END CERTIFICATE-----\n"
+    )
     unreadable = tmp_path / "unreadable.pem"
     unreadable.mkdir()  # a directory with a certificate's name: cannot be read as a file
     env = fixture_env(CA_CERTIFICATES_DIR=str(tmp_path))

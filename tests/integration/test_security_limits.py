@@ -88,9 +88,13 @@ async def test_an_answer_at_the_cap_is_read_whole():
     body = b'{"a":"' + b"x" * (64 * 1024 - 8) + b'"}'
     assert len(body) == 64 * 1024
     _, transport = recording(
-        lambda request: httpx.Response(200, headers={"Content-Type": "application/json"}, stream=Stream([body[:1000], body[1000:]]))
+        lambda request: httpx.Response(
+            200, headers={"Content-Type": "application/json"}, stream=Stream([body[:1000], body[1000:]])
+        )
     )
-    settings = fixture_settings(MAX_UPSTREAM_ANSWER_BYTES=str(64 * 1024), MAX_UPSTREAM_COMPRESSED_ANSWER_BYTES=str(64 * 1024))
+    settings = fixture_settings(
+        MAX_UPSTREAM_ANSWER_BYTES=str(64 * 1024), MAX_UPSTREAM_COMPRESSED_ANSWER_BYTES=str(64 * 1024)
+    )
     async with app_client(transport, settings=settings) as client:
         answer = await client.get("/zaken/api/v1/zaakobjecten", headers=kiss_headers())
     assert answer.status_code == 200
@@ -112,7 +116,9 @@ async def test_a_read_timeout_inside_a_body_is_504_never_500(path, status):
 
 async def test_an_encoding_the_adapter_never_asked_for_is_502():
     headers = {"Content-Type": "application/json", "Content-Encoding": "br"}
-    _, transport = recording(lambda request: httpx.Response(200, headers=headers, stream=Stream([b"\x0b\x02\x80{}\x03"])))
+    _, transport = recording(
+        lambda request: httpx.Response(200, headers=headers, stream=Stream([b"\x0b\x02\x80{}\x03"]))
+    )
     async with app_client(transport) as client:
         answer = await client.get(CONTACT, headers=kiss_headers())
     assert (answer.status_code, answer.json()["code"]) == (502, "upstream-invalid-response")
@@ -226,7 +232,9 @@ async def test_utf8_header_values_keep_their_bytes_end_to_end():
 # --- Host without ADAPTER_BASE_URL -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("host", ['kiss.example.org"', 'a","x":"y', "kiss example", "kiss.example.org:80:80", "@evil", ""])
+@pytest.mark.parametrize(
+    "host", ['kiss.example.org"', 'a","x":"y', "kiss example", "kiss.example.org:80:80", "@evil", ""]
+)
 async def test_without_adapter_base_url_the_host_must_be_host_and_port(host):
     seen, transport = recording()
     async with app_client(transport, settings=fixture_settings(ADAPTER_BASE_URL="")) as client:
@@ -238,9 +246,13 @@ async def test_without_adapter_base_url_the_host_must_be_host_and_port(host):
     assert seen == []
 
 
-@pytest.mark.parametrize("host", ["kiss.example.org", "kiss.example.org:8443", "127.0.0.1:8080", "[::1]:8080", "localhost"])
+@pytest.mark.parametrize(
+    "host", ["kiss.example.org", "kiss.example.org:8443", "127.0.0.1:8080", "[::1]:8080", "localhost"]
+)
 async def test_a_plain_host_is_the_origin_of_emitted_urls(host):
-    contact = {"url": "https://esuite.example.org/contactmomenten-api-provider/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"}
+    contact = {
+        "url": "https://esuite.example.org/contactmomenten-api-provider/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
+    }
     seen, transport = recording(lambda request: httpx.Response(200, json=contact))
     async with app_client(transport, settings=fixture_settings(ADAPTER_BASE_URL="")) as client:
         answer = await client.get("/zaken/api/v1/zaakobjecten", headers={**kiss_headers(), "Host": host})
@@ -279,12 +291,34 @@ def test_raw_query_bytes_that_are_not_utf8_are_400():
 def _cv(adres: str) -> dict:
     return {
         "gespreksresultaat": "Contactverzoek gemaakt",
-        "actor": {"naam": "Burgerzaken", "soortActor": "organisatorische eenheid", "typeOrganisatorischeEenheid": "afdeling"},
-        "betrokkene": {"digitaleAdressen": [{"adres": "0612345678", "soortDigitaalAdres": "telefoonnummer"}, {"adres": adres, "soortDigitaalAdres": "email"}]},
+        "actor": {
+            "naam": "Burgerzaken",
+            "soortActor": "organisatorische eenheid",
+            "typeOrganisatorischeEenheid": "afdeling",
+        },
+        "betrokkene": {
+            "digitaleAdressen": [
+                {"adres": "0612345678", "soortDigitaalAdres": "telefoonnummer"},
+                {"adres": adres, "soortDigitaalAdres": "email"},
+            ]
+        },
     }
 
 
-@pytest.mark.parametrize("adres", ["anna at example", "anna@", "@example.org", "anna@example", "anna@@example.org", "an na@example.org", "anna@exa_mple.org", "anna@example.org\n", " anna@example.org"])
+@pytest.mark.parametrize(
+    "adres",
+    [
+        "anna at example",
+        "anna@",
+        "@example.org",
+        "anna@example",
+        "anna@@example.org",
+        "an na@example.org",
+        "anna@exa_mple.org",
+        "anna@example.org\n",
+        " anna@example.org",
+    ],
+)
 def test_an_email_address_that_is_not_one_is_refused(adres):
     with pytest.raises(Problem) as caught:
         contact_create.build_esuite_contact(_cv(adres), ["Terugbelverzoek"])
@@ -295,13 +329,17 @@ def test_an_email_address_that_is_not_one_is_refused(adres):
 
 @pytest.mark.parametrize("adres", ["anna@example.org", "a.b+kiss@sub.example.nl", "o'brien@example.ie"])
 def test_an_email_address_is_sent_verbatim(adres):
-    assert contact_create.build_esuite_contact(_cv(adres), ["Terugbelverzoek"])["contactgegevens"]["emailadres"] == adres
+    assert (
+        contact_create.build_esuite_contact(_cv(adres), ["Terugbelverzoek"])["contactgegevens"]["emailadres"] == adres
+    )
 
 
 async def test_an_invalid_email_is_400_with_invalid_params_and_nothing_is_sent():
     seen, transport = recording()
     async with app_client(transport) as client:
-        answer = await client.post("/contactmomenten/api/v1/contactmomenten", json=_cv("anna at example"), headers=kiss_headers())
+        answer = await client.post(
+            "/contactmomenten/api/v1/contactmomenten", json=_cv("anna at example"), headers=kiss_headers()
+        )
     assert answer.status_code == 400
     assert answer.json()["invalidParams"] == [
         {"name": "betrokkene.digitaleAdressen.1.adres", "code": "invalid", "reason": "Dit is geen geldig e-mailadres."}
@@ -331,7 +369,14 @@ async def test_debug_lines_never_carry_a_raw_path():
 
 
 @pytest.mark.parametrize(
-    "variable", ["ESUITE_BASE_URL", "SMOELENBOEK_BASE_URL", "ADAPTER_BASE_URL", "INTERNE_TAAK_OBJECT_TYPE_URL", "SMOELENBOEK_OBJECT_TYPE_URL"]
+    "variable",
+    [
+        "ESUITE_BASE_URL",
+        "SMOELENBOEK_BASE_URL",
+        "ADAPTER_BASE_URL",
+        "INTERNE_TAAK_OBJECT_TYPE_URL",
+        "SMOELENBOEK_OBJECT_TYPE_URL",
+    ],
 )
 def test_userinfo_in_a_configured_url_is_an_error_and_never_printed(variable):
     env = fixture_env(**{variable: "https://beheer:Geheim-Wachtwoord-42@host.example.org"})
@@ -383,7 +428,9 @@ async def test_an_upload_that_stalls_past_the_budget_is_408_and_never_opens_the_
         await asyncio.sleep(1.5)
         yield b"rest"
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="https://kiss-adapter.example.org") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="https://kiss-adapter.example.org"
+    ) as client:
         answer = await client.post(
             "/documenten/api/v1/enkelvoudiginformatieobjecten",
             content=slow_body(),

@@ -22,7 +22,9 @@ def test_RW2_forwarded_headers_from_a_local_proxy_never_change_the_urls():
         port = free_port()
         env = {**os.environ, **fixture_env(ESUITE_BASE_URL=sim_url, LOG_LEVEL="WARNING")}
         env.pop("ADAPTER_BASE_URL", None)  # URLs follow the request's own origin (RW-2)
-        process = subprocess.Popen([sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             deadline = time.monotonic() + 20
@@ -33,7 +35,11 @@ def test_RW2_forwarded_headers_from_a_local_proxy_never_change_the_urls():
                 except httpx.TransportError:
                     assert time.monotonic() < deadline, "adapter did not start"
                     time.sleep(0.05)
-            forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "kiss.example.org", "X-Forwarded-For": "10.1.2.3"}
+            forwarded = {
+                "X-Forwarded-Proto": "https",
+                "X-Forwarded-Host": "kiss.example.org",
+                "X-Forwarded-For": "10.1.2.3",
+            }
             answer = httpx.get(base + DETAIL, headers={**kiss_headers(), **forwarded}, timeout=10)
         finally:
             process.terminate()

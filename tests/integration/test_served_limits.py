@@ -69,7 +69,9 @@ def adapter(hostile):
         yield Served(base, pid)
 
 
-def raw_exchange(served: Served, head: bytes, body: bytes = b"", receive_buffer: int | None = None) -> tuple[bytes, float]:
+def raw_exchange(
+    served: Served, head: bytes, body: bytes = b"", receive_buffer: int | None = None
+) -> tuple[bytes, float]:
     """Sends head and body from a thread (the adapter may answer and close before it has all
     of it) and returns the first bytes of the answer and the seconds until they came."""
     sock = socket.socket()
@@ -138,7 +140,9 @@ def test_a_huge_authorization_header_is_431_at_once_and_healthz_answers_meanwhil
 
 
 def test_an_authorization_header_over_8_kib_is_refused_before_decoding(adapter):
-    answer = httpx.get(adapter.base + "/zaken/api/v1/zaken", headers={"Authorization": "Bearer " + "a" * 9000}, timeout=5)
+    answer = httpx.get(
+        adapter.base + "/zaken/api/v1/zaken", headers={"Authorization": "Bearer " + "a" * 9000}, timeout=5
+    )
     assert answer.status_code == 431
     assert answer.json()["code"] == "request-header-too-large"
     assert answer.headers["content-type"] == "application/problem+json"
@@ -197,7 +201,9 @@ def test_a_hostile_answer_is_502_or_504_within_the_budget(adapter, hostile, rout
 def test_stalled_download_readers_are_cut_off_and_never_starve_the_json_routes(adapter, hostile):
     stalled_before = adapter.metric('kiss_adapter_client_aborts_total{reason="stalled"}')
     token = kiss_headers()["Authorization"].encode()
-    head = b"GET /documenten/api/v1/hostile-download HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + token + b"\r\n\r\n"
+    head = (
+        b"GET /documenten/api/v1/hostile-download HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + token + b"\r\n\r\n"
+    )
     readers = []
     for _ in range(2):  # MAX_CONCURRENT_DOWNLOADS: half of ESUITE_MAX_CONNECTIONS=4
         sock = socket.socket()
@@ -249,7 +255,10 @@ def test_a_client_leaving_mid_body_is_counted_apart_from_5xx(adapter, hostile):
     while adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}') == before:
         assert time.monotonic() < deadline, "the disconnect was never counted"
         time.sleep(0.05)
-    assert adapter.metric('kiss_adapter_http_requests_total{method="POST",route="/klanten/api/v1/{path}",status="499"}') == 1
+    assert (
+        adapter.metric('kiss_adapter_http_requests_total{method="POST",route="/klanten/api/v1/{path}",status="499"}')
+        == 1
+    )
     assert hostile.requests_for(b"/klanten-api-provider/") == []
     adapter.assert_healthy()
 
@@ -314,7 +323,9 @@ def test_a_buffered_body_that_stalls_is_408_within_the_budget(adapter, hostile, 
     token = kiss_headers()["Authorization"].encode()
     head = (
         f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {content_type}\r\n".encode()
-        + b"Authorization: " + token + b"\r\nContent-Length: 1000\r\n\r\n"
+        + b"Authorization: "
+        + token
+        + b"\r\nContent-Length: 1000\r\n\r\n"
     )
     before = len(hostile.requests)
     answer, elapsed = raw_exchange(adapter, head, b'{"type": "')
@@ -368,6 +379,9 @@ def test_stalled_uploads_never_take_every_connection_from_the_json_routes(adapte
     # At once, not once a stalled upload's budget (1 s, 0.3 s of it gone) ends and frees a connection.
     assert (meanwhile.status_code, meanwhile.elapsed.total_seconds() < 0.4) == (200, True)
     assert sorted(status_and_body(answer)[1]["code"] for answer, _ in answers) == [
-        "request-timeout", "request-timeout", "uploads-busy", "uploads-busy"
+        "request-timeout",
+        "request-timeout",
+        "uploads-busy",
+        "uploads-busy",
     ]
     adapter.assert_healthy()

@@ -35,8 +35,14 @@ ATTACKS = [
     ("POST", "/contactmomenten/api/v1/;x/contactmomenten"),
     ("GET", "/klanten/api/v1/;x/klanten?emailadres=anna%40example.org"),
     ("GET", "/klanten/api/v1/klanten/;x?emailadres=anna%40example.org"),
-    ("DELETE", f"/klanten/api/v1/%u002e%u002e/%u002e%u002e/%u002e%u002e/contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
-    ("DELETE", "/klanten/api/v1/" + "%EF%BC%8E%EF%BC%8E/" * 3 + f"contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
+    (
+        "DELETE",
+        f"/klanten/api/v1/%u002e%u002e/%u002e%u002e/%u002e%u002e/contactmomenten-api-provider/api/v1/contactmomenten/{UUID}",
+    ),
+    (
+        "DELETE",
+        "/klanten/api/v1/" + "%EF%BC%8E%EF%BC%8E/" * 3 + f"contactmomenten-api-provider/api/v1/contactmomenten/{UUID}",
+    ),
     ("DELETE", f"/klanten/api/v1/..%20/..%20/..%20/contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
     ("DELETE", f"/klanten/api/v1/.../.../.../contactmomenten-api-provider/api/v1/contactmomenten/{UUID}"),
     ("GET", "/klanten/api/v1/x%0d%0aX-Injected:%201"),
@@ -65,7 +71,9 @@ def test_issue13_attack_paths_on_a_raw_socket_are_refused_and_reach_nothing():
     with running_server(sim, port=sim_port) as sim_url:
         port = free_port()
         env = {**os.environ, **fixture_env(ESUITE_BASE_URL=sim_url, LOG_LEVEL="WARNING")}
-        process = subprocess.Popen([sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env
+        )
         try:
             deadline = time.monotonic() + 20
             while True:
@@ -76,14 +84,18 @@ def test_issue13_attack_paths_on_a_raw_socket_are_refused_and_reach_nothing():
                     assert time.monotonic() < deadline, "adapter did not start"
                     time.sleep(0.05)
             authorization = kiss_headers()["Authorization"]
-            answers = [(method, target, *raw_exchange(port, method, target, authorization)) for method, target in ATTACKS]
+            answers = [
+                (method, target, *raw_exchange(port, method, target, authorization)) for method, target in ATTACKS
+            ]
             # The control: an ordinary request does reach the simulator's request log.
             raw_exchange(port, "GET", "/catalogi/api/v1/zaaktypen", authorization)
         finally:
             process.terminate()
             process.wait(timeout=15)
     # The e-Suite heard the control request only.
-    assert [(entry["method"], entry["path"]) for entry in sim.state.store.requests] == [("GET", "/zgw-apis-provider/ztc/api/v1/zaaktypen")]
+    assert [(entry["method"], entry["path"]) for entry in sim.state.store.requests] == [
+        ("GET", "/zgw-apis-provider/ztc/api/v1/zaaktypen")
+    ]
     statuses = [(method, target, status) for method, target, status, _ in answers]
     assert statuses == [(method, target, 404 if target.endswith(";x") else 400) for method, target in ATTACKS]
     for _, target, status, body in answers:

@@ -20,8 +20,8 @@ from adapter.app import create_app
 from adapter.config import load_settings
 from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.logging import configure_logging
-from adapter.telemetry import Telemetry
 from adapter.services import services_of
+from adapter.telemetry import Telemetry
 from tests.conftest import ADAPTER, ESUITE, fixture_env, fixture_settings, kiss_headers
 
 pytestmark = pytest.mark.anyio
@@ -62,7 +62,11 @@ def recorder() -> Recorder:
 def client(recorder: Recorder, answer=None) -> httpx.AsyncClient:
     def upstream(request: httpx.Request) -> httpx.Response:
         recorder.upstream.append(request)
-        return answer(request) if answer else httpx.Response(200, json={"url": f"{ESUITE}/zgw-apis-provider/zrc/api/v1/zaken/{ZAAK_UUID}"})
+        return (
+            answer(request)
+            if answer
+            else httpx.Response(200, json={"url": f"{ESUITE}/zgw-apis-provider/zrc/api/v1/zaken/{ZAAK_UUID}"})
+        )
 
     app = create_app(fixture_settings(), esuite_transport=httpx.MockTransport(upstream), telemetry=recorder.telemetry)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER)
@@ -70,7 +74,9 @@ def client(recorder: Recorder, answer=None) -> httpx.AsyncClient:
 
 async def test_server_and_client_span_continue_the_inbound_traceparent(recorder):
     async with client(recorder) as kiss:
-        response = await kiss.get(f"/zaken/api/v1/zaken/{ZAAK_UUID}", headers={**kiss_headers(), "traceparent": TRACEPARENT})
+        response = await kiss.get(
+            f"/zaken/api/v1/zaken/{ZAAK_UUID}", headers={**kiss_headers(), "traceparent": TRACEPARENT}
+        )
     assert response.status_code == 200
     [server] = recorder.spans(SpanKind.SERVER)
     [upstream_span] = recorder.spans(SpanKind.CLIENT)
@@ -102,7 +108,9 @@ async def test_without_traceparent_a_new_trace_starts_and_reaches_the_esuite(rec
 
 async def test_invalid_traceparent_is_ignored(recorder):
     async with client(recorder) as kiss:
-        await kiss.get(f"/zaken/api/v1/zaken/{ZAAK_UUID}", headers={**kiss_headers(), "traceparent": "00-zz-999993653-01"})
+        await kiss.get(
+            f"/zaken/api/v1/zaken/{ZAAK_UUID}", headers={**kiss_headers(), "traceparent": "00-zz-999993653-01"}
+        )
     [server] = recorder.spans(SpanKind.SERVER)
     assert server.parent is None
 
@@ -138,14 +146,21 @@ async def test_upstream_failure_marks_the_client_span(recorder):
 
 async def test_no_personal_data_in_any_span_or_metric_attribute(recorder):
     def upstream(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, json={"count": 1, "results": [{"emailadres": "anna.vandijk@example.org", "achternaam": "Anna van Dijk"}]})
+        return httpx.Response(
+            200,
+            json={"count": 1, "results": [{"emailadres": "anna.vandijk@example.org", "achternaam": "Anna van Dijk"}]},
+        )
 
     headers = {**kiss_headers("kcm@example.org"), "traceparent": TRACEPARENT, "X-Request-ID": "req-1"}
     async with client(recorder, upstream) as kiss:
         await kiss.get("/klanten/api/v1/klanten?subjectNatuurlijkPersoon__inpBsn=999993653", headers=headers)
         await kiss.post(
             "/klanten/api/v1/klanten",
-            json={"subjectIdentificatie": {"inpBsn": "999993653"}, "emailadres": "anna.vandijk@example.org", "telefoonnummer": "0612345678"},
+            json={
+                "subjectIdentificatie": {"inpBsn": "999993653"},
+                "emailadres": "anna.vandijk@example.org",
+                "telefoonnummer": "0612345678",
+            },
             headers=headers,
         )
         await kiss.get("/zaken/api/v1/999993653/Anna%20van%20Dijk?telefoon=0612345678", headers=headers)
@@ -154,7 +169,12 @@ async def test_no_personal_data_in_any_span_or_metric_attribute(recorder):
     assert len(spans) == 7  # four requests, three e-Suite calls (the 405 makes none)
     text = json.dumps(
         [
-            {"name": s.name, "attributes": dict(s.attributes), "events": [e.name for e in s.events], "resource": dict(s.resource.attributes)}
+            {
+                "name": s.name,
+                "attributes": dict(s.attributes),
+                "events": [e.name for e in s.events],
+                "resource": dict(s.resource.attributes),
+            }
             for s in spans
         ]
         + [dict(point.attributes) for point in recorder.duration_points()]
@@ -203,7 +223,9 @@ async def test_off_by_default_no_middleware_no_spans_no_traceparent(monkeypatch)
     assert services_of(app).telemetry is None
     assert all(m.cls is not TracingMiddleware for m in app.user_middleware)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) as kiss:
-        response = await kiss.get(f"/zaken/api/v1/zaken/{ZAAK_UUID}", headers={**kiss_headers(), "traceparent": TRACEPARENT})
+        response = await kiss.get(
+            f"/zaken/api/v1/zaken/{ZAAK_UUID}", headers={**kiss_headers(), "traceparent": TRACEPARENT}
+        )
     assert response.status_code == 200
     assert "traceparent" not in seen[0].headers
 
@@ -217,7 +239,10 @@ async def test_off_by_default_no_middleware_no_spans_no_traceparent(monkeypatch)
         ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SDK_DISABLED": "false"}, True),
         ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SDK_DISABLED": "TRUE"}, False),
         ({"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://collector:4318/v1/traces"}, True),
-        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"}, True),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/protobuf"},
+            True,
+        ),
     ],
 )
 def test_the_switch(variables, enabled):
@@ -229,9 +254,14 @@ def test_the_switch(variables, enabled):
 @pytest.mark.parametrize(
     ("variables", "finding"),
     [
-        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
-         "ERROR OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf (OTLP over HTTP, port 4318); gRPC is not included"),
-        ({"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"}, "ERROR OTEL_EXPORTER_OTLP_ENDPOINT: must be an absolute http or https URL"),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"},
+            "ERROR OTEL_EXPORTER_OTLP_PROTOCOL: must be http/protobuf (OTLP over HTTP, port 4318); gRPC is not included",
+        ),
+        (
+            {"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+            "ERROR OTEL_EXPORTER_OTLP_ENDPOINT: must be an absolute http or https URL",
+        ),
     ],
 )
 def test_the_switch_refuses_what_cannot_work(variables, finding):
@@ -244,7 +274,13 @@ async def test_prometheus_metrics_include_process_and_runtime():
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) as kiss:
         text = (await kiss.get("/metrics")).text
     names = {line.split("{")[0].split(" ")[0] for line in text.splitlines() if line and not line.startswith("#")}
-    for name in ("process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "python_info", "python_gc_objects_collected_total"):
+    for name in (
+        "process_cpu_seconds_total",
+        "process_resident_memory_bytes",
+        "process_open_fds",
+        "python_info",
+        "python_gc_objects_collected_total",
+    ):
         assert name in names, name
     assert "kiss_adapter_http_requests_total" in names or any(n.startswith("kiss_adapter_") for n in names)
 

@@ -46,7 +46,14 @@ class RawServer:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0)
+                length = next(
+                    (
+                        int(line.split(b":")[1])
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length:")
+                    ),
+                    0,
+                )
                 self.requests.append(head + (await reader.readexactly(length) if length else b""))
                 if not await self.behaviour(writer):
                     break
@@ -63,7 +70,10 @@ def answer(status: int, body: bytes, *headers: str) -> bytes:
 
 def client(timeout: float = 2.0) -> tuple[EsuiteClient, CallContext]:
     esuite = EsuiteClient(
-        EsuiteTokenSource(ESUITE_CLIENT, ESUITE_SECRET), Metrics(), timeout_seconds=timeout, max_connections=10,
+        EsuiteTokenSource(ESUITE_CLIENT, ESUITE_SECRET),
+        Metrics(),
+        timeout_seconds=timeout,
+        max_connections=10,
         transport=H1Transport(10),
     )
     return esuite
@@ -164,7 +174,10 @@ async def test_no_answer_within_the_budget_is_a_timeout_after_sending():
 
 async def test_a_body_cut_off_midway_is_a_read_failure_not_a_connect_error():
     async def truncated(writer):
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n" + b"x" * 1000)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n"
+            + b"x" * 1000
+        )
         await writer.drain()
         return False
 
@@ -216,10 +229,15 @@ async def test_cookies_set_while_users_share_the_pool_never_ride_along_with_any_
         esuite = client()
         for round_ in range(2):
             await asyncio.gather(
-                *(esuite.get_json(CallContext(f"r{round_}{user}", urls, user), url) for user in ("user-a", "user-b", "user-c"))
+                *(
+                    esuite.get_json(CallContext(f"r{round_}{user}", urls, user), url)
+                    for user in ("user-a", "user-b", "user-c")
+                )
             )
         download = f"{base}/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/1/download"
-        streamed = await esuite.send(CallContext("r-d", urls, "user-d"), "GET", download, target="documenten", stream=True)
+        streamed = await esuite.send(
+            CallContext("r-d", urls, "user-d"), "GET", download, target="documenten", stream=True
+        )
         await streamed.aclose()
         await esuite.get_json(CallContext("r-e", urls, "user-e"), url)
         await esuite.aclose()
@@ -234,7 +252,7 @@ async def test_a_json_answer_cut_off_midway_is_maybe_processed_and_retried_for_a
     async def truncated_json_then_whole(writer):
         attempts.append(1)
         if len(attempts) == 1:
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"count\":")
+            writer.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"count":')
             await writer.drain()
             return False
         writer.write(answer(200, b'{"count":0}', "Content-Type: application/json"))
@@ -306,7 +324,11 @@ async def test_a_streamed_upload_arrives_whole_with_its_length():
         esuite = client()
         url = f"{server.base}/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten/1/upload"
         response = await esuite.send(
-            call_for(server.base), "PUT", url, target="documenten", content=body(),
+            call_for(server.base),
+            "PUT",
+            url,
+            target="documenten",
+            content=body(),
             headers={"Content-Type": "application/octet-stream", "Content-Length": str(sum(map(len, chunks)))},
         )
         await esuite.aclose()

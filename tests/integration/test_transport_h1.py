@@ -120,7 +120,9 @@ async def test_the_raw_stream_is_the_bytes_as_sent_and_httpx_decodes_gzip():
 
     async def gzipped(reader, writer, server):
         while await server.read_request(reader) is not None:
-            writer.write(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(packed), packed))
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s" % (len(packed), packed)
+            )
 
     async with Server(gzipped) as server, new_client(H1Transport(4)) as http:
         async with http.stream("GET", f"{server.base}/raw") as response:
@@ -140,7 +142,9 @@ async def test_header_bytes_go_both_ways_unchanged():
 
     async with Server(echo_header) as server, new_client(H1Transport(4)) as http:
         response = await http.get(f"{server.base}/h", headers={"X-Medewerker": "Jos\xe9".encode()})
-    assert (b"X-Medewerker: Jos\xc3\xa9\r\n" in server.requests[0]) or (b"x-medewerker: Jos\xc3\xa9\r\n" in server.requests[0])
+    assert (b"X-Medewerker: Jos\xc3\xa9\r\n" in server.requests[0]) or (
+        b"x-medewerker: Jos\xc3\xa9\r\n" in server.requests[0]
+    )
     assert response.headers.raw[0] == (b"X-Naam", b"Jos\xc3\xa9")
 
 
@@ -238,7 +242,7 @@ async def test_304_and_head_answers_end_without_a_body_and_keep_the_connection()
     async def no_bodies(reader, writer, server):
         while await server.read_request(reader) is not None:
             if len(server.requests) == 1:
-                writer.write(b"HTTP/1.1 304 Not Modified\r\nETag: \"1\"\r\n\r\n")
+                writer.write(b'HTTP/1.1 304 Not Modified\r\nETag: "1"\r\n\r\n')
             else:
                 writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n")
 
@@ -407,7 +411,9 @@ async def test_interim_answers_are_skipped():
 
     async with Server(continue_then_ok) as server, new_client(H1Transport(1)) as http:
         answers = [await http.get(f"{server.base}/{n}") for n in range(2)]
-    assert [(a.status_code, a.content, list(a.headers.keys())) for a in answers] == [(200, b"ok", ["content-length"])] * 2
+    assert [(a.status_code, a.content, list(a.headers.keys())) for a in answers] == [
+        (200, b"ok", ["content-length"])
+    ] * 2
     assert server.connections == 1
 
 
@@ -479,9 +485,26 @@ def certificate(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
-         "-addext", "subjectAltName=DNS:localhost", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+            "-addext",
+            "subjectAltName=DNS:localhost",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     return cert, key
 

@@ -50,7 +50,11 @@ async def test_the_seeded_zaak_opens_with_zaaktype_status_rollen_and_a_document(
         return response
 
     zaak = (await get(f"/zaken/api/v1/zaken/{ZAAK_UUID}")).json()
-    assert (zaak["url"], zaak["identificatie"], zaak["omschrijving"]) == (ZAAK_URL, "Z25.000123", "Dakkapel Dorpsstraat 12")
+    assert (zaak["url"], zaak["identificatie"], zaak["omschrijving"]) == (
+        ZAAK_URL,
+        "Z25.000123",
+        "Dakkapel Dorpsstraat 12",
+    )
 
     zaaktype = (await get(f"/catalogi/api/v1/zaaktypen/{last_segment(zaak['zaaktype'])}")).json()
     assert (zaaktype["onderwerp"], zaaktype["omschrijving"]) == ("Dakkapel", "Omgevingsvergunning dakkapel")
@@ -71,7 +75,10 @@ async def test_the_seeded_zaak_opens_with_zaaktype_status_rollen_and_a_document(
     document = (await get(document_path)).json()
     download = await get(document_path + "/download")
 
-    assert {key: document[key] for key in ("identificatie", "titel", "bestandsnaam", "creatiedatum", "vertrouwelijkheidaanduiding", "formaat")} == {
+    assert {
+        key: document[key]
+        for key in ("identificatie", "titel", "bestandsnaam", "creatiedatum", "vertrouwelijkheidaanduiding", "formaat")
+    } == {
         "identificatie": "DOC-2025-000045",
         "titel": "Tekening dakkapel",
         "bestandsnaam": "tekening-dakkapel.pdf",
@@ -87,6 +94,8 @@ async def test_the_seeded_zaak_opens_with_zaaktype_status_rollen_and_a_document(
 
     # The e-Suite got the zaak URL as its own, under the demo's prefix, with the user's identity.
     [rollen_call] = demo_stack.upstream_requests("GET", "/zrc/api/v1/rollen")
-    assert rollen_call["query"] == [["zaak", f"https://esuite.example.org/esuite/zgw-apis-provider/zrc/api/v1/zaken/{ZAAK_UUID}"]]
+    assert rollen_call["query"] == [
+        ["zaak", f"https://esuite.example.org/esuite/zgw-apis-provider/zrc/api/v1/zaken/{ZAAK_UUID}"]
+    ]
     assert {entry["user_id"] for entry in demo_stack.upstream_requests()} == {"jjansen"}
     assert len(demo_stack.upstream_requests()) == 8

@@ -100,7 +100,9 @@ async def test_Z1_fixture_request_zaken_by_bsn(stack):
 async def test_Z1_every_ordering_parameter_each_item_and_every_value_encoded():
     """Q-1 (`??`), Z-1 on each `ordering` and each comma item, RW-5 on the zaaktype URL, and Q-5:
     nothing but unreserved characters goes unencoded; a space is %20, a `+` is %2B."""
-    transport, seen = esuite_answering(httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []}))
+    transport, seen = esuite_answering(
+        httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []})
+    )
     target = (
         "/zaken/api/v1/zaken??omschrijving=Dak+kapel%20%26%2B%C3%A9%2F%3F"
         "&zaaktype=https%3A%2F%2Fkiss-adapter.example.org%2Fcatalogi%2Fapi%2Fv1%2Fzaaktypen%2Fz1"
@@ -152,17 +154,31 @@ async def test_Z2_list_and_detail_agree(stack):
 
 
 async def test_Z2_unknown_zaak_is_404(stack):
-    response = await stack.client.get("/zaken/api/v1/zaken/00000000-0000-4000-8000-000000000000", headers=kiss_headers())
+    response = await stack.client.get(
+        "/zaken/api/v1/zaken/00000000-0000-4000-8000-000000000000", headers=kiss_headers()
+    )
     assert_problem(response, 404, "not_found")
 
 
 @pytest.mark.parametrize(
     ("zaak", "shown"),
     [
-        ({"url": f"{ESUITE}{ZRC_PATH}/zaken/z1", "identificatie": "E-555"}, {"url": f"{ADAPTER}/zaken/api/v1/zaken/z1", "identificatie": "E-555"}),
-        ({"identificatie": "E-555", "identificatieIntern": " "}, {"identificatie": "E-555", "identificatieIntern": " "}),
-        ({"identificatieIntern": "Z-100", "omschrijving": "x"}, {"identificatieIntern": "Z-100", "omschrijving": "x", "identificatie": "Z-100"}),
-        ({"identificatieIntern": "Z-100", "identificatie": "E-555", "x": 1}, {"identificatieIntern": "Z-100", "identificatie": "Z-100", "x": 1}),
+        (
+            {"url": f"{ESUITE}{ZRC_PATH}/zaken/z1", "identificatie": "E-555"},
+            {"url": f"{ADAPTER}/zaken/api/v1/zaken/z1", "identificatie": "E-555"},
+        ),
+        (
+            {"identificatie": "E-555", "identificatieIntern": " "},
+            {"identificatie": "E-555", "identificatieIntern": " "},
+        ),
+        (
+            {"identificatieIntern": "Z-100", "omschrijving": "x"},
+            {"identificatieIntern": "Z-100", "omschrijving": "x", "identificatie": "Z-100"},
+        ),
+        (
+            {"identificatieIntern": "Z-100", "identificatie": "E-555", "x": 1},
+            {"identificatieIntern": "Z-100", "identificatie": "Z-100", "x": 1},
+        ),
     ],
 )
 async def test_Z2_shapes_the_simulator_does_not_produce(zaak, shown):
@@ -189,14 +205,18 @@ async def test_Z2_shapes_the_simulator_does_not_produce(zaak, shown):
 )
 async def test_Z3_zaakcontactmomenten_answered_204_without_an_esuite_call(stack, content):
     response = await stack.client.post(
-        "/zaken/api/v1/zaakcontactmomenten", content=content, headers={**kiss_headers(), "Content-Type": "application/json"}
+        "/zaken/api/v1/zaakcontactmomenten",
+        content=content,
+        headers={**kiss_headers(), "Content-Type": "application/json"},
     )
     assert (response.status_code, response.content) == (204, b"")
     assert stack.store.requests == []
 
 
 async def test_Z3_still_needs_authentication(stack):
-    response = await stack.client.post("/zaken/api/v1/zaakcontactmomenten", json=load_fixture("kiss/post-zaakcontactmoment-v0.7.json"))
+    response = await stack.client.post(
+        "/zaken/api/v1/zaakcontactmomenten", json=load_fixture("kiss/post-zaakcontactmoment-v0.7.json")
+    )
     assert_problem(response, 401, "not_authenticated")
     assert stack.store.requests == []
 
@@ -212,7 +232,9 @@ async def test_Z3_only_the_post_is_local(stack):
 
 async def test_klant_by_bsn(stack):
     """requests-get.json case `klant-by-bsn`: 0 or 1 result, `count` + `results` only."""
-    response = await stack.client.get(f"/klanten/api/v1/klanten?subjectNatuurlijkPersoon__inpBsn={BSN}", headers=kiss_headers())
+    response = await stack.client.get(
+        f"/klanten/api/v1/klanten?subjectNatuurlijkPersoon__inpBsn={BSN}", headers=kiss_headers()
+    )
     assert response.status_code == 200
     assert ordered(response.json()) == ordered(rewritten(load_fixture("esuite/klanten-page-bsn.json")))
     [sent] = stack.upstream_requests("GET", f"{KC_PATH}/klanten")
@@ -220,7 +242,9 @@ async def test_klant_by_bsn(stack):
 
 
 async def test_klant_by_bsn_not_a_klant_yet(stack):
-    response = await stack.client.get("/klanten/api/v1/klanten?subjectNatuurlijkPersoon__inpBsn=999990627", headers=kiss_headers())
+    response = await stack.client.get(
+        "/klanten/api/v1/klanten?subjectNatuurlijkPersoon__inpBsn=999990627", headers=kiss_headers()
+    )
     assert response.json() == {"count": 0, "results": []}
 
 
@@ -233,8 +257,20 @@ async def test_klant_detail(stack):
 @pytest.mark.parametrize(
     ("kind", "value", "search", "subject_type", "bedrijfsnaam"),
     [
-        ("innNnpId", "69599084", "subjectNietNatuurlijkPersoon__innNnpId", "niet_natuurlijk_persoon", "Van Dijk Bouw B.V."),
-        ("vestigingsNummer", "000012345678", "subjectVestiging__vestigingsNummer", "vestiging", "Bakkerij De Korenschoof"),
+        (
+            "innNnpId",
+            "69599084",
+            "subjectNietNatuurlijkPersoon__innNnpId",
+            "niet_natuurlijk_persoon",
+            "Van Dijk Bouw B.V.",
+        ),
+        (
+            "vestigingsNummer",
+            "000012345678",
+            "subjectVestiging__vestigingsNummer",
+            "vestiging",
+            "Bakkerij De Korenschoof",
+        ),
     ],
 )
 async def test_company_looked_up_created_and_found(stack, kind, value, search, subject_type, bedrijfsnaam):
@@ -243,18 +279,28 @@ async def test_company_looked_up_created_and_found(stack, kind, value, search, s
     query = f"/klanten/api/v1/klanten?{urlencode({search: value, 'subjectType': subject_type})}"
     assert (await stack.client.get(query, headers=kiss_headers())).json() == {"count": 0, "results": []}
 
-    body = {**load_fixture("kiss/post-klant-bedrijf-v1.json"), "subjectIdentificatie": {kind: value}, "subjectType": subject_type}
+    body = {
+        **load_fixture("kiss/post-klant-bedrijf-v1.json"),
+        "subjectIdentificatie": {kind: value},
+        "subjectType": subject_type,
+    }
     created = await stack.client.post("/klanten/api/v1/klanten", json=body, headers=kiss_headers())
     assert created.status_code == 201, created.text
     klant = created.json()
     assert klant["url"].startswith(f"{ADAPTER}/klanten/api/v1/klanten/") and created.headers["location"] == klant["url"]
-    assert (klant["bedrijfsnaam"], klant["subjectType"], klant["subjectIdentificatie"]) == (bedrijfsnaam, subject_type, {kind: value})
+    assert (klant["bedrijfsnaam"], klant["subjectType"], klant["subjectIdentificatie"]) == (
+        bedrijfsnaam,
+        subject_type,
+        {kind: value},
+    )
     [posted] = stack.upstream_requests("POST", f"{KC_PATH}/klanten")
     assert posted["body"] == body  # passed through as KISS sent it
 
     found = (await stack.client.get(query, headers=kiss_headers())).json()
     assert found == {"count": 1, "results": [klant]}
-    assert [e["query"] for e in stack.upstream_requests("GET", f"{KC_PATH}/klanten")] == [[[search, value], ["subjectType", subject_type]]] * 2
+    assert [e["query"] for e in stack.upstream_requests("GET", f"{KC_PATH}/klanten")] == [
+        [[search, value], ["subjectType", subject_type]]
+    ] * 2
 
     again = await stack.client.post("/klanten/api/v1/klanten", json=body, headers=kiss_headers())
     assert_problem(again, 409, "conflict")
@@ -271,7 +317,9 @@ async def test_klant_create_for_a_subject_the_register_does_not_know(stack):
 
 async def test_K1_fixture_put_becomes_a_patch_of_the_writable_fields(stack):
     response = await stack.client.put(
-        ANNA.removeprefix(ADAPTER), json=load_fixture("kiss/put-klant-contactgegevens-2024.json"), headers=kiss_headers()
+        ANNA.removeprefix(ADAPTER),
+        json=load_fixture("kiss/put-klant-contactgegevens-2024.json"),
+        headers=kiss_headers(),
     )
     assert response.status_code == 200, response.text
     expected = rewritten(load_fixture("esuite/klant-natuurlijk-persoon.json"))
@@ -280,20 +328,35 @@ async def test_K1_fixture_put_becomes_a_patch_of_the_writable_fields(stack):
     assert (sent["method"], sent["path"], sent["user_id"]) == ("PATCH", f"{KC_PATH}/klanten/{ANNA_UUID}", "jjansen")
     assert ordered(sent["body"]) == ordered({"emailadres": "anna.vandijk@example.org", "telefoonnummer": "0687654321"})
     klant = stack.store.klanten[ANNA_UUID]
-    assert (klant.emailadres, klant.telefoonnummer, klant.telefoonnummerAlternatief) == ("anna.vandijk@example.org", "0687654321", None)
+    assert (klant.emailadres, klant.telefoonnummer, klant.telefoonnummerAlternatief) == (
+        "anna.vandijk@example.org",
+        "0687654321",
+        None,
+    )
     reread = await stack.client.get(ANNA.removeprefix(ADAPTER), headers=kiss_headers())
     assert reread.json() == response.json()
 
 
 async def test_K1_null_clears_a_field(stack):
-    body = {"voornaam": "Anna", "telefoonnummerAlternatief": "0101234567", "emailadres": None, "telefoonnummer": "0611111111"}
+    body = {
+        "voornaam": "Anna",
+        "telefoonnummerAlternatief": "0101234567",
+        "emailadres": None,
+        "telefoonnummer": "0611111111",
+    }
     response = await stack.client.put(ANNA.removeprefix(ADAPTER), json=body, headers=kiss_headers())
     assert response.status_code == 200, response.text
     assert response.json()["emailadres"] is None
     [sent] = stack.store.requests
-    assert ordered(sent["body"]) == ordered({"emailadres": None, "telefoonnummer": "0611111111", "telefoonnummerAlternatief": "0101234567"})
+    assert ordered(sent["body"]) == ordered(
+        {"emailadres": None, "telefoonnummer": "0611111111", "telefoonnummerAlternatief": "0101234567"}
+    )
     klant = stack.store.klanten[ANNA_UUID]
-    assert (klant.emailadres, klant.telefoonnummer, klant.telefoonnummerAlternatief) == (None, "0611111111", "0101234567")
+    assert (klant.emailadres, klant.telefoonnummer, klant.telefoonnummerAlternatief) == (
+        None,
+        "0611111111",
+        "0101234567",
+    )
 
 
 @pytest.mark.parametrize(
@@ -315,7 +378,9 @@ async def test_K1_refused_put_reaches_nothing_upstream(stack, content, code, par
 
 async def test_K1_put_of_an_unknown_klant_is_the_esuite_404(stack):
     response = await stack.client.put(
-        "/klanten/api/v1/klanten/00000000-0000-4000-8000-000000000000", json={"telefoonnummer": "0600000000"}, headers=kiss_headers()
+        "/klanten/api/v1/klanten/00000000-0000-4000-8000-000000000000",
+        json={"telefoonnummer": "0600000000"},
+        headers=kiss_headers(),
     )
     assert_problem(response, 404, "not_found")
     assert [e["method"] for e in stack.store.requests] == ["PATCH"]
@@ -323,7 +388,9 @@ async def test_K1_put_of_an_unknown_klant_is_the_esuite_404(stack):
 
 async def test_klant_patch_passes_through_unchanged(stack):
     """KISS v1.0+ PATCHes; that is pure pass-through."""
-    response = await stack.client.patch(ANNA.removeprefix(ADAPTER), json={"telefoonnummer": "0699999999"}, headers=kiss_headers())
+    response = await stack.client.patch(
+        ANNA.removeprefix(ADAPTER), json={"telefoonnummer": "0699999999"}, headers=kiss_headers()
+    )
     assert response.status_code == 200, response.text
     assert response.json()["telefoonnummer"] == "0699999999"
     [sent] = stack.store.requests
@@ -347,7 +414,9 @@ async def test_contact_search_refused_without_an_esuite_call(stack, query, names
     response = await stack.client.get(f"/klanten/api/v1/klanten?{query}", headers=kiss_headers())
     problem = assert_problem(response, 400, "unsupported-filter")
     assert (problem["title"], problem["detail"]) == ("Ongeldige invoer.", CONTACT_SEARCH_REFUSED)
-    assert problem["invalidParams"] == [{"name": name, "code": "unsupported-filter", "reason": CONTACT_SEARCH_REFUSED} for name in names]
+    assert problem["invalidParams"] == [
+        {"name": name, "code": "unsupported-filter", "reason": CONTACT_SEARCH_REFUSED} for name in names
+    ]
     assert stack.store.requests == []
 
 

@@ -34,7 +34,9 @@ Policy = Callable[[str, str], "str | None"]
 
 
 class FaultProxy:
-    def __init__(self, upstream: str, policy: Policy, delay_seconds: float = 3.0, slow_seconds: float = 1.0, port: int = 0) -> None:
+    def __init__(
+        self, upstream: str, policy: Policy, delay_seconds: float = 3.0, slow_seconds: float = 1.0, port: int = 0
+    ) -> None:
         self.upstream = upstream.rstrip("/")
         self.port = port
         self.policy = policy
@@ -153,10 +155,23 @@ async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> b
 
 
 async def _write(writer: asyncio.StreamWriter, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
-    lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}", *(f"{n}: {v}" for n, v in headers), f"Content-Length: {len(body)}"]
+    lines = [
+        f"HTTP/1.1 {status} {_REASONS.get(status, 'Status')}",
+        *(f"{n}: {v}" for n, v in headers),
+        f"Content-Length: {len(body)}",
+    ]
     writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
     await writer.drain()
 
 
-_REASONS = {200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 404: "Not Found", 500: "Internal Server Error",
-            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_REASONS = {
+    200: "OK",
+    201: "Created",
+    204: "No Content",
+    400: "Bad Request",
+    404: "Not Found",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}

@@ -18,8 +18,8 @@ import time
 from collections import Counter
 
 import attrs
-from adapter.services import services_of
 
+from adapter.services import services_of
 from tests.conftest import FIXTURES, Stack, fixture_settings, kiss_headers
 
 MAX_ATTEMPTS = 8  # answers other than 503 circuit-open, which the client waits out
@@ -180,11 +180,13 @@ def main() -> None:
     parser.add_argument("--fault-rate", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--tcp", action="store_true", help="the simulator on a loopback socket: hung requests complete late")
+    parser.add_argument(
+        "--tcp", action="store_true", help="the simulator on a loopback socket: hung requests complete late"
+    )
     args = parser.parse_args()
-    from adapter.logging import configure_logging
-
     import io
+
+    from adapter.logging import configure_logging
 
     configure_logging("ERROR", stream=io.StringIO())  # the report is the output
     report = asyncio.run(run(args.verzoeken, args.fault_rate, args.concurrency, args.seed, args.tcp))

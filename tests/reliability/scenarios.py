@@ -73,12 +73,22 @@ class Replica:
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
             **os.environ,
-            **fixture_env(**{"ESUITE_BASE_URL": esuite_url, "ADAPTER_BASE_URL": "http://kiss-adapter:8080", "ESUITE_TIMEOUT_SECONDS": str(BUDGET_SECONDS), "LOG_LEVEL": "WARNING", **env}),
+            **fixture_env(
+                **{
+                    "ESUITE_BASE_URL": esuite_url,
+                    "ADAPTER_BASE_URL": "http://kiss-adapter:8080",
+                    "ESUITE_TIMEOUT_SECONDS": str(BUDGET_SECONDS),
+                    "LOG_LEVEL": "WARNING",
+                    **env,
+                }
+            ),
         }
         self.log = open(os.path.join(work, f"{name}.log"), "wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=environment, stdout=self.log, stderr=self.log,
+            env=environment,
+            stdout=self.log,
+            stderr=self.log,
         )
         deadline = time.monotonic() + 30
         while True:
@@ -88,7 +98,7 @@ class Replica:
             except httpx.TransportError:
                 if time.monotonic() > deadline or self.process.poll() is not None:
                     self.stop()
-                    raise RuntimeError(f"replica {name} did not start")
+                    raise RuntimeError(f"replica {name} did not start") from None
                 time.sleep(0.05)
 
     def stop(self) -> None:
@@ -139,7 +149,7 @@ class Processes:
         self._started.append(Redis(work, persistent))
         return self._started[-1]
 
-    def __enter__(self) -> "Processes":
+    def __enter__(self) -> Processes:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -155,7 +165,14 @@ def contactverzoek(index: int, rng: random.Random) -> dict:
     return body
 
 
-async def kiss_client(client: httpx.AsyncClient, replicas: Callable[[], list[str]], index: int, body: dict, outcome: Outcome, attempts: int | None = None) -> None:
+async def kiss_client(
+    client: httpx.AsyncClient,
+    replicas: Callable[[], list[str]],
+    index: int,
+    body: dict,
+    outcome: Outcome,
+    attempts: int | None = None,
+) -> None:
     """Posts, and re-sends the same body after any failure (waiting out a Retry-After)."""
     deadline = time.monotonic() + CLIENT_DEADLINE_SECONDS
     sent = 0
@@ -178,7 +195,13 @@ async def kiss_client(client: httpx.AsyncClient, replicas: Callable[[], list[str
             await asyncio.sleep(min(5.0, float(retry_after)) if retry_after else random.uniform(0.1, 0.4))
 
 
-async def run_clients(bodies: dict[int, dict], outcomes: dict[int, Outcome], replicas: Callable[[], list[str]], concurrency: int, attempts: int | None = None) -> None:
+async def run_clients(
+    bodies: dict[int, dict],
+    outcomes: dict[int, Outcome],
+    replicas: Callable[[], list[str]],
+    concurrency: int,
+    attempts: int | None = None,
+) -> None:
     semaphore = asyncio.Semaphore(concurrency)
 
     async def one(index: int) -> None:
@@ -215,7 +238,11 @@ def count(name: str, sim, outcomes: dict[int, Outcome], proxy: FaultProxy, start
         scenario=name,
         verzoeken=len(outcomes),
         told_success=len(told),
-        exactly_once=sum(1 for i in outcomes if stored[markers[i]] == 1 and (i not in told or told[i].url.rsplit("/", 1)[1] in uuids[markers[i]])),
+        exactly_once=sum(
+            1
+            for i in outcomes
+            if stored[markers[i]] == 1 and (i not in told or told[i].url.rsplit("/", 1)[1] in uuids[markers[i]])
+        ),
         duplicates=sum(1 for i in outcomes if stored[markers[i]] > 1),
         missing=sum(1 for i in told if stored[markers[i]] == 0),
         answers_500=sum(o.statuses.count(500) for o in outcomes.values()),
@@ -262,7 +289,9 @@ def behind_proxy(scenario: Scenario, policy, printed_host: str = "127.0.0.1", **
     from adapter.esuite_sim import SimulatorConfig, create_simulator
 
     port = free_port()
-    scenario.sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=f"http://{printed_host}:{port}", id_seed=1234))
+    scenario.sim = create_simulator(
+        SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=f"http://{printed_host}:{port}", id_seed=1234)
+    )
     with running_server(scenario.sim) as sim_url:
         proxy = FaultProxy(sim_url, policy, port=port, **options)
         proxy.start()
@@ -275,7 +304,10 @@ def behind_proxy(scenario: Scenario, policy, printed_host: str = "127.0.0.1", **
 def fault_proxy(verzoeken: int, seed: int, work: str) -> Row:
     """Every proxy fault on 40 % of the creates; one replica, the in-process store."""
     scenario = Scenario("fault-proxy", verzoeken, seed, work)
-    with Processes() as started, behind_proxy(scenario, creates_only(scenario.rng, 0.4, KINDS), delay_seconds=BUDGET_SECONDS + 1) as proxy:
+    with (
+        Processes() as started,
+        behind_proxy(scenario, creates_only(scenario.rng, 0.4, KINDS), delay_seconds=BUDGET_SECONDS + 1) as proxy,
+    ):
         replica = started.replica(proxy.url, scenario.work, "fault-proxy")
         asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: [replica.url], concurrency=8))
         return scenario.row(proxy)
@@ -292,7 +324,9 @@ def kill_9(verzoeken: int, seed: int, work: str) -> Row:
         alive = [a.url, b.url]
 
         async def run() -> None:
-            clients = asyncio.create_task(run_clients(scenario.bodies, scenario.outcomes, lambda: alive, concurrency=16))
+            clients = asyncio.create_task(
+                run_clients(scenario.bodies, scenario.outcomes, lambda: alive, concurrency=16)
+            )
             while proxy.in_flight < 4:
                 await asyncio.sleep(0.01)
             a.process.kill()  # SIGKILL: no shutdown, its locks stay in Redis
@@ -313,7 +347,9 @@ def kill_9_in_process(verzoeken: int, seed: int, work: str) -> Row:
         current = [replica.url]
 
         async def run() -> None:
-            clients = asyncio.create_task(run_clients(scenario.bodies, scenario.outcomes, lambda: current, concurrency=16))
+            clients = asyncio.create_task(
+                run_clients(scenario.bodies, scenario.outcomes, lambda: current, concurrency=16)
+            )
             while proxy.in_flight < 4:
                 await asyncio.sleep(0.01)
             replica.process.kill()
@@ -332,12 +368,27 @@ def sigterm_short_grace(verzoeken: int, seed: int, work: str) -> Row:
     policy = lambda method, path: "slow" if method == "POST" and path.endswith(CREATE_PATH) else None  # noqa: E731
     with Processes() as started, behind_proxy(scenario, policy, slow_seconds=6.0) as proxy:
         redis = started.redis(work, persistent=True)
-        a = started.replica(proxy.url, scenario.work, "sigterm-short-grace-a", IDEMPOTENCY_REDIS_URL=redis.url, ESUITE_TIMEOUT_SECONDS="8", SHUTDOWN_GRACE_SECONDS="1")
-        b = started.replica(proxy.url, scenario.work, "sigterm-short-grace-b", IDEMPOTENCY_REDIS_URL=redis.url, ESUITE_TIMEOUT_SECONDS="8")
+        a = started.replica(
+            proxy.url,
+            scenario.work,
+            "sigterm-short-grace-a",
+            IDEMPOTENCY_REDIS_URL=redis.url,
+            ESUITE_TIMEOUT_SECONDS="8",
+            SHUTDOWN_GRACE_SECONDS="1",
+        )
+        b = started.replica(
+            proxy.url,
+            scenario.work,
+            "sigterm-short-grace-b",
+            IDEMPOTENCY_REDIS_URL=redis.url,
+            ESUITE_TIMEOUT_SECONDS="8",
+        )
         alive = [a.url, b.url]
 
         async def run() -> None:
-            clients = asyncio.create_task(run_clients(scenario.bodies, scenario.outcomes, lambda: alive, concurrency=16))
+            clients = asyncio.create_task(
+                run_clients(scenario.bodies, scenario.outcomes, lambda: alive, concurrency=16)
+            )
             while proxy.in_flight < 4:
                 await asyncio.sleep(0.01)
             a.process.send_signal(signal.SIGTERM)
@@ -353,7 +404,10 @@ def foreign_origin(verzoeken: int, seed: int, work: str) -> Row:
     """The e-Suite prints `localhost` where ESUITE_BASE_URL says 127.0.0.1; 20 % of the creates
     lose their answer after being stored."""
     scenario = Scenario("foreign-origin", verzoeken, seed, work)
-    with Processes() as started, behind_proxy(scenario, creates_only(scenario.rng, 0.2, ("drop_after",)), printed_host="localhost") as proxy:
+    with (
+        Processes() as started,
+        behind_proxy(scenario, creates_only(scenario.rng, 0.2, ("drop_after",)), printed_host="localhost") as proxy,
+    ):
         replica = started.replica(proxy.url, scenario.work, "foreign-origin")
         asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: [replica.url], concurrency=8))
         return scenario.row(proxy)
@@ -365,10 +419,15 @@ def redis_restart(verzoeken: int, seed: int, work: str, persistent: bool = True)
     re-send. With AOF the records survive and every repeat finds its contact."""
     scenario = Scenario("redis-restart" if persistent else "redis-restart-no-aof", verzoeken, seed, work)
     phase = {"first": True}
-    policy = lambda method, path: "drop_after" if phase["first"] and method == "POST" and path.endswith(CREATE_PATH) else None  # noqa: E731
+    policy = lambda method, path: (
+        "drop_after" if phase["first"] and method == "POST" and path.endswith(CREATE_PATH) else None
+    )  # noqa: E731
     with Processes() as started, behind_proxy(scenario, policy) as proxy:
         redis = started.redis(work, persistent=persistent)
-        urls = [started.replica(proxy.url, scenario.work, f"{scenario.name}-{n}", IDEMPOTENCY_REDIS_URL=redis.url).url for n in "ab"]
+        urls = [
+            started.replica(proxy.url, scenario.work, f"{scenario.name}-{n}", IDEMPOTENCY_REDIS_URL=redis.url).url
+            for n in "ab"
+        ]
         asyncio.run(run_clients(scenario.bodies, scenario.outcomes, lambda: urls, concurrency=8, attempts=1))
         redis.restart()
         phase["first"] = False
@@ -399,7 +458,9 @@ def table(rows: list[Row]) -> str:
     for r in rows:
         faults = ", ".join(f"{k} {v}" for k, v in r.faults.items()) or "–"
         uncertain = ", ".join(f"{k} {v}" for k, v in r.uncertain.items()) or "–"
-        lines.append(f"| {r.scenario} | {r.verzoeken} | {r.told_success} | {r.exactly_once} | {r.duplicates} | {r.missing} | {r.answers_500} | {faults} | {uncertain} | {r.seconds} |")
+        lines.append(
+            f"| {r.scenario} | {r.verzoeken} | {r.told_success} | {r.exactly_once} | {r.duplicates} | {r.missing} | {r.answers_500} | {faults} | {uncertain} | {r.seconds} |"
+        )
     return "\n".join(lines)
 
 

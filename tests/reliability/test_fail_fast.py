@@ -4,8 +4,8 @@ import time
 
 import httpx
 import pytest
-from adapter.services import services_of
 
+from adapter.services import services_of
 from tests.conftest import app_client, kiss_headers, load_fixture
 
 pytestmark = pytest.mark.anyio

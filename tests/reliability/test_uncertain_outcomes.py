@@ -78,7 +78,12 @@ async def test_a_gateway_504_counts_as_uncertain(httpx_mock):
         url=f"{cm}/contactmomenten?type=Terugbelverzoek&telefoonnummerOfEmailadres=0612345678",
         json={"count": 1, "next": None, "previous": None, "results": [created]},
     )
-    httpx_mock.add_response(method="POST", url=f"{cm}/contactmomenten", status_code=500, json={"code": "INTERNAL", "title": "Fout", "status": 500})
+    httpx_mock.add_response(
+        method="POST",
+        url=f"{cm}/contactmomenten",
+        status_code=500,
+        json={"code": "INTERNAL", "title": "Fout", "status": 500},
+    )
     async with app_client() as client:
         first = await post_with(client, "post-contactverzoek-afdeling-anonymous-v0.6")
         second = await post_with(client, "post-contactverzoek-afdeling-anonymous-v0.6")
@@ -115,7 +120,11 @@ async def test_plain_contactmoment_is_undetectable_and_counted():
 async def test_a_4xx_first_attempt_is_not_uncertain():
     stack = Stack()
     stack.sim.state.faults.configure({"routes": {}})
-    body = (FIXTURES / "kiss/post-contactverzoek-early-2024-medewerker.json").read_text().replace("pdvries", "onbekende-gebruiker")
+    body = (
+        (FIXTURES / "kiss/post-contactverzoek-early-2024-medewerker.json")
+        .read_text()
+        .replace("pdvries", "onbekende-gebruiker")
+    )
     first = await stack.client.post("/contactmomenten/api/v1/contactmomenten", content=body, headers=kiss_headers())
     assert first.status_code == 400
     await stack.client.post("/contactmomenten/api/v1/contactmomenten", content=body, headers=kiss_headers())

@@ -4,9 +4,9 @@ import asyncio
 
 import httpx
 import pytest
-from adapter.services import services_of
 from structlog.testing import capture_logs
 
+from adapter.services import services_of
 from tests.conftest import Stack, app_client, fixture_settings, kiss_headers, load_fixture
 
 pytestmark = pytest.mark.anyio
@@ -100,7 +100,9 @@ def under(origin: str) -> dict:
 
 
 async def test_a_create_answered_under_another_origin_is_201_and_never_created_twice(httpx_mock):
-    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=under("http://localhost:8081"))
+    httpx_mock.add_response(
+        method="POST", url=f"{CM}/contactmomenten", status_code=201, json=under("http://localhost:8081")
+    )
     async with app_client() as client:
         with capture_logs() as logs:
             first = await client.post(CREATE, json=body(), headers=kiss_headers())
@@ -112,13 +114,21 @@ async def test_a_create_answered_under_another_origin_is_201_and_never_created_t
     assert calls(httpx_mock) == ["POST"]
     warnings = [e for e in logs if e["event"] == "origin_mismatch" and e.get("accepted")]
     assert warnings == [
-        {"event": "origin_mismatch", "origin": "http://localhost:8081", "esuite_base": "https://esuite.example.org", "accepted": True, "log_level": "warning"}
+        {
+            "event": "origin_mismatch",
+            "origin": "http://localhost:8081",
+            "esuite_base": "https://esuite.example.org",
+            "accepted": True,
+            "log_level": "warning",
+        }
     ]
 
 
 async def test_a_configured_public_origin_is_accepted(httpx_mock):
     settings = fixture_settings(ESUITE_PUBLIC_ORIGINS__0="https://gateway.example.net")
-    httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=under("https://gateway.example.net"))
+    httpx_mock.add_response(
+        method="POST", url=f"{CM}/contactmomenten", status_code=201, json=under("https://gateway.example.net")
+    )
     async with app_client(settings=settings) as client:
         accepted = await client.post(CREATE, json=body(), headers=kiss_headers())
     assert accepted.status_code == 201 and accepted.json()["url"] == ADAPTER_URL
@@ -144,7 +154,9 @@ async def test_the_simulator_printing_localhost_for_127_0_0_1_gives_one_contact_
     answers = [await stack.client.post(CREATE, json=body(), headers=kiss_headers()) for _ in range(3)]
     [new] = set(stack.store.contacts) - before
     assert [a.status_code for a in answers] == [201, 201, 201]
-    assert {a.json()["url"] for a in answers} == {f"https://kiss-adapter.example.org/contactmomenten/api/v1/contactmomenten/{new}"}
+    assert {a.json()["url"] for a in answers} == {
+        f"https://kiss-adapter.example.org/contactmomenten/api/v1/contactmomenten/{new}"
+    }
     await stack.aclose()
 
 
@@ -153,7 +165,9 @@ async def test_the_simulator_printing_localhost_for_127_0_0_1_gives_one_contact_
 
 async def test_a_create_cancelled_in_flight_is_recorded_uncertain_and_the_repeat_searches():
     stack = Stack()
-    stack.sim.state.faults.configure({"hang_seconds": 5, "routes": {"POST /contactmomenten-api-provider/api/v1/contactmomenten": {"hang": 1.0}}})
+    stack.sim.state.faults.configure(
+        {"hang_seconds": 5, "routes": {"POST /contactmomenten-api-provider/api/v1/contactmomenten": {"hang": 1.0}}}
+    )
     with capture_logs() as logs:
         task = asyncio.create_task(stack.client.post(CREATE, json=body(), headers=kiss_headers()))
         while not stack.upstream_requests("POST", "/contactmomenten"):
@@ -173,8 +187,17 @@ async def test_a_create_cancelled_in_flight_is_recorded_uncertain_and_the_repeat
 async def test_the_search_follows_pages_the_esuite_links_under_its_other_origin(httpx_mock):
     other = "http://localhost:8081"
     httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=504, text="Gateway Time-out")
-    unrelated = {**created(), "url": f"{other}/contactmomenten-api-provider/api/v1/contactmomenten/aaaaaaaa-82b6-48ce-bd85-2a3d5b682439", "tekst": "iets anders"}
-    first_page = {"count": 2, "next": f"{other}/contactmomenten-api-provider/api/v1/contactmomenten?page=2", "previous": None, "results": [unrelated]}
+    unrelated = {
+        **created(),
+        "url": f"{other}/contactmomenten-api-provider/api/v1/contactmomenten/aaaaaaaa-82b6-48ce-bd85-2a3d5b682439",
+        "tekst": "iets anders",
+    }
+    first_page = {
+        "count": 2,
+        "next": f"{other}/contactmomenten-api-provider/api/v1/contactmomenten?page=2",
+        "previous": None,
+        "results": [unrelated],
+    }
     httpx_mock.add_response(method="GET", url=SEARCH, json=first_page)
     httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten?page=2", json=page(under(other)))
     async with app_client() as client:
@@ -185,16 +208,24 @@ async def test_the_search_follows_pages_the_esuite_links_under_its_other_origin(
 
 
 def unrelated_page(number: int, next_link: str | None) -> dict:
-    contact = {**created(), "url": f"{CM}/contactmomenten/aaaaaaa{number}-82b6-48ce-bd85-2a3d5b682439", "tekst": "iets anders"}
+    contact = {
+        **created(),
+        "url": f"{CM}/contactmomenten/aaaaaaa{number}-82b6-48ce-bd85-2a3d5b682439",
+        "tekst": "iets anders",
+    }
     return {"count": 80, "next": next_link, "previous": None, "results": [contact]}
 
 
 async def test_the_search_reads_at_most_the_first_3_pages_then_creates_once(httpx_mock):
     httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=504, text="Gateway Time-out")
     httpx_mock.add_response(method="GET", url=SEARCH, json=unrelated_page(1, f"{CM}/contactmomenten?page=2"))
-    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten?page=2", json=unrelated_page(2, f"{CM}/contactmomenten?page=3"))
+    httpx_mock.add_response(
+        method="GET", url=f"{CM}/contactmomenten?page=2", json=unrelated_page(2, f"{CM}/contactmomenten?page=3")
+    )
     # Page 3 links a fourth page holding the match: it is never read (no response registered for it).
-    httpx_mock.add_response(method="GET", url=f"{CM}/contactmomenten?page=3", json=unrelated_page(3, f"{CM}/contactmomenten?page=4"))
+    httpx_mock.add_response(
+        method="GET", url=f"{CM}/contactmomenten?page=3", json=unrelated_page(3, f"{CM}/contactmomenten?page=4")
+    )
     httpx_mock.add_response(method="POST", url=f"{CM}/contactmomenten", status_code=201, json=created())
     async with app_client() as client:
         await client.post(CREATE, json=body(), headers=kiss_headers())

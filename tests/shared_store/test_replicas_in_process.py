@@ -23,7 +23,9 @@ class Replicas:
         self.sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=settings.esuite_base_url))
         self.skew = 0.0  # added to the replicas' monotonic clock: a test moves their time on
         self.apps = [
-            create_app(settings, esuite_transport=httpx.ASGITransport(self.sim), monotonic=lambda: time.monotonic() + self.skew)
+            create_app(
+                settings, esuite_transport=httpx.ASGITransport(self.sim), monotonic=lambda: time.monotonic() + self.skew
+            )
             for _ in range(2)
         ]
         self.clients = [httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER) for app in self.apps]
@@ -32,7 +34,9 @@ class Replicas:
         return [e for e in self.sim.state.store.requests if e["method"] == "POST" and e["path"].endswith(CM_PATH)]
 
     async def post(self, replica: int):
-        return await self.clients[replica].post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
+        return await self.clients[replica].post(
+            "/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers()
+        )
 
     async def aclose(self) -> None:
         for client in self.clients:
@@ -67,7 +71,10 @@ async def test_a_lost_response_on_one_replica_is_found_by_the_other(replicas):
 
 
 async def test_redis_down_refuses_creates_before_the_esuite_and_reports_degraded(replicas, redis_server):
-    assert (await replicas.clients[0].get("/readyz")).json() == {"status": "ready", "checks": {"esuite": "ok", "idempotencyStore": "ok"}}
+    assert (await replicas.clients[0].get("/readyz")).json() == {
+        "status": "ready",
+        "checks": {"esuite": "ok", "idempotencyStore": "ok"},
+    }
     redis_server.stop()
     replicas.skew += READINESS_CACHE_SECONDS  # a fresh probe, not the cached one
     ready = await replicas.clients[1].get("/readyz")
@@ -79,7 +86,9 @@ async def test_redis_down_refuses_creates_before_the_esuite_and_reports_degraded
     assert refused.json()["code"] == "idempotency-store-unavailable"
     assert refused.json()["title"] == "Dubbele registraties kunnen nu niet worden uitgesloten."
     assert replicas.creates() == []
-    detail = await replicas.clients[1].get("/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers())
+    detail = await replicas.clients[1].get(
+        "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db", headers=kiss_headers()
+    )
     assert detail.status_code == 200  # every other route keeps working
 
 
@@ -123,7 +132,9 @@ async def test_a_takeover_whose_search_fails_stays_uncertain_for_the_next_repeat
     await dead.begin(duplicate_key("kiss", json.loads(BODY)), 1)  # a holder that never comes back
     app = create_app(settings, esuite_transport=httpx.ASGITransport(sim))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url=ADAPTER)
-    sim.state.faults.configure({"routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten": {"error5xx": 1.0}}})
+    sim.state.faults.configure(
+        {"routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten": {"error5xx": 1.0}}}
+    )
     failed = await client.post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())
     sim.state.faults.configure({"routes": {}})
     repeat = await client.post("/contactmomenten/api/v1/contactmomenten", content=BODY, headers=kiss_headers())

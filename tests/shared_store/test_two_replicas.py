@@ -22,10 +22,14 @@ def start_replica(sim_url: str, redis_url: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {
         **os.environ,
-        **fixture_env(ESUITE_BASE_URL=sim_url, ADAPTER_BASE_URL="http://kiss-adapter:8080", IDEMPOTENCY_REDIS_URL=redis_url),
+        **fixture_env(
+            ESUITE_BASE_URL=sim_url, ADAPTER_BASE_URL="http://kiss-adapter:8080", IDEMPOTENCY_REDIS_URL=redis_url
+        ),
         "LOG_LEVEL": "ERROR",
     }
-    process = subprocess.Popen([sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
@@ -51,7 +55,9 @@ def kiss_like_client(index: int, replicas: list[str], barrier: threading.Barrier
     answers: list[httpx.Response] = []
 
     def send(base: str) -> None:
-        answers.append(httpx.post(base + "/contactmomenten/api/v1/contactmomenten", content=content, headers=headers, timeout=30))
+        answers.append(
+            httpx.post(base + "/contactmomenten/api/v1/contactmomenten", content=content, headers=headers, timeout=30)
+        )
 
     barrier.wait()
     both = [threading.Thread(target=send, args=(base,)) for base in replicas]
@@ -71,7 +77,9 @@ def test_two_replicas_create_exactly_one_contact_per_verzoek(redis_server):
     faults = {"routes": {CREATE_ROUTE: {"lost_response": 0.3}}}
     sim_port = free_port()
     sim = create_simulator(
-        SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=f"http://127.0.0.1:{sim_port}", faults=faults, fault_seed=5)
+        SimulatorConfig(
+            ESUITE_CLIENT, ESUITE_SECRET, base_url=f"http://127.0.0.1:{sim_port}", faults=faults, fault_seed=5
+        )
     )
     with running_server(sim, port=sim_port) as sim_url:
         processes = []
@@ -82,7 +90,10 @@ def test_two_replicas_create_exactly_one_contact_per_verzoek(redis_server):
             replicas = [base for _, base in processes]
             barrier = threading.Barrier(VERZOEKEN)
             results: dict[int, list[httpx.Response]] = {}
-            clients = [threading.Thread(target=kiss_like_client, args=(i, replicas, barrier, results)) for i in range(VERZOEKEN)]
+            clients = [
+                threading.Thread(target=kiss_like_client, args=(i, replicas, barrier, results))
+                for i in range(VERZOEKEN)
+            ]
             for client in clients:
                 client.start()
             for client in clients:

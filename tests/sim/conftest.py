@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -22,7 +22,7 @@ CM = f"{BASE}/contactmomenten-api-provider/api/v1"
 KC = f"{BASE}/klanten-api-provider/api/v1"
 ZRC = f"{BASE}/zgw-apis-provider/zrc/api/v1"
 KLANT_URL = f"{KC}/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
-FIXED_NOW = datetime(2025, 5, 20, 9, 30, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2025, 5, 20, 9, 30, tzinfo=UTC)
 
 
 def token(secret: str = SECRET, **claims: Any) -> str:

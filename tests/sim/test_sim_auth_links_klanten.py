@@ -13,16 +13,19 @@ CONTACT = f"{CM}/contactmomenten/141a574c-6013-48f9-9d3d-db0e887e2603"
 ZAAK = f"{ZRC}/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"
 
 
-@pytest.mark.parametrize("authorization", [
-    None,
-    "",
-    "Token abc",
-    "Bearer not-a-jwt",
-    f"Bearer {token(secret='x' * 40)}",
-    f"Bearer {token(exp=int(time.time()) - 120)}",
-    f"Bearer {token(iss='someone-else', client_id='someone-else')}",
-    f"Bearer {jwt.encode({'iss': CLIENT_ID, 'client_id': CLIENT_ID}, None, algorithm='none')}",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Token abc",
+        "Bearer not-a-jwt",
+        f"Bearer {token(secret='x' * 40)}",
+        f"Bearer {token(exp=int(time.time()) - 120)}",
+        f"Bearer {token(iss='someone-else', client_id='someone-else')}",
+        f"Bearer {jwt.encode({'iss': CLIENT_ID, 'client_id': CLIENT_ID}, None, algorithm='none')}",
+    ],
+)
 async def test_401(sim, authorization):
     async with client_for(sim) as c:
         headers = {"Authorization": authorization} if authorization is not None else {}
@@ -36,12 +39,15 @@ async def test_401(sim, authorization):
     assert problem["code"] == "NOT_AUTHORISED" and problem["status"] == 401
 
 
-@pytest.mark.parametrize("claims", [
-    {"exp": -30},  # 30 s ago (relative to the test's run time): within the 60 s leeway
-    {"iss": "other"},  # client_id matches
-    {"client_id": None},  # iss matches
-    {"exp": None},
-])
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": -30},  # 30 s ago (relative to the test's run time): within the 60 s leeway
+        {"iss": "other"},  # client_id matches
+        {"client_id": None},  # iss matches
+        {"exp": None},
+    ],
+)
 async def test_accepted_tokens(sim, claims):
     if "exp" in claims and claims["exp"] is not None:
         claims = {**claims, "exp": int(time.time()) + claims["exp"]}
@@ -51,8 +57,9 @@ async def test_accepted_tokens(sim, claims):
 
 
 async def test_request_log(client):
-    await client.get(f"{CM}/contactmomenten?klant=https%3A%2F%2Fa.example%2Fk&type=A&type=B",
-                     headers={"X-Request-ID": "req-1"})
+    await client.get(
+        f"{CM}/contactmomenten?klant=https%3A%2F%2Fa.example%2Fk&type=A&type=B", headers={"X-Request-ID": "req-1"}
+    )
     await client.post(f"{CM}/contactmomenten", json={"tekst": "x"}, headers={"X-Esuite-Request-User-Id": "kcc01"})
     log = (await client.get(f"{BASE}/_sim/state")).json()["requests"]
     first, second = log
@@ -66,9 +73,12 @@ async def test_request_log(client):
 
 # --- links ---------------------------------------------------------------------------------
 
+
 async def test_klantcontactmoment_post(client):
-    r = await client.post(f"{CM}/klantcontactmomenten",
-                          json={"klant": KLANT_URL, "contactmoment": CONTACT, "rol": "belanghebbende", "x": 1})
+    r = await client.post(
+        f"{CM}/klantcontactmomenten",
+        json={"klant": KLANT_URL, "contactmoment": CONTACT, "rol": "belanghebbende", "x": 1},
+    )
     assert r.status_code == 201
     link = r.json()
     assert list(link) == ["url", "contactmoment", "klant", "rol"]
@@ -84,14 +94,17 @@ async def test_klantcontactmoment_post(client):
     assert CONTACT in [c["url"] for c in klant_list.json()["results"]]
 
 
-@pytest.mark.parametrize("payload", [
-    {"contactmoment": CONTACT},
-    {"klant": KLANT_URL},
-    {"klant": f"{KC}/klanten/00000000-0000-4000-8000-000000000000", "contactmoment": CONTACT},
-    {"klant": "https://elders.example.org/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4", "contactmoment": CONTACT},
-    {"klant": KLANT_URL, "contactmoment": f"{CM}/contactmomenten/00000000-0000-4000-8000-000000000000"},
-    {"klant": KLANT_URL, "contactmoment": 5},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"contactmoment": CONTACT},
+        {"klant": KLANT_URL},
+        {"klant": f"{KC}/klanten/00000000-0000-4000-8000-000000000000", "contactmoment": CONTACT},
+        {"klant": "https://elders.example.org/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4", "contactmoment": CONTACT},
+        {"klant": KLANT_URL, "contactmoment": f"{CM}/contactmomenten/00000000-0000-4000-8000-000000000000"},
+        {"klant": KLANT_URL, "contactmoment": 5},
+    ],
+)
 async def test_klantcontactmoment_post_invalid(client, payload):
     r = await client.post(f"{CM}/klantcontactmomenten", json=payload)
     assert r.status_code == 400 and r.json()["code"] == "VALIDATION"
@@ -109,26 +122,35 @@ async def test_objectcontactmoment_post(client):
     assert r.status_code == 201
     assert list(r.json()) == ["url", "contactmoment", "object", "objectType"]
     assert r.json()["objectType"] == "zaak"
-    dup = await client.post(f"{CM}/objectcontactmomenten",
-                            json={"contactmoment": CONTACT, "object": ZAAK, "objectType": "zaak"})
+    dup = await client.post(
+        f"{CM}/objectcontactmomenten", json={"contactmoment": CONTACT, "object": ZAAK, "objectType": "zaak"}
+    )
     assert dup.status_code == 409 and dup.headers["content-type"] == "application/json"
-    for bad in ({"contactmoment": CONTACT, "object": ZAAK, "objectType": "document"},
-                {"contactmoment": CONTACT, "object": "https://elders.example.org/zaken/1"},
-                {"object": ZAAK}):
+    for bad in (
+        {"contactmoment": CONTACT, "object": ZAAK, "objectType": "document"},
+        {"contactmoment": CONTACT, "object": "https://elders.example.org/zaken/1"},
+        {"object": ZAAK},
+    ):
         assert (await client.post(f"{CM}/objectcontactmomenten", json=bad)).status_code == 400
     listed = await client.get(f"{CM}/objectcontactmomenten", params={"object": ZAAK})
     assert [x["contactmoment"] for x in listed.json()["results"]] == [
-        CONTACT, f"{CM}/contactmomenten/cb7b21e1-708d-4ea3-8d81-147dd041f296"]
+        CONTACT,
+        f"{CM}/contactmomenten/cb7b21e1-708d-4ea3-8d81-147dd041f296",
+    ]
 
 
 # --- klanten -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("query", [
-    {},
-    {"subjectType": "natuurlijk_persoon"},
-    {"subjectNatuurlijkPersoon__inpBsn": "999993653", "subjectNietNatuurlijkPersoon__innNnpId": "69599084"},
-    {"subjectNatuurlijkPersoon__inpBsn": ""},
-])
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {},
+        {"subjectType": "natuurlijk_persoon"},
+        {"subjectNatuurlijkPersoon__inpBsn": "999993653", "subjectNietNatuurlijkPersoon__innNnpId": "69599084"},
+        {"subjectNatuurlijkPersoon__inpBsn": ""},
+    ],
+)
 async def test_klanten_list_needs_exactly_one_filter(client, query):
     r = await client.get(f"{KC}/klanten", params=query)
     assert r.status_code == 400
@@ -140,8 +162,15 @@ async def test_klanten_list_no_match(client):
 
 
 async def test_klant_post_rules(client):
-    r = await client.post(f"{KC}/klanten", json={"subjectIdentificatie": {"inpBsn": "999990627"},
-                                                 "telefoonnummer": "0699999999", "klantnummer": "x", "voornaam": "Y"})
+    r = await client.post(
+        f"{KC}/klanten",
+        json={
+            "subjectIdentificatie": {"inpBsn": "999990627"},
+            "telefoonnummer": "0699999999",
+            "klantnummer": "x",
+            "voornaam": "Y",
+        },
+    )
     assert r.status_code == 201
     klant = r.json()
     assert (klant["voornaam"], klant["voorvoegselAchternaam"], klant["achternaam"]) == ("Kees", "van", "Dijk")
@@ -158,23 +187,34 @@ async def test_klant_post_rules(client):
     assert vestiging.status_code == 201
     assert vestiging.json()["bedrijfsnaam"] == "Bakkerij De Korenschoof"
     assert vestiging.json()["subjectType"] == "vestiging"
-    for bad in ({}, {"subjectIdentificatie": {"inpBsn": "12"}},
-                {"subjectIdentificatie": {"inpBsn": "999990627", "innNnpId": "69599084"}},
-                {"subjectIdentificatie": {"innNnpId": "69599084"}, "emailadres": "nope"}):
+    for bad in (
+        {},
+        {"subjectIdentificatie": {"inpBsn": "12"}},
+        {"subjectIdentificatie": {"inpBsn": "999990627", "innNnpId": "69599084"}},
+        {"subjectIdentificatie": {"innNnpId": "69599084"}, "emailadres": "nope"},
+    ):
         assert (await client.post(f"{KC}/klanten", json=bad)).status_code == 400
 
 
 async def test_klant_patch(client):
-    r = await client.patch(KLANT_URL, json={"emailadres": "anna.vandijk@example.org", "telefoonnummer": "0687654321",
-                                            "voornaam": "Ignored", "url": "x"})
+    r = await client.patch(
+        KLANT_URL,
+        json={
+            "emailadres": "anna.vandijk@example.org",
+            "telefoonnummer": "0687654321",
+            "voornaam": "Ignored",
+            "url": "x",
+        },
+    )
     assert r.status_code == 200
     assert r.json()["telefoonnummer"] == "0687654321" and r.json()["voornaam"] == "Anna"
     r = await client.patch(KLANT_URL, json={"telefoonnummerAlternatief": "0101111111"})
     assert r.json()["telefoonnummerAlternatief"] == "0101111111"
     bad = await client.patch(KLANT_URL, json={"telefoonnummer": None})  # alternative needs a primary
     assert bad.status_code == 400
-    assert (await client.patch(KLANT_URL, json={"telefoonnummer": None, "telefoonnummerAlternatief": None})
-            ).json()["telefoonnummer"] is None
+    assert (await client.patch(KLANT_URL, json={"telefoonnummer": None, "telefoonnummerAlternatief": None})).json()[
+        "telefoonnummer"
+    ] is None
     assert (await client.patch(KLANT_URL, json={"emailadres": "x"})).status_code == 400
     assert (await client.patch(f"{KC}/klanten/00000000-0000-4000-8000-000000000000", json={})).status_code == 404
     assert (await client.put(KLANT_URL, json={})).status_code == 405
@@ -182,15 +222,22 @@ async def test_klant_patch(client):
 
 # --- zrc -----------------------------------------------------------------------------------
 
+
 async def test_zaken_filters_and_ordering(client, sim):
     from adapter.esuite_sim.records import Zaak
 
     store = sim.state.store
     store.zaken["b0000000-0000-4000-8000-000000000001"] = Zaak(
         "b0000000-0000-4000-8000-000000000001",
-        {"url": f"{ZRC}/zaken/b0000000-0000-4000-8000-000000000001", "identificatie": "ZAAK-2024-0000001",
-         "identificatieIntern": "Z24.000001", "registratiedatum": "2024-02-01", "startdatum": "2024-02-01"},
-        ("999993653",))
+        {
+            "url": f"{ZRC}/zaken/b0000000-0000-4000-8000-000000000001",
+            "identificatie": "ZAAK-2024-0000001",
+            "identificatieIntern": "Z24.000001",
+            "registratiedatum": "2024-02-01",
+            "startdatum": "2024-02-01",
+        },
+        ("999993653",),
+    )
 
     async def ids(**query):
         r = await client.get(f"{ZRC}/zaken", params=query)

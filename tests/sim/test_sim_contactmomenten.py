@@ -27,37 +27,40 @@ def body(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in out.items() if v is not None}
 
 
-@pytest.mark.parametrize(("payload", "field"), [
-    (body(bronorganisatie="001234567"), "bronorganisatie"),
-    (body(url=f"{CM}/contactmomenten/x"), "url"),
-    (body(klant="https://kiss.example.org/klanten/1"), "klant"),
-    (body(medewerkerIdentificatie={"identificatie": "jjansen", "achternaam": "Jan Jansen"}), "achternaam"),
-    (body(tekst=None), "tekst"),
-    (body(kanaal=5), "kanaal"),
-    (body(kanaal="T" * 256), "kanaal"),
-    (body(afdeling="A" * 129), "afdeling"),
-    (body(status="open"), "status"),
-    (body(registratiedatum="gisteren"), "registratiedatum"),
-    (body(registratiedatum="2025-05-20"), "registratiedatum"),
-    (body(contactgegevens={"emailadres": "geen-adres"}), "emailadres"),
-    (body(contactgegevens={"telefoonnummerAlternatief": "0622222222"}), "telefoonnummerAlternatief"),
-    (body(behandelaar={}), "gebruikersnaam"),
-    (body(behandelaar="pdvries"), "behandelaar"),
-    (body(onderwerp="Burgerzaken"), "onderwerp"),
-    (body(kanaal="Chat"), "Kanaal"),
-    (body(type="Klacht"), "Type"),
-    (body(afdeling="Nergens"), "Afdeling"),
-    (body(afdeling=None, groep="Team Nergens"), "Groep"),
-    (body(afdeling=None, onderwerp="grp:Team Nergens"), "Groep"),
-    (body(behandelaar={"gebruikersnaam": "gh0st"}), "behandelaar"),
-    (body(medewerkerIdentificatie={"identificatie": "gh0st"}), "medewerkerIdentificatie"),
-    # E-3
-    (body(status="afgehandeld", toelichting=None, antwoord="  "), "antwoord"),
-    (body(status="afgehandeld", toelichting=None, behandelaar={"gebruikersnaam": "pdvries"}), "behandelaar"),
-    (body(status="afgehandeld"), "toelichting"),
-    # E-4 makes it afgehandeld, which needs an antwoord
-    (body(afdeling=None, antwoord=None), "antwoord"),
-])
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        (body(bronorganisatie="001234567"), "bronorganisatie"),
+        (body(url=f"{CM}/contactmomenten/x"), "url"),
+        (body(klant="https://kiss.example.org/klanten/1"), "klant"),
+        (body(medewerkerIdentificatie={"identificatie": "jjansen", "achternaam": "Jan Jansen"}), "achternaam"),
+        (body(tekst=None), "tekst"),
+        (body(kanaal=5), "kanaal"),
+        (body(kanaal="T" * 256), "kanaal"),
+        (body(afdeling="A" * 129), "afdeling"),
+        (body(status="open"), "status"),
+        (body(registratiedatum="gisteren"), "registratiedatum"),
+        (body(registratiedatum="2025-05-20"), "registratiedatum"),
+        (body(contactgegevens={"emailadres": "geen-adres"}), "emailadres"),
+        (body(contactgegevens={"telefoonnummerAlternatief": "0622222222"}), "telefoonnummerAlternatief"),
+        (body(behandelaar={}), "gebruikersnaam"),
+        (body(behandelaar="pdvries"), "behandelaar"),
+        (body(onderwerp="Burgerzaken"), "onderwerp"),
+        (body(kanaal="Chat"), "Kanaal"),
+        (body(type="Klacht"), "Type"),
+        (body(afdeling="Nergens"), "Afdeling"),
+        (body(afdeling=None, groep="Team Nergens"), "Groep"),
+        (body(afdeling=None, onderwerp="grp:Team Nergens"), "Groep"),
+        (body(behandelaar={"gebruikersnaam": "gh0st"}), "behandelaar"),
+        (body(medewerkerIdentificatie={"identificatie": "gh0st"}), "medewerkerIdentificatie"),
+        # E-3
+        (body(status="afgehandeld", toelichting=None, antwoord="  "), "antwoord"),
+        (body(status="afgehandeld", toelichting=None, behandelaar={"gebruikersnaam": "pdvries"}), "behandelaar"),
+        (body(status="afgehandeld"), "toelichting"),
+        # E-4 makes it afgehandeld, which needs an antwoord
+        (body(afdeling=None, antwoord=None), "antwoord"),
+    ],
+)
 async def test_validation(client, payload, field):
     r = await client.post(f"{CM}/contactmomenten", json=payload)
     assert r.status_code == 400, r.text
@@ -87,13 +90,29 @@ async def test_e4_verzoek_without_actor_is_stored_afgehandeld(client):
 
 
 async def test_create_and_read_back(client):
-    r = await client.post(f"{CM}/contactmomenten", json=body(behandelaar={"gebruikersnaam": "p.devries@example.org"},
-                                                             afdeling=None, onderwerp="grp:Team Afval"))
+    r = await client.post(
+        f"{CM}/contactmomenten",
+        json=body(behandelaar={"gebruikersnaam": "p.devries@example.org"}, afdeling=None, onderwerp="grp:Team Afval"),
+    )
     assert r.status_code == 201
     created = r.json()
-    assert list(created) == ["url", "bronorganisatie", "identificatie", "registratiedatum", "kanaal", "type",
-                             "onderwerp", "tekst", "antwoord", "status", "toelichting", "behandelaar", "groep",
-                             "contactgegevens", "medewerkerIdentificatie"]
+    assert list(created) == [
+        "url",
+        "bronorganisatie",
+        "identificatie",
+        "registratiedatum",
+        "kanaal",
+        "type",
+        "onderwerp",
+        "tekst",
+        "antwoord",
+        "status",
+        "toelichting",
+        "behandelaar",
+        "groep",
+        "contactgegevens",
+        "medewerkerIdentificatie",
+    ]
     assert created["identificatie"] == "2045-2025"
     assert created["registratiedatum"] == "2025-05-20T11:14:03.512+02:00"
     assert created["onderwerp"] == "grp:Team Afval" and created["groep"] == "Team Afval"
@@ -117,14 +136,17 @@ async def test_explicit_unit_wins_over_onderwerp(client):
     assert (r.json()["onderwerp"], r.json()["afdeling"]) == ("afd:Afval", "Afval")
 
 
-@pytest.mark.parametrize(("sent", "printed"), [
-    ("2025-05-20T09:14:03.512Z", "2025-05-20T11:14:03.512+02:00"),
-    ("2025-01-10T08:00:00Z", "2025-01-10T09:00:00+01:00"),
-    ("2025-01-10T08:00:00.5+00:00", "2025-01-10T09:00:00.5+01:00"),
-    ("2025-05-20T09:14:03", "2025-05-20T09:14:03+02:00"),
-    ("2025-05-20T09:14:03.123456789-01:00", "2025-05-20T12:14:03.123456789+02:00"),
-    (None, "2025-05-20T11:30:00+02:00"),  # clock
-])
+@pytest.mark.parametrize(
+    ("sent", "printed"),
+    [
+        ("2025-05-20T09:14:03.512Z", "2025-05-20T11:14:03.512+02:00"),
+        ("2025-01-10T08:00:00Z", "2025-01-10T09:00:00+01:00"),
+        ("2025-01-10T08:00:00.5+00:00", "2025-01-10T09:00:00.5+01:00"),
+        ("2025-05-20T09:14:03", "2025-05-20T09:14:03+02:00"),
+        ("2025-05-20T09:14:03.123456789-01:00", "2025-05-20T12:14:03.123456789+02:00"),
+        (None, "2025-05-20T11:30:00+02:00"),  # clock
+    ],
+)
 async def test_registratiedatum_printed_in_amsterdam(client, sent, printed):
     r = await client.post(f"{CM}/contactmomenten", json=body(registratiedatum=sent))
     assert r.json()["registratiedatum"] == printed
@@ -132,20 +154,27 @@ async def test_registratiedatum_printed_in_amsterdam(client, sent, printed):
 
 async def test_no_updates(client):
     url = f"{CM}/contactmomenten/b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3"
-    for method, target in (("PUT", url), ("PATCH", url), ("DELETE", url), ("DELETE", f"{CM}/contactmomenten"),
-                           ("PUT", f"{CM}/klantcontactmomenten/09a14ded-6881-4261-a842-fd5fe7ee547f"),
-                           ("POST", url)):
+    for method, target in (
+        ("PUT", url),
+        ("PATCH", url),
+        ("DELETE", url),
+        ("DELETE", f"{CM}/contactmomenten"),
+        ("PUT", f"{CM}/klantcontactmomenten/09a14ded-6881-4261-a842-fd5fe7ee547f"),
+        ("POST", url),
+    ):
         r = await client.request(method, target, json={"tekst": "x"})
         assert r.status_code == 405, (method, target)
 
 
 async def test_unknown_paths_404(client):
-    for path in ("/zgw-apis-provider/ztc/api/v1/zaaktypen",
-                 "/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten",
-                 "/zgw-apis-provider/zrc/api/v1/statussen/x",
-                 "/contactmomenten-api-provider/api/v1/contactmomenten/nope",
-                 "/contactmomenten-api-provider/api/v1/klantcontactmomenten/09a14ded-6881-4261-a842-fd5fe7ee547f",
-                 "/elders"):
+    for path in (
+        "/zgw-apis-provider/ztc/api/v1/zaaktypen",
+        "/zgw-apis-provider/drc/api/v1/enkelvoudiginformatieobjecten",
+        "/zgw-apis-provider/zrc/api/v1/statussen/x",
+        "/contactmomenten-api-provider/api/v1/contactmomenten/nope",
+        "/contactmomenten-api-provider/api/v1/klantcontactmomenten/09a14ded-6881-4261-a842-fd5fe7ee547f",
+        "/elders",
+    ):
         r = await client.get(f"{BASE}{path}")
         assert r.status_code == 404, path
         assert r.json()["code"] == "NOT_FOUND"
@@ -178,7 +207,11 @@ async def test_pagination_links_under_path_prefix(make_sim):
         assert (await c.get(f"{root}/contactmomenten?page=x")).status_code == 400
         assert (await c.get("/contactmomenten-api-provider/api/v1/contactmomenten")).status_code == 404
         assert (await c.get(f"{root}/contactmomenten?telefoonnummerOfEmailadres=none")).json() == {
-            "count": 0, "next": None, "previous": None, "results": []}
+            "count": 0,
+            "next": None,
+            "previous": None,
+            "results": [],
+        }
 
 
 async def test_id_seed_is_deterministic(make_sim):

@@ -28,7 +28,11 @@ async def test_reset(client):
     assert len(snapshot["contacts"]) == 6 and snapshot["requests"] == []
     assert created["url"] not in [c["url"] for c in snapshot["contacts"]]
     assert [len(snapshot[k]) for k in ("klantcontactmomenten", "objectcontactmomenten", "klanten", "zaken")] == [
-        3, 1, 1, 1]
+        3,
+        1,
+        1,
+        1,
+    ]
     # the id sequence restarts too
     assert (await client.post(f"{CM}/contactmomenten", json=BODY)).json()["url"] == created["url"]
 
@@ -42,19 +46,28 @@ async def test_voorlopig_antwoord_hook(client):
     url = f"{BASE}/_sim/contactmomenten/b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3/voorlopige-antwoorden"
     r = await client.post(url, json={"antwoord": "Gebeld", "gebruikersnaam": "pdvries"})
     assert r.status_code == 201
-    assert r.json() == {"antwoord": "Gebeld", "registratiedatum": "2025-05-20T11:30:00+02:00",
-                        "gebruikersnaam": "pdvries", "volledigeNaam": "Piet de Vries", "afdeling": "Vergunningen"}
+    assert r.json() == {
+        "antwoord": "Gebeld",
+        "registratiedatum": "2025-05-20T11:30:00+02:00",
+        "gebruikersnaam": "pdvries",
+        "volledigeNaam": "Piet de Vries",
+        "afdeling": "Vergunningen",
+    }
     page = await client.get(f"{CM}/contactmomenten", params={"identificatie": "1187-2025"})
     contact = page.json()["results"][0]
     assert contact["recentsteVoorlopigAntwoord"] == r.json()
     assert [va["antwoord"] for va in contact["voorlopigeAntwoorden"]][0] == "Gebeld"
-    older = await client.post(url, json={"antwoord": "Oud", "gebruikersnaam": "kcc01",
-                                         "registratiedatum": "2025-03-04T10:00:00Z"})
+    older = await client.post(
+        url, json={"antwoord": "Oud", "gebruikersnaam": "kcc01", "registratiedatum": "2025-03-04T10:00:00Z"}
+    )
     assert older.json()["registratiedatum"] == "2025-03-04T10:00:00Z"
     page = await client.get(f"{CM}/contactmomenten", params={"identificatie": "1187-2025"})
     assert [va["antwoord"] for va in page.json()["results"][0]["voorlopigeAntwoorden"]][-1] == "Oud"
-    for bad in ({"antwoord": "x", "gebruikersnaam": "gh0st"}, {"gebruikersnaam": "pdvries"},
-                {"antwoord": "x", "gebruikersnaam": "pdvries", "registratiedatum": "morgen"}):
+    for bad in (
+        {"antwoord": "x", "gebruikersnaam": "gh0st"},
+        {"gebruikersnaam": "pdvries"},
+        {"antwoord": "x", "gebruikersnaam": "pdvries", "registratiedatum": "morgen"},
+    ):
         assert (await client.post(url, json=bad)).status_code == 400
     missing = f"{BASE}/_sim/contactmomenten/00000000-0000-4000-8000-000000000000/voorlopige-antwoorden"
     assert (await client.post(missing, json={"antwoord": "x", "gebruikersnaam": "pdvries"})).status_code == 404
@@ -80,8 +93,9 @@ async def put_faults(client, config):
 
 
 async def test_error5xx(client):
-    await put_faults(client, {"routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten/{uuid}":
-                                         {"error5xx": 1}}})
+    await put_faults(
+        client, {"routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten/{uuid}": {"error5xx": 1}}}
+    )
     statuses = set()
     for _ in range(12):
         r = await client.get(f"{CM}/contactmomenten/{CV}")
@@ -120,8 +134,12 @@ async def test_hang(client):
 async def test_faults_are_reproducible(make_sim):
     outcomes = []
     for _ in range(2):
-        async with client_for(make_sim(fault_seed=3, faults={
-                "routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten": {"error5xx": 0.5}}})) as c:
+        async with client_for(
+            make_sim(
+                fault_seed=3,
+                faults={"routes": {"GET /contactmomenten-api-provider/api/v1/contactmomenten": {"error5xx": 0.5}}},
+            )
+        ) as c:
             outcomes.append([(await c.get(f"{CM}/contactmomenten")).status_code for _ in range(20)])
     assert outcomes[0] == outcomes[1] and 200 in outcomes[0] and set(outcomes[0]) - {200}
 
@@ -133,10 +151,17 @@ async def test_reset_restores_configured_faults(client):
     assert (await client.get(f"{BASE}/_sim/faults")).json() == {"hang_seconds": 60.0, "routes": {}}
 
 
-@pytest.mark.parametrize("config", [
-    [], {"routes": {"GET": {"error5xx": 1}}}, {"routes": {"GET /x": {"boom": 1}}},
-    {"routes": {"GET /x": {"hang": 2}}}, {"hang_seconds": -1}, {"other": 1},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        [],
+        {"routes": {"GET": {"error5xx": 1}}},
+        {"routes": {"GET /x": {"boom": 1}}},
+        {"routes": {"GET /x": {"hang": 2}}},
+        {"hang_seconds": -1},
+        {"other": 1},
+    ],
+)
 async def test_bad_fault_config(client, config):
     r = await client.put(f"{BASE}/_sim/faults", json=config)
     assert r.status_code == 400

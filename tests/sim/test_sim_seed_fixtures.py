@@ -92,8 +92,9 @@ async def test_objectcontactmomenten_by_contactmoment(client):
     url = f"{CM}/contactmomenten/cb7b21e1-708d-4ea3-8d81-147dd041f296"
     r = await client.get(f"{CM}/objectcontactmomenten", params={"contactmoment": url})
     assert dumps(r.json()) == dumps(fixture("esuite/objectcontactmomenten-page.json"))
-    r = await client.get(f"{CM}/objectcontactmomenten",
-                         params={"object": f"{ZRC}/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"})
+    r = await client.get(
+        f"{CM}/objectcontactmomenten", params={"object": f"{ZRC}/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b"}
+    )
     assert dumps(r.json()) == dumps(fixture("esuite/objectcontactmomenten-page.json"))
     other = f"{CM}/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
     r = await client.get(f"{CM}/objectcontactmomenten", params={"contactmoment": other})
@@ -101,8 +102,9 @@ async def test_objectcontactmomenten_by_contactmoment(client):
 
 
 async def test_klanten(client):
-    r = await client.get(f"{KC}/klanten", params={"subjectNatuurlijkPersoon__inpBsn": "999993653",
-                                                  "subjectType": "natuurlijk_persoon"})
+    r = await client.get(
+        f"{KC}/klanten", params={"subjectNatuurlijkPersoon__inpBsn": "999993653", "subjectType": "natuurlijk_persoon"}
+    )
     assert dumps(r.json()) == dumps(fixture("esuite/klanten-page-bsn.json"))
     r = await client.get(KLANT_URL)
     assert dumps(r.json()) == dumps(fixture("esuite/klant-natuurlijk-persoon.json"))
@@ -119,8 +121,13 @@ async def test_klant_post_from_register(client):
 
 
 async def test_zaken(client):
-    r = await client.get(f"{ZRC}/zaken", params={
-        "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn": "999993653", "ordering": "startdatum_aflopend"})
+    r = await client.get(
+        f"{ZRC}/zaken",
+        params={
+            "rol__betrokkeneIdentificatie__natuurlijkPersoon__inpBsn": "999993653",
+            "ordering": "startdatum_aflopend",
+        },
+    )
     assert dumps(r.json()) == dumps(fixture("esuite/zaken-page.json"))
     r = await client.get(f"{ZRC}/zaken/a177c7fa-bb70-4d42-9584-6b099e87512b")
     assert dumps(r.json()) == dumps(fixture("esuite/zaak.json"))

@@ -26,7 +26,9 @@ async def test_the_seeded_contacts_links_and_zaak(client):
         ("b2272f29-1e69-411e-b853-1e0156652230", None, "afgehandeld"),
         ("cb7b21e1-708d-4ea3-8d81-147dd041f296", None, "afgehandeld"),
     }
-    assert sorted((link["klant"], link["contactmoment"].rsplit("/", 1)[1]) for link in state["klantcontactmomenten"]) == [
+    assert sorted(
+        (link["klant"], link["contactmoment"].rsplit("/", 1)[1]) for link in state["klantcontactmomenten"]
+    ) == [
         (KLANT, "b2272f29-1e69-411e-b853-1e0156652230"),
         (KLANT, "b54a7b40-f8f1-4167-9a3a-5bddd4d4d9c3"),
         (KLANT, "cb7b21e1-708d-4ea3-8d81-147dd041f296"),

@@ -20,7 +20,10 @@ async def test_zaaktype_status_and_statustype_of_the_seeded_zaak(client):
     assert zaak["zaaktype"] == f"{ZTC}/zaaktypen/d66b54da-6b63-41af-b84c-e8e9c0349f20"
     zaaktype = (await client.get(zaak["zaaktype"])).json()
     assert (zaaktype["url"], zaaktype["onderwerp"], zaaktype["omschrijving"]) == (
-        zaak["zaaktype"], "Dakkapel", "Omgevingsvergunning dakkapel")
+        zaak["zaaktype"],
+        "Dakkapel",
+        "Omgevingsvergunning dakkapel",
+    )
     status = (await client.get(zaak["status"])).json()
     assert (status["url"], status["zaak"]) == (zaak["status"], ZAAK)
     statustype = (await client.get(status["statustype"])).json()
@@ -31,10 +34,16 @@ async def test_rollen_are_a_page_filtered_on_the_zaak(client):
     page = (await client.get(f"{ZRC}/rollen", params={"zaak": ZAAK})).json()
     assert (page["count"], page["next"], page["previous"]) == (2, None, None)
     assert [(r["omschrijvingGeneriek"], r["betrokkeneType"]) for r in page["results"]] == [
-        ("initiator", "natuurlijk_persoon"), ("behandelaar", "medewerker")]
+        ("initiator", "natuurlijk_persoon"),
+        ("behandelaar", "medewerker"),
+    ]
     assert page["results"][0]["betrokkeneIdentificatie"] == {
-        "inpBsn": "999993653", "geslachtsnaam": "Dijk", "voorvoegselGeslachtsnaam": "van", "voornamen": "Anna"}
-    other = (await client.get(f"{ZRC}/rollen", params={"zaak": f"{ZRC}/zaken/00000000-0000-4000-8000-000000000000"}))
+        "inpBsn": "999993653",
+        "geslachtsnaam": "Dijk",
+        "voorvoegselGeslachtsnaam": "van",
+        "voornamen": "Anna",
+    }
+    other = await client.get(f"{ZRC}/rollen", params={"zaak": f"{ZRC}/zaken/00000000-0000-4000-8000-000000000000"})
     assert other.json() == {"count": 0, "next": None, "previous": None, "results": []}
 
 
@@ -60,12 +69,15 @@ async def test_the_document_and_its_download_a_valid_pdf(client):
     assert b"(Tekening dakkapel Dorpsstraat 12 - fictief) Tj" in pdf
 
 
-@pytest.mark.parametrize("url", [
-    f"{ZTC}/zaaktypen/00000000-0000-4000-8000-000000000000",
-    f"{ZRC}/statussen/00000000-0000-4000-8000-000000000000",
-    f"{DRC}/enkelvoudiginformatieobjecten/00000000-0000-4000-8000-000000000000/download",
-    f"{ZTC}/roltypen/1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",  # not served
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{ZTC}/zaaktypen/00000000-0000-4000-8000-000000000000",
+        f"{ZRC}/statussen/00000000-0000-4000-8000-000000000000",
+        f"{DRC}/enkelvoudiginformatieobjecten/00000000-0000-4000-8000-000000000000/download",
+        f"{ZTC}/roltypen/1b2c3d4e-5f60-4718-8293-a4b5c6d7e8f9",  # not served
+    ],
+)
 async def test_unknown_resources_are_404(client, url):
     response = await client.get(url)
     assert (response.status_code, response.json()["code"]) == (404, "NOT_FOUND")

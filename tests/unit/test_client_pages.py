@@ -21,7 +21,10 @@ def _client(pages: dict[str, httpx.Response], seen: list[str]) -> EsuiteClient:
         return pages[str(request.url)]
 
     return EsuiteClient(
-        EsuiteTokenSource("adapter", "secret-" * 6), Metrics(), timeout_seconds=5, max_connections=2,
+        EsuiteTokenSource("adapter", "secret-" * 6),
+        Metrics(),
+        timeout_seconds=5,
+        max_connections=2,
         transport=httpx.MockTransport(handler),
     )
 
@@ -61,7 +64,9 @@ async def test_pages_reads_the_first_page_with_params_then_each_next_as_given():
 
 async def test_pages_stops_where_follow_declines_a_link():
     seen: list[str] = []
-    esuite = _client({LIST + "?object=a%20b": _page([1], "https://elders.example.org/objectcontactmomenten?page=2")}, seen)
+    esuite = _client(
+        {LIST + "?object=a%20b": _page([1], "https://elders.example.org/objectcontactmomenten?page=2")}, seen
+    )
     assert await _walk(esuite, follow=_under_list) == [[1]]
     assert len(seen) == 1
 

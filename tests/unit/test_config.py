@@ -69,7 +69,9 @@ def test_warnings_for_unset_base_url_duplicates_and_obsolete_variables():
 
 def test_base_urls_lose_their_trailing_slash_and_keep_a_path_prefix():
     settings = load_settings(
-        fixture_env(ESUITE_BASE_URL="https://gateway.example.org/esuite/", ADAPTER_BASE_URL="http://podiumd-adapter:8080/")
+        fixture_env(
+            ESUITE_BASE_URL="https://gateway.example.org/esuite/", ADAPTER_BASE_URL="http://podiumd-adapter:8080/"
+        )
     ).settings
     assert settings.esuite_base_url == "https://gateway.example.org/esuite"
     assert settings.adapter_base_url == "http://podiumd-adapter:8080"
@@ -130,9 +132,17 @@ def test_a_grace_shorter_than_the_budget_plus_margin_is_a_warning_and_an_overrid
 
 
 def test_esuite_public_origins_are_checked_urls_in_index_order():
-    result = load_settings(fixture_env(ESUITE_PUBLIC_ORIGINS__1="https://gateway.example.net/", ESUITE_PUBLIC_ORIGINS__0="http://localhost:8081"))
+    result = load_settings(
+        fixture_env(
+            ESUITE_PUBLIC_ORIGINS__1="https://gateway.example.net/", ESUITE_PUBLIC_ORIGINS__0="http://localhost:8081"
+        )
+    )
     assert result.settings.esuite_public_origins == ("http://localhost:8081", "https://gateway.example.net")
-    bad = load_settings(fixture_env(ESUITE_PUBLIC_ORIGINS__0="gateway.example.net", ESUITE_PUBLIC_ORIGINS__1="https://u:p@gateway.example.net"))
+    bad = load_settings(
+        fixture_env(
+            ESUITE_PUBLIC_ORIGINS__0="gateway.example.net", ESUITE_PUBLIC_ORIGINS__1="https://u:p@gateway.example.net"
+        )
+    )
     assert [str(f) for f in bad.errors] == [
         "ERROR ESUITE_PUBLIC_ORIGINS__0: must be an absolute http or https URL",
         "ERROR ESUITE_PUBLIC_ORIGINS__1: must not contain user information (user:password@); use the token variables",

@@ -114,7 +114,9 @@ async def test_past_the_entry_bound_the_oldest_answer_is_evicted_with_a_warning(
     assert await store.begin("c", 1) == Claim(answer=ANSWER)
     assert await store.begin("a", 1) == Claim()  # evicted: processed anew
     evictions = [entry for entry in logs if entry["event"] == "duplicate_store_evicted"]
-    assert evictions == [{"event": "duplicate_store_evicted", "evicted": 1, "entries": 2, "bytes": sizes[-2][1], "log_level": "warning"}]
+    assert evictions == [
+        {"event": "duplicate_store_evicted", "evicted": 1, "entries": 2, "bytes": sizes[-2][1], "log_level": "warning"}
+    ]
     assert sizes[-1][0] == 3  # a's new lock
 
 

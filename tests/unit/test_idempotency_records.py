@@ -29,6 +29,8 @@ def test_a_stored_answer_without_location_round_trips():
 
 
 def test_an_uncertain_attempt_record_is_written_byte_for_byte_as_before():
-    attempt = UncertainAttempt({"type": "Terugbelverzoek", "tekst": "één", "kanaal": None, "x": [1, 2.5]}, 1764662400.125)
+    attempt = UncertainAttempt(
+        {"type": "Terugbelverzoek", "tekst": "één", "kanaal": None, "x": [1, 2.5]}, 1764662400.125
+    )
     assert _record(attempt) == STORED_UNCERTAIN
     assert _uncertain_from_json(STORED_UNCERTAIN) == attempt

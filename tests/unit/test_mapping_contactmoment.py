@@ -246,7 +246,11 @@ def test_V4_every_path_in_the_order_of_the_rule_text() -> None:
     the three objects; persoonsnaam; digitaleAdressen and its elements; then the strings
     (organisatie, persoonsnaam's three, each address's three, actor's five, identificatie)."""
     objects = {"medewerkerIdentificatie": "jjansen", "actor": "Burgerzaken", "betrokkene": 1}
-    assert failures(objects) == [("betrokkene", "invalid"), ("actor", "invalid"), ("medewerkerIdentificatie", "invalid")]
+    assert failures(objects) == [
+        ("betrokkene", "invalid"),
+        ("actor", "invalid"),
+        ("medewerkerIdentificatie", "invalid"),
+    ]
     assert failures({"betrokkene": {"digitaleAdressen": "x", "persoonsnaam": "Eva"}}) == [
         ("betrokkene.persoonsnaam", "invalid"),
         ("betrokkene.digitaleAdressen", "invalid"),
@@ -789,7 +793,11 @@ def test_R1_R2_rendered_page_equals_the_rewritten_values_and_contacts_stay_untou
     contacts = [
         *load("esuite/contactmomenten-page-klant.json")["results"],
         {"url": f"{CM_E}/contactmomenten/{UUID1}", "tekst": f"{CM_E}/contactmomenten/{UUID2}", "antwoord": f"{CM_E}/x"},
-        {"url": f"{CM_E}/contactmomenten/{UUID2}", "tekst": f"{CM_E}0/x", "antwoord": f"{E}/klanten-api-provider/api/v1"},
+        {
+            "url": f"{CM_E}/contactmomenten/{UUID2}",
+            "tekst": f"{CM_E}0/x",
+            "antwoord": f"{E}/klanten-api-provider/api/v1",
+        },
         {"url": "u", "tekst": None, "antwoord": f'zie "{CM_E}/y"', "n": [f"{CM_E}?a=b", {f"{CM_E}/k": f"{CM_E}#f"}]},
     ]
     before = copy.deepcopy(contacts)
@@ -800,7 +808,10 @@ def test_R1_R2_rendered_page_equals_the_rewritten_values_and_contacts_stay_untou
 
 
 def test_R2_without_antwoord_tekst_unchanged_and_missing_tekst_appended() -> None:
-    assert contactmoment_read.contactmoment_from_esuite({"url": "u", "tekst": "Vraag", "antwoord": None}, URLS)["tekst"] == "Vraag"
+    assert (
+        contactmoment_read.contactmoment_from_esuite({"url": "u", "tekst": "Vraag", "antwoord": None}, URLS)["tekst"]
+        == "Vraag"
+    )
     assert "tekst" not in contactmoment_read.contactmoment_from_esuite({"url": "u"}, URLS)
     assert list(contactmoment_read.contactmoment_from_esuite({"url": "u", "antwoord": "A", "x": 1}, URLS)) == [
         "url",
@@ -861,7 +872,10 @@ def test_R6_created_url_under_the_esuite_root_ending_in_uuid(url: str) -> None:
 
 def test_R6_created_upper_case_uuid_accepted() -> None:
     contact = {"url": f"{CM_E}/contactmomenten/{UUID1.upper()}"}
-    assert contactmoment_read.created_contactmoment(contact, URLS, None)["url"] == f"{CM_A}/contactmomenten/{UUID1.upper()}"
+    assert (
+        contactmoment_read.created_contactmoment(contact, URLS, None)["url"]
+        == f"{CM_A}/contactmomenten/{UUID1.upper()}"
+    )
 
 
 # --- C-rules ---------------------------------------------------------------------------------
@@ -954,7 +968,10 @@ def test_C3_next_link_checked() -> None:
     prefix = CM_E + "/objectcontactmomenten"
     assert contactmoment_lists.check_next_link(None, prefix) is None
     assert contactmoment_lists.check_next_link(5, prefix) is None
-    assert contactmoment_lists.check_next_link(prefix + "?object=z&page=2", prefix, pages_read=1) == prefix + "?object=z&page=2"
+    assert (
+        contactmoment_lists.check_next_link(prefix + "?object=z&page=2", prefix, pages_read=1)
+        == prefix + "?object=z&page=2"
+    )
     for wrong in (
         "https://elders.example.org/objectcontactmomenten?page=2",
         prefix + "X?page=2",
@@ -1046,7 +1063,10 @@ def test_C4_expand_values() -> None:
     ["expand=zaken", "expand=objectcontactmomenten,Klantcontactmomenten", "expand=objectcontactmomenten&expand=x"],
 )
 def test_C4_invalid_expand(raw: str) -> None:
-    for call in (contactmoment_lists.parse_expand, lambda pairs: contactmoment_lists.parse_contactmomenten_list_query(pairs, URLS)):
+    for call in (
+        contactmoment_lists.parse_expand,
+        lambda pairs: contactmoment_lists.parse_contactmomenten_list_query(pairs, URLS),
+    ):
         problem = problem_of(call, parse_query(raw))
         assert (problem.status, problem.code) == (400, "invalid")
         assert [(p.name, p.code) for p in problem.invalid_params] == [("expand", "invalid_choice")]
@@ -1074,8 +1094,16 @@ def test_C4_klantcontactmomenten_for_same_contact_only() -> None:
     null = {"contactmoment": None, "klant": "k3"}
     other = {"contactmoment": f"{CM_E}/contactmomenten/{UUID2}", "klant": "k4"}
     results = [own, other, unlinked, "x", null, {"contactmoment": 5}]
-    assert contactmoment_lists.klantcontactmomenten_for(results, f"{CM_E}/contactmomenten/{UUID1}") == [own, unlinked, null]
-    assert contactmoment_lists.klantcontactmomenten_for(results, f"{CM_A}/contactmomenten/{UUID1}") == [own, unlinked, null]
+    assert contactmoment_lists.klantcontactmomenten_for(results, f"{CM_E}/contactmomenten/{UUID1}") == [
+        own,
+        unlinked,
+        null,
+    ]
+    assert contactmoment_lists.klantcontactmomenten_for(results, f"{CM_A}/contactmomenten/{UUID1}") == [
+        own,
+        unlinked,
+        null,
+    ]
 
 
 def test_C4_with_expansion_replaces_in_place_or_appends() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,7 +31,7 @@ IT_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/30ee8e89-2761-4e35
 SB_TYPE = "https://objecttypen.example.org/api/v2/objecttypes/cadf96e6-63aa-4641-807f-867106fc2566"
 TYPES = ("Terugbelverzoek", "Contactverzoek")
 URLS = UrlMap(A, E)
-NOW = datetime(2025, 7, 1, 10, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 7, 1, 10, 0, tzinfo=UTC)
 KLANT_A = f"{A}/klanten/api/v1/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
 KLANT_E = f"{E}/klanten-api-provider/api/v1/klanten/d72e7265-3b76-4410-a9aa-54e20528a3f4"
 CM_UUID = "93119562-cb7f-45bf-9976-6923c8ccc1cd"
@@ -149,7 +149,9 @@ def test_I1_uuid_is_last_segment_as_printed():
     assert taak["url"] == f"{A}/api/v2/objects/ABC-1"
 
 
-@pytest.mark.parametrize("bad", [{"url": None}, {"url": 5}, {}, {"url": "https://x.example.org/"}, {"url": "http://[x/"}, "contact", None])
+@pytest.mark.parametrize(
+    "bad", [{"url": None}, {"url": 5}, {}, {"url": "https://x.example.org/"}, {"url": "http://[x/"}, "contact", None]
+)
 def test_I1_unusable_url_is_502(bad):
     problem = problem_of(interne_taak_from_esuite, bad, IT_TYPE, None, URLS, NOW)
     assert (problem.status, problem.code) == (502, "upstream-invalid-response")
@@ -167,7 +169,15 @@ def test_I3_record_shape_and_date_in_amsterdam():
         "record"
     ]
     assert list(record) == [
-        "index", "typeVersion", "data", "geometry", "startAt", "endAt", "registrationAt", "correctionFor", "correctedBy"
+        "index",
+        "typeVersion",
+        "data",
+        "geometry",
+        "startAt",
+        "endAt",
+        "registrationAt",
+        "correctionFor",
+        "correctedBy",
     ]
     assert (record["index"], record["typeVersion"]) == (1, 1)
     assert (record["startAt"], record["registrationAt"]) == ("2025-01-01", "2025-01-01")
@@ -176,7 +186,7 @@ def test_I3_record_shape_and_date_in_amsterdam():
 
 @pytest.mark.parametrize("registratiedatum", [None, "gisteren", 20250101])
 def test_I3_missing_or_unparsable_date_is_today_in_amsterdam(registratiedatum):
-    late_evening_utc = datetime(2025, 6, 30, 22, 30, tzinfo=timezone.utc)
+    late_evening_utc = datetime(2025, 6, 30, 22, 30, tzinfo=UTC)
     fields = {} if registratiedatum is None else {"registratiedatum": registratiedatum}
     record = interne_taak_from_esuite(contact(**fields), IT_TYPE, None, URLS, late_evening_utc)["record"]
     assert record["startAt"] == record["registrationAt"] == "2025-07-01"
@@ -446,7 +456,13 @@ def test_I10_data_keys_and_dropped_esuite_fields():
     esuite_contact = load("esuite/contactmomenten-page-1-contactverzoeken.json")["results"][0]
     data = data_of(esuite_contact)
     assert list(data) == [
-        "contactmoment", "registratiedatum", "status", "toelichting", "actor", "betrokkene", "medewerkerIdentificatie"
+        "contactmoment",
+        "registratiedatum",
+        "status",
+        "toelichting",
+        "actor",
+        "betrokkene",
+        "medewerkerIdentificatie",
     ]
     assert data["medewerkerIdentificatie"] == {"identificatie": "jjansen", "achternaam": "Jan Jansen"}
 
@@ -473,7 +489,11 @@ def test_dispatch_missing_type_is_required(pairs):
 
 @pytest.mark.parametrize(
     ("object_type", "smoelenboek_type"),
-    [("https://objecttypen.example.org/api/v2/objecttypes/afdelingen", SB_TYPE), (SB_TYPE, None), (IT_TYPE + "/", SB_TYPE)],
+    [
+        ("https://objecttypen.example.org/api/v2/objecttypes/afdelingen", SB_TYPE),
+        (SB_TYPE, None),
+        (IT_TYPE + "/", SB_TYPE),
+    ],
 )
 def test_dispatch_unknown_type(object_type, smoelenboek_type):
     problem = problem_of(dispatch_object_type, [("type", object_type)], IT_TYPE, smoelenboek_type)
@@ -526,7 +546,11 @@ def test_Q14_order_is_type_klant_telefoon_page_whatever_the_inbound_order():
         "page=3&data_attr=betrokkene__digitaleAdressen__icontains__06+1%2C2&ordering=record__data__registratiedatum"
         f"&data_attrs=betrokkene__klant__exact__{KLANT_A}&pageSize=500&type=x"
     )
-    assert query.upstream == BASE_UPSTREAM + [("klant", KLANT_E), ("telefoonnummerOfEmailadres", "06 1,2"), ("page", "3")]
+    assert query.upstream == BASE_UPSTREAM + [
+        ("klant", KLANT_E),
+        ("telefoonnummerOfEmailadres", "06 1,2"),
+        ("page", "3"),
+    ]
     assert query.descending is False
 
 
@@ -552,9 +576,7 @@ def test_Q14_klant_from_request_origin_is_rewritten():
 
 
 def test_Q10_data_attrs_split_on_comma_and_empty_expressions_skipped():
-    query = parse(
-        "data_attrs=betrokkene__klant__exact__1,,betrokkene__digitaleAdressen__icontains__06,&data_attr="
-    )
+    query = parse("data_attrs=betrokkene__klant__exact__1,,betrokkene__digitaleAdressen__icontains__06,&data_attr=")
     assert query.upstream == BASE_UPSTREAM + [("klant", "1"), ("telefoonnummerOfEmailadres", "06")]
 
 
@@ -600,7 +622,9 @@ def test_Q11_reason_never_contains_the_value(secret):
 
 
 def test_Q12_blank_value_is_invalid():
-    problem = problem_of(parse, "data_attr=betrokkene__klant__exact__&data_attrs=betrokkene__digitaleAdressen__icontains__+")
+    problem = problem_of(
+        parse, "data_attr=betrokkene__klant__exact__&data_attrs=betrokkene__digitaleAdressen__icontains__+"
+    )
     assert (problem.status, problem.code) == (400, "invalid")
     assert [(p.name, p.code) for p in problem.invalid_params] == [("data_attr", "invalid"), ("data_attrs", "invalid")]
 
@@ -770,7 +794,9 @@ def test_T1_utf8_bom_is_tolerated():
     assert answer(b"\xef\xbb\xbf" + post_body()).uuid == CM_UUID
 
 
-@pytest.mark.parametrize(("object_type", "code"), [(None, "required"), (" ", "required"), (SB_TYPE, "invalid_choice"), (1, "invalid_choice")])
+@pytest.mark.parametrize(
+    ("object_type", "code"), [(None, "required"), (" ", "required"), (SB_TYPE, "invalid_choice"), (1, "invalid_choice")]
+)
 def test_T2_type(object_type, code):
     problem = problem_of(answer, post_body(type=object_type))
     assert [(p.name, p.code) for p in problem.invalid_params] == [("type", code)]

@@ -75,13 +75,27 @@ def same(value: Any) -> Any:
     ("status", "esuite_body", "expected"),
     [
         # the e-Suite code wins over the status
-        (400, {"code": "VALIDATION", "title": "Validatiefout", "detail": "Kanaal 'Chat' bestaat niet."},
-         problem(400, "invalid", "Validatiefout", "Kanaal 'Chat' bestaat niet.",
-                 [("nonFieldErrors", "invalid", "Kanaal 'Chat' bestaat niet.")])),
-        (404, {"code": "NOT_FOUND", "title": "Niet gevonden", "detail": "Geen contactmoment."},
-         problem(404, "not_found", "Niet gevonden", "Geen contactmoment.")),
-        (403, {"code": "NOT_AUTHORISED", "title": "Geen rechten"},
-         problem(403, "permission_denied", "Geen rechten", "Geen rechten")),
+        (
+            400,
+            {"code": "VALIDATION", "title": "Validatiefout", "detail": "Kanaal 'Chat' bestaat niet."},
+            problem(
+                400,
+                "invalid",
+                "Validatiefout",
+                "Kanaal 'Chat' bestaat niet.",
+                [("nonFieldErrors", "invalid", "Kanaal 'Chat' bestaat niet.")],
+            ),
+        ),
+        (
+            404,
+            {"code": "NOT_FOUND", "title": "Niet gevonden", "detail": "Geen contactmoment."},
+            problem(404, "not_found", "Niet gevonden", "Geen contactmoment."),
+        ),
+        (
+            403,
+            {"code": "NOT_AUTHORISED", "title": "Geen rechten"},
+            problem(403, "permission_denied", "Geen rechten", "Geen rechten"),
+        ),
         (409, {"code": "CONFLICT"}, problem(409, "conflict", "Conflict.", "Conflict.")),
         (422, {"code": "VALIDATION"}, problem(422, "invalid", "Onverwerkbare invoer.", "Onverwerkbare invoer.")),
         (400, {"code": "NOT_FOUND"}, problem(400, "not_found", INVOER, INVOER, [])),
@@ -96,7 +110,11 @@ def same(value: Any) -> Any:
         (405, None, problem(405, "method_not_allowed", "Methode niet toegestaan.", "Methode niet toegestaan.")),
         (409, None, problem(409, "conflict", "Conflict.", "Conflict.")),
         (412, None, problem(412, "precondition_failed", "Voorwaarde niet vervuld.", "Voorwaarde niet vervuld.")),
-        (415, None, problem(415, "unsupported_media_type", "Mediatype niet ondersteund.", "Mediatype niet ondersteund.")),
+        (
+            415,
+            None,
+            problem(415, "unsupported_media_type", "Mediatype niet ondersteund.", "Mediatype niet ondersteund."),
+        ),
         (410, None, problem(410, "upstream-client-error", "Niet meer beschikbaar.", "Niet meer beschikbaar.")),
         (422, None, problem(422, "upstream-client-error", "Onverwerkbare invoer.", "Onverwerkbare invoer.")),
         (429, None, problem(429, "upstream-client-error", "Te veel verzoeken.", "Te veel verzoeken.")),
@@ -106,8 +124,14 @@ def same(value: Any) -> Any:
         (404, {"title": "  ", "detail": 5}, problem(404, "not_found", "Niet gevonden.", "Niet gevonden.")),
         # 400: the upstream invalidParams when they are an array (non-objects skipped), else the
         # detail as one non-field error, else []
-        (400, {"detail": "Fout in invoer.", "invalidParams": [{"name": "kanaal", "code": "invalid", "reason": "Onbekend."}, "x"]},
-         problem(400, "invalid", INVOER, "Fout in invoer.", [("kanaal", "invalid", "Onbekend.")])),
+        (
+            400,
+            {
+                "detail": "Fout in invoer.",
+                "invalidParams": [{"name": "kanaal", "code": "invalid", "reason": "Onbekend."}, "x"],
+            },
+            problem(400, "invalid", INVOER, "Fout in invoer.", [("kanaal", "invalid", "Onbekend.")]),
+        ),
         (400, {"invalidParams": [{"name": "kanaal"}]}, problem(400, "invalid", INVOER, INVOER, [("kanaal", "", "")])),
         (400, {"invalidParams": [{"code": "invalid"}]}, problem(400, "invalid", INVOER, INVOER, [("", "invalid", "")])),
         (400, {"detail": " "}, problem(400, "invalid", INVOER, INVOER, [])),
@@ -144,7 +168,9 @@ def test_operations_4_3_401_and_5xx_become_502(status: int, source: str, code: s
 
 def test_operations_4_3_the_e_suite_is_the_default_source() -> None:
     title = "De adapter kon zich niet aanmelden bij de e-Suite."
-    assert translate_upstream_error(401, None, same).to_body("urn:uuid:0") == problem(502, "upstream-unauthorized", title, title)
+    assert translate_upstream_error(401, None, same).to_body("urn:uuid:0") == problem(
+        502, "upstream-unauthorized", title, title
+    )
 
 
 def test_S5_a_smoelenboek_4xx_is_translated_like_the_e_suite_s() -> None:
@@ -172,11 +198,17 @@ def test_V5_z_and_lower_case_z_are_utc_and_nothing_else_ends_a_date_time() -> No
 
 def test_V1_V2_problem_bodies() -> None:
     assert body_of(common.parse_json_body, b"{") == problem(
-        400, "parse_error", INVOER, "De inhoud van het verzoek is geen geldige JSON.",
+        400,
+        "parse_error",
+        INVOER,
+        "De inhoud van het verzoek is geen geldige JSON.",
         [("nonFieldErrors", "parse_error", "De inhoud is geen geldige JSON.")],
     )
     assert body_of(common.json_object, []) == problem(
-        400, "invalid", INVOER, "De inhoud van het verzoek is geen JSON-object.",
+        400,
+        "invalid",
+        INVOER,
+        "De inhoud van het verzoek is geen JSON-object.",
         [("nonFieldErrors", "invalid", "De inhoud moet een JSON-object zijn.")],
     )
 
@@ -210,8 +242,15 @@ def test_C6_page_of_an_upstream_link(link: str, page: int) -> None:
 
 def test_C_list_query_reports_every_failure_at_once() -> None:
     query_detail = "De query-parameters zijn niet geldig."
-    assert body_of(contactmoment_lists.parse_contactmomenten_list_query, [("klant", ""), ("page", "x"), ("expand", "x"), ("ordering", "x")], URLS) == problem(
-        400, "invalid", INVOER, query_detail,
+    assert body_of(
+        contactmoment_lists.parse_contactmomenten_list_query,
+        [("klant", ""), ("page", "x"), ("expand", "x"), ("ordering", "x")],
+        URLS,
+    ) == problem(
+        400,
+        "invalid",
+        INVOER,
+        query_detail,
         [
             ("klant", "invalid", "Een filter zonder waarde wordt niet ondersteund."),
             ("page", "invalid", "Het paginanummer moet een geheel getal vanaf 1 zijn."),
@@ -222,9 +261,20 @@ def test_C_list_query_reports_every_failure_at_once() -> None:
 
 
 def test_C3_object_with_another_filter_is_refused() -> None:
-    assert body_of(contactmoment_lists.parse_contactmomenten_list_query, [("object", ZAAK), ("klant", "x")], URLS) == problem(
-        400, "unsupported-filter-combination", INVOER, "Het filter object kan niet met andere filters worden gecombineerd.",
-        [("object", "unsupported-filter-combination", "Zoek op één object, zonder klant, identificatie, telefoonnummerOfEmailadres of type.")],
+    assert body_of(
+        contactmoment_lists.parse_contactmomenten_list_query, [("object", ZAAK), ("klant", "x")], URLS
+    ) == problem(
+        400,
+        "unsupported-filter-combination",
+        INVOER,
+        "Het filter object kan niet met andere filters worden gecombineerd.",
+        [
+            (
+                "object",
+                "unsupported-filter-combination",
+                "Zoek op één object, zonder klant, identificatie, telefoonnummerOfEmailadres of type.",
+            )
+        ],
     )
 
 
@@ -237,7 +287,11 @@ def interne_taken(*pairs: tuple[str, str]) -> Any:
 
 def test_objects_without_a_type_is_400() -> None:
     assert body_of(objects_dispatch.dispatch_object_type, [], INTERNE_TAAK, None) == problem(
-        400, "invalid", INVOER, "Het objecttype ontbreekt.", [("type", "required", "Geef het objecttype op in de parameter type.")]
+        400,
+        "invalid",
+        INVOER,
+        "Het objecttype ontbreekt.",
+        [("type", "required", "Geef het objecttype op in de parameter type.")],
     )
 
 
@@ -252,34 +306,59 @@ def test_objects_without_a_type_is_400() -> None:
     ],
 )
 def test_objects_ordering_refused(pairs: list, reason: str) -> None:
-    assert body_of(interne_taken, *pairs) == problem(400, "invalid", INVOER, "Ongeldige query-parameters.", [("ordering", "invalid", reason)])
+    assert body_of(interne_taken, *pairs) == problem(
+        400, "invalid", INVOER, "Ongeldige query-parameters.", [("ordering", "invalid", reason)]
+    )
 
 
 def test_objects_page_size_out_of_range() -> None:
     assert body_of(interne_taken, ("pageSize", "0")) == problem(
-        400, "invalid", INVOER, "Ongeldige query-parameters.",
+        400,
+        "invalid",
+        INVOER,
+        "Ongeldige query-parameters.",
         [("pageSize", "invalid", "pageSize moet een geheel getal van 1 tot en met 500 zijn.")],
     )
 
 
 def test_Q11_Q12_Q13_problem_bodies() -> None:
     assert body_of(interne_taken, ("data_attr", "betrokkene__x__exact__y")) == problem(
-        400, "unsupported-filter", INVOER, "Dit filter wordt door de adapter niet ondersteund.",
-        [("data_attr", "unsupported-filter", "Filteren op 'betrokkene__x' met operator 'exact' wordt niet ondersteund.")],
+        400,
+        "unsupported-filter",
+        INVOER,
+        "Dit filter wordt door de adapter niet ondersteund.",
+        [
+            (
+                "data_attr",
+                "unsupported-filter",
+                "Filteren op 'betrokkene__x' met operator 'exact' wordt niet ondersteund.",
+            )
+        ],
     )
     assert body_of(interne_taken, ("data_attr", "betrokkene__klant__exact__")) == problem(
-        400, "invalid", INVOER, "Een filter heeft geen waarde.",
+        400,
+        "invalid",
+        INVOER,
+        "Een filter heeft geen waarde.",
         [("data_attr", "invalid", "Het filter op 'betrokkene__klant' met operator 'exact' heeft geen waarde.")],
     )
-    twice = [("data_attr", "betrokkene__digitaleAdressen__icontains__a"), ("data_attr", "betrokkene__digitaleAdressen__icontains__b")]
+    twice = [
+        ("data_attr", "betrokkene__digitaleAdressen__icontains__a"),
+        ("data_attr", "betrokkene__digitaleAdressen__icontains__b"),
+    ]
     assert body_of(interne_taken, *twice) == problem(
-        400, "unsupported-filter", INVOER, "Een filter is meer dan eens met verschillende waarden opgegeven.",
-        [(
-            "data_attr",
-            "unsupported-filter",
-            "Het filter op 'betrokkene__digitaleAdressen' met operator 'icontains' is meer dan eens met verschillende "
-            "waarden opgegeven; de e-Suite accepteert één waarde.",
-        )],
+        400,
+        "unsupported-filter",
+        INVOER,
+        "Een filter is meer dan eens met verschillende waarden opgegeven.",
+        [
+            (
+                "data_attr",
+                "unsupported-filter",
+                "Het filter op 'betrokkene__digitaleAdressen' met operator 'icontains' is meer dan eens met verschillende "
+                "waarden opgegeven; de e-Suite accepteert één waarde.",
+            )
+        ],
     )
 
 
@@ -300,15 +379,30 @@ def test_I8_look_ups_only_for_contacts_with_a_url() -> None:
 def test_K1_values_neither_text_nor_null_are_refused_in_the_rule_s_field_order() -> None:
     body = {"telefoonnummer": 5, "emailadres": [], "telefoonnummerAlternatief": None}
     assert body_of(klanten.klant_put_to_patch, body) == problem(
-        400, "invalid", INVOER, "De contactgegevens van de klant zijn niet geldig.",
-        [("emailadres", "invalid", "Dit veld moet een tekst of leeg zijn."), ("telefoonnummer", "invalid", "Dit veld moet een tekst of leeg zijn.")],
+        400,
+        "invalid",
+        INVOER,
+        "De contactgegevens van de klant zijn niet geldig.",
+        [
+            ("emailadres", "invalid", "Dit veld moet een tekst of leeg zijn."),
+            ("telefoonnummer", "invalid", "Dit veld moet een tekst of leeg zijn."),
+        ],
     )
 
 
 def test_K1_none_of_the_fields_problem_body() -> None:
     assert body_of(klanten.klant_put_to_patch, {"achternaam": "Dijk"}) == problem(
-        400, "invalid", INVOER, "Er zijn geen contactgegevens om te wijzigen.",
-        [("nonFieldErrors", "required", "Geef ten minste één van emailadres, telefoonnummer of telefoonnummerAlternatief op.")],
+        400,
+        "invalid",
+        INVOER,
+        "Er zijn geen contactgegevens om te wijzigen.",
+        [
+            (
+                "nonFieldErrors",
+                "required",
+                "Geef ten minste één van emailadres, telefoonnummer of telefoonnummerAlternatief op.",
+            )
+        ],
     )
 
 
@@ -367,7 +461,9 @@ def test_V2_V3_V4_reasons_per_kind_of_failure() -> None:
     def params(body: Any) -> list:
         return body_of(contact_create.build_esuite_contact, body, TYPES)["invalidParams"]
 
-    assert params([]) == [{"name": "nonFieldErrors", "code": "invalid", "reason": "De inhoud moet een JSON-object zijn."}]
+    assert params([]) == [
+        {"name": "nonFieldErrors", "code": "invalid", "reason": "De inhoud moet een JSON-object zijn."}
+    ]
     text, obj = "Dit veld moet een tekst zijn.", "Dit veld moet een object zijn."
     assert params({"tekst": 1, "betrokkene": "x"}) == [
         {"name": "tekst", "code": "invalid", "reason": text},
@@ -378,8 +474,16 @@ def test_V2_V3_V4_reasons_per_kind_of_failure() -> None:
         {"name": "betrokkene.digitaleAdressen", "code": "invalid", "reason": "Dit veld moet een lijst zijn."},
     ]
     assert params({"betrokkene": {"digitaleAdressen": [1]}}) == [
-        {"name": "betrokkene.digitaleAdressen.0", "code": "invalid", "reason": "Elk digitaal adres moet een object zijn."},
-        {"name": "actor", "code": "required", "reason": "Een contactverzoek heeft een behandelaar, afdeling of groep nodig."},
+        {
+            "name": "betrokkene.digitaleAdressen.0",
+            "code": "invalid",
+            "reason": "Elk digitaal adres moet een object zijn.",
+        },
+        {
+            "name": "actor",
+            "code": "required",
+            "reason": "Een contactverzoek heeft een behandelaar, afdeling of groep nodig.",
+        },
     ]
 
 
@@ -400,8 +504,13 @@ NOW = datetime(2025, 5, 20, 9, 30, tzinfo=UTC)
 @pytest.mark.parametrize("contact", ["x", {"url": ["x"]}, {"url": f"{E}/"}])
 def test_I1_a_contact_without_a_usable_url_is_502(contact: Any) -> None:
     """Also before I-8 looks its klant up: a malformed row is the e-Suite's fault, never a 500."""
-    assert body_of(interne_taak_read.interne_taken_from_esuite, [contact], INTERNE_TAAK, None, {}, URLS, NOW) == problem(
-        502, "upstream-invalid-response", "De e-Suite gaf een onbruikbaar antwoord.", "Een e-Suite-contact heeft geen bruikbare url."
+    assert body_of(
+        interne_taak_read.interne_taken_from_esuite, [contact], INTERNE_TAAK, None, {}, URLS, NOW
+    ) == problem(
+        502,
+        "upstream-invalid-response",
+        "De e-Suite gaf een onbruikbaar antwoord.",
+        "Een e-Suite-contact heeft geen bruikbare url.",
     )
 
 
@@ -436,18 +545,41 @@ def json_bytes(value: Any) -> bytes:
 @pytest.mark.parametrize(
     ("body", "detail", "invalid_param"),
     [
-        ({"record": {"typeVersion": 1, "data": {"contactmoment": CONTACTMOMENT}}},
-         "Het interne-taakobject is ongeldig.", ("type", "required", "Het objecttype ontbreekt.")),
-        ({"type": "https://objecttypen.example.org/x", "record": {"typeVersion": 1, "data": {"contactmoment": CONTACTMOMENT}}},
-         "Het interne-taakobject is ongeldig.", ("type", "invalid_choice", "Dit objecttype wordt niet door de adapter bediend.")),
-        ({"type": INTERNE_TAAK, "record": 5},
-         "Het interne-taakobject is ongeldig.", ("record", "invalid", "record moet een object zijn.")),
-        ({"type": INTERNE_TAAK, "record": {"typeVersion": -1, "data": {"contactmoment": CONTACTMOMENT}}},
-         "Het interne-taakobject is ongeldig.",
-         ("record.typeVersion", "invalid", "typeVersion moet een geheel getal van 0 tot en met 32767 zijn.")),
-        ({"type": INTERNE_TAAK, "record": {"typeVersion": 1, "data": {"contactmoment": "https://elders.example.org/x"}}},
-         "contactmoment ontbreekt of is niet valide",
-         ("record.data.contactmoment", "invalid", "Het contactmoment moet de URL van een contactmoment van de adapter zijn.")),
+        (
+            {"record": {"typeVersion": 1, "data": {"contactmoment": CONTACTMOMENT}}},
+            "Het interne-taakobject is ongeldig.",
+            ("type", "required", "Het objecttype ontbreekt."),
+        ),
+        (
+            {
+                "type": "https://objecttypen.example.org/x",
+                "record": {"typeVersion": 1, "data": {"contactmoment": CONTACTMOMENT}},
+            },
+            "Het interne-taakobject is ongeldig.",
+            ("type", "invalid_choice", "Dit objecttype wordt niet door de adapter bediend."),
+        ),
+        (
+            {"type": INTERNE_TAAK, "record": 5},
+            "Het interne-taakobject is ongeldig.",
+            ("record", "invalid", "record moet een object zijn."),
+        ),
+        (
+            {"type": INTERNE_TAAK, "record": {"typeVersion": -1, "data": {"contactmoment": CONTACTMOMENT}}},
+            "Het interne-taakobject is ongeldig.",
+            ("record.typeVersion", "invalid", "typeVersion moet een geheel getal van 0 tot en met 32767 zijn."),
+        ),
+        (
+            {
+                "type": INTERNE_TAAK,
+                "record": {"typeVersion": 1, "data": {"contactmoment": "https://elders.example.org/x"}},
+            },
+            "contactmoment ontbreekt of is niet valide",
+            (
+                "record.data.contactmoment",
+                "invalid",
+                "Het contactmoment moet de URL van een contactmoment van de adapter zijn.",
+            ),
+        ),
     ],
 )
 def test_T2_T3_T4_problem_bodies(body: dict, detail: str, invalid_param: tuple) -> None:
@@ -465,7 +597,10 @@ def test_Q4_page_problem_body() -> None:
     from adapter.mapping.query import page_number
 
     assert body_of(page_number, [("page", "x")]) == problem(
-        400, "invalid", INVOER, "Het paginanummer is ongeldig.",
+        400,
+        "invalid",
+        INVOER,
+        "Het paginanummer is ongeldig.",
         [("page", "invalid", "Het paginanummer moet een geheel getal vanaf 1 zijn.")],
     )
 
@@ -475,7 +610,10 @@ def test_Q6_problem_body_names_each_unknown_parameter() -> None:
 
     reason = "Deze parameter wordt niet ondersteund."
     assert body_of(unknown_parameters, [("x", "1"), ("", "2")], frozenset({"a"})) == problem(
-        400, "unknown-parameters", INVOER, "Onbekende query-parameters.",
+        400,
+        "unknown-parameters",
+        INVOER,
+        "Onbekende query-parameters.",
         [("x", "unknown-parameters", reason), ("nonFieldErrors", "unknown-parameters", reason)],
     )
 
@@ -487,7 +625,10 @@ def test_Q11_an_unrecognisable_expression_gets_the_general_reason(expression: st
         "betrokkene__digitaleAdressen__icontains zijn mogelijk."
     )
     assert body_of(interne_taken, ("data_attr", expression)) == problem(
-        400, "unsupported-filter", INVOER, "Dit filter wordt door de adapter niet ondersteund.",
+        400,
+        "unsupported-filter",
+        INVOER,
+        "Dit filter wordt door de adapter niet ondersteund.",
         [("data_attr", "unsupported-filter", reason)],
     )
 

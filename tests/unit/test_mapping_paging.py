@@ -109,7 +109,11 @@ def test_C5_pages_of_the_sorted_list_with_the_esuite_page_size():
     plan = ReadPlan(3, (2, 3), 3, False)
     pages = [paging.ordered_page(items, number, plan, 7) for number in (None, 2, 3)]
     assert [[item["url"][-1] for item in page.results] for page in pages] == [["0", "1", "2"], ["3", "4", "5"], ["6"]]
-    assert [(page.count, page.next_page, page.previous_page) for page in pages] == [(7, 2, None), (7, 3, 1), (7, None, 2)]
+    assert [(page.count, page.next_page, page.previous_page) for page in pages] == [
+        (7, 2, None),
+        (7, 3, 1),
+        (7, None, 2),
+    ]
 
 
 def test_C5_count_is_the_number_of_distinct_contacts_when_all_pages_were_read():
@@ -157,14 +161,19 @@ def test_C5_esuite_page_query_replaces_or_appends_page():
 
 
 def test_C6_links_of_a_page_the_adapter_cut():
-    inbound = [("klant", "https://kiss-adapter.example.org/klanten/api/v1/klanten/1"), ("ordering", "-registratiedatum")]
+    inbound = [
+        ("klant", "https://kiss-adapter.example.org/klanten/api/v1/klanten/1"),
+        ("ordering", "-registratiedatum"),
+    ]
     links = paging.page_links(A, ROUTE, inbound, paging.ServedPage([], 7, 2, None))
     assert links.previous is None
     assert links.next == (
         f"{A}{ROUTE}?klant=https%3A%2F%2Fkiss-adapter.example.org%2Fklanten%2Fapi%2Fv1%2Fklanten%2F1"
         "&ordering=-registratiedatum&page=2"
     )
-    middle = paging.page_links(A, ROUTE, [("page", "2"), ("ordering", "registratiedatum")], paging.ServedPage([], 9, 3, 1))
+    middle = paging.page_links(
+        A, ROUTE, [("page", "2"), ("ordering", "registratiedatum")], paging.ServedPage([], 9, 3, 1)
+    )
     assert (middle.next, middle.previous) == (
         f"{A}{ROUTE}?page=3&ordering=registratiedatum",
         f"{A}{ROUTE}?page=1&ordering=registratiedatum",

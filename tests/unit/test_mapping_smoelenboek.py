@@ -52,7 +52,10 @@ def test_S1_base_url_suffixes_removed(base):
 
 
 def test_S1_path_prefix_kept():
-    assert smoelenboek_objects_url("https://x.example.org/objecten/api/v2/") == "https://x.example.org/objecten/api/v2/objects"
+    assert (
+        smoelenboek_objects_url("https://x.example.org/objecten/api/v2/")
+        == "https://x.example.org/objecten/api/v2/objects"
+    )
     assert smoelenboek_objects_url("https://x.example.org/objecten") == "https://x.example.org/objecten/api/v2/objects"
 
 

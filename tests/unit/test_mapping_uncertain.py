@@ -25,7 +25,10 @@ STORED = {
 def test_search_uses_type_and_the_phone_number_else_the_email_address():
     assert search_query(SENT) == [("type", "Terugbelverzoek"), ("telefoonnummerOfEmailadres", "0612345678")]
     by_mail = {**SENT, "contactgegevens": {"emailadres": "f.bakker@example.org"}}
-    assert search_query(by_mail) == [("type", "Terugbelverzoek"), ("telefoonnummerOfEmailadres", "f.bakker@example.org")]
+    assert search_query(by_mail) == [
+        ("type", "Terugbelverzoek"),
+        ("telefoonnummerOfEmailadres", "f.bakker@example.org"),
+    ]
 
 
 def test_plain_contactmomenten_and_verzoeken_without_contactgegevens_are_undetectable():
@@ -40,7 +43,9 @@ def test_a_match_repeats_every_sent_field_and_the_same_instant():
     assert not matches({**STORED, "registratiedatum": "2025-03-18T11:02:18+01:00"}, SENT)
     assert not matches({**STORED, "status": "in_behandeling"}, SENT)
     with_behandelaar = {**SENT, "behandelaar": {"gebruikersnaam": "pdvries"}}
-    assert matches({**STORED, "behandelaar": {"gebruikersnaam": "pdvries", "volledigeNaam": "Piet de Vries"}}, with_behandelaar)
+    assert matches(
+        {**STORED, "behandelaar": {"gebruikersnaam": "pdvries", "volledigeNaam": "Piet de Vries"}}, with_behandelaar
+    )
     assert not matches(STORED, with_behandelaar)
 
 

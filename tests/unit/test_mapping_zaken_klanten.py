@@ -91,7 +91,11 @@ def test_Z2_blank_identificatie_intern_ignored(intern):
 
 
 def test_Z2_appended_when_identificatie_absent():
-    assert list(zaak_identificatie({"identificatieIntern": "Z-1", "x": 1})) == ["identificatieIntern", "x", "identificatie"]
+    assert list(zaak_identificatie({"identificatieIntern": "Z-1", "x": 1})) == [
+        "identificatieIntern",
+        "x",
+        "identificatie",
+    ]
 
 
 def test_Z2_fixture_zaken_page_rewritten():
@@ -161,6 +165,10 @@ def test_Q5_encoding_equals_quote_with_nothing_safe_for_any_text():
 
     rng = random.Random(5)
     alphabet = "aZ09-._~ !\"#$%&'()*+,/:;<=>?@[\\]^`{|}\t\n\x7féü€😀"
-    samples = ["", "https://esuite.example.org/a?b=c&d=e f", *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(2000))]
+    samples = [
+        "",
+        "https://esuite.example.org/a?b=c&d=e f",
+        *("".join(rng.choice(alphabet) for _ in range(rng.randint(0, 20))) for _ in range(2000)),
+    ]
     for text in samples:
         assert encode_query([(text, text)]) == f"{quote(text, safe='')}={quote(text, safe='')}"

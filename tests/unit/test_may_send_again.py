@@ -165,7 +165,9 @@ async def test_the_one_retry_policy_serves_concurrent_calls_each_with_its_own_at
     esuite = _client(handler)
     esuite.esuite_breaker = CircuitBreaker("esuite", failures_to_open=1000)  # 503s by design here
     calls = [
-        esuite.send(_call(), "GET" if index % 2 == 0 else "POST", URL, target="contactmomenten", params=[("n", str(index))])
+        esuite.send(
+            _call(), "GET" if index % 2 == 0 else "POST", URL, target="contactmomenten", params=[("n", str(index))]
+        )
         for index in range(10)
     ]
     statuses = [response.status_code for response in await asyncio.gather(*calls)]

@@ -3,9 +3,9 @@
 import pytest
 
 from adapter.esuite_client.urls import UrlMap
-from adapter.mapping.paths import is_under_root, path_fault
 from adapter.kiss_api.routing import collection_name
 from adapter.mapping import contactmoment_lists
+from adapter.mapping.paths import is_under_root, path_fault
 from adapter.mapping.smoelenboek import refuse_repeated_type
 from adapter.problems import Problem
 
@@ -89,7 +89,26 @@ def test_SEC14_faults_other_servers_read_as_detours(path, fault):
 
 @pytest.mark.parametrize(
     "path",
-    ["", "/", "/a", "/a/", "/a/b/", "/a/.b", "/a/..b", "/a/b..", "/a/b.", "/a/x%20y", "/a/%25", "/a/%zz", "/a;b", "/a/b.json", "/%C3%A9", "/a;x/b", "/a/b;x", "/%EF%BC%A1"],
+    [
+        "",
+        "/",
+        "/a",
+        "/a/",
+        "/a/b/",
+        "/a/.b",
+        "/a/..b",
+        "/a/b..",
+        "/a/b.",
+        "/a/x%20y",
+        "/a/%25",
+        "/a/%zz",
+        "/a;b",
+        "/a/b.json",
+        "/%C3%A9",
+        "/a;x/b",
+        "/a/b;x",
+        "/%EF%BC%A1",
+    ],
 )
 def test_SEC14_clean_paths(path):
     assert path_fault(path) is None

@@ -70,7 +70,11 @@ def test_Q1_a_client_value_not_utf8_is_400_naming_its_parameter():
     with pytest.raises(Problem) as raised:
         parse_client_query(b"page=1&telefoonnummer=%FF%FE&x=%FF")
     [param] = raised.value.invalid_params
-    assert (param.name, param.code, param.reason) == ("telefoonnummer", "invalid", "De waarde is geen geldige UTF-8-tekst.")
+    assert (param.name, param.code, param.reason) == (
+        "telefoonnummer",
+        "invalid",
+        "De waarde is geen geldige UTF-8-tekst.",
+    )
 
 
 def test_Q1_a_name_not_utf8_is_reported_on_the_query_as_a_whole():

@@ -60,7 +60,14 @@ def test_random_urls_parse_as_httpx_parses_them():
     rng = random.Random(8)
     wide = "aZ09-._~!$&'()*+,;=:@/?#%[]{}|\\^`\"<> é\t"
     narrow = "aZ09-._~=&/?%2F"
-    origins = ["https://esuite.example.org", "http://127.0.0.1:8081", "http://h:80", "https://h:443", "http://H", "http://1.2.3.999"]
+    origins = [
+        "https://esuite.example.org",
+        "http://127.0.0.1:8081",
+        "http://h:80",
+        "https://h:443",
+        "http://H",
+        "http://1.2.3.999",
+    ]
     fast_paths = 0
     for _ in range(5000):
         alphabet = rng.choice((wide, narrow))
@@ -82,5 +89,7 @@ def test_random_urls_parse_as_httpx_parses_them():
 def test_a_changed_httpx_structure_turns_the_fast_path_off_instead_of_failing(monkeypatch):
     from adapter.esuite_client import url_objects
 
-    monkeypatch.setattr(url_objects, "_origin", lambda origin: ("https", "", "esuite.example.org", None, "", None, None))
+    monkeypatch.setattr(
+        url_objects, "_origin", lambda origin: ("https", "", "esuite.example.org", None, "", None, None)
+    )
     assert url_objects._works_with_this_httpx() is False

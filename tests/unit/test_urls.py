@@ -34,14 +34,20 @@ def test_RW11_urls_outside_the_roots_are_left_alone():
 
 def test_RW2_request_origin_is_recognised_inbound_but_only_the_configured_base_is_emitted():
     per_request = urls.for_request("http://podiumd-adapter:8080", configured=True)
-    assert per_request.to_esuite("http://podiumd-adapter:8080/zaken/api/v1/zaken/1") == f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1"
+    assert (
+        per_request.to_esuite("http://podiumd-adapter:8080/zaken/api/v1/zaken/1")
+        == f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1"
+    )
     assert per_request.to_esuite(f"{A}/zaken/api/v1/zaken/1") == f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1"
     assert per_request.to_adapter(f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1") == f"{A}/zaken/api/v1/zaken/1"
 
 
 def test_RW2_without_a_configured_base_the_request_origin_is_emitted():
     per_request = urls.for_request("http://localhost:8080", configured=False)
-    assert per_request.to_adapter(f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1") == "http://localhost:8080/zaken/api/v1/zaken/1"
+    assert (
+        per_request.to_adapter(f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1")
+        == "http://localhost:8080/zaken/api/v1/zaken/1"
+    )
 
 
 def test_RW4_json_strings_at_any_depth_keys_untouched_order_kept():
@@ -72,22 +78,34 @@ def test_RW4_the_fast_text_rewrite_equals_the_exact_walk():
 
     samples = [
         {"url": f"{E}/contactmomenten-api-provider/api/v1/contactmomenten/1", "n": 1, "f": 1.5, "b": True, "z": None},
-        [f"{E}/klanten-api-provider/api/v1", f"{E}/klanten-api-provider/api/v1?x=1", f"{E}/klanten-api-provider/api/v1#f"],
+        [
+            f"{E}/klanten-api-provider/api/v1",
+            f"{E}/klanten-api-provider/api/v1?x=1",
+            f"{E}/klanten-api-provider/api/v1#f",
+        ],
         {f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1": f"{E}/zgw-apis-provider/zrc/api/v1/zaken/1"},  # keys stay
         {"deep": [[{"x": [f"{E}/zgw-apis-provider/drc/api/v1/d/download?a=b&c=%20d"]}]]},
-        {"v10": f"{E}/klanten-api-provider/api/v10/x", "other": "https://elders.example.org/klanten-api-provider/api/v1"},
+        {
+            "v10": f"{E}/klanten-api-provider/api/v10/x",
+            "other": "https://elders.example.org/klanten-api-provider/api/v1",
+        },
         {"text": f"zie {E}/klanten-api-provider/api/v1/k/1", "naam": "Jansen-Ünal ✓"},
         {"escaped": f'{E}/klanten-api-provider/api/v1/k/"1"', "ctrl": "a\nb"},
         {"tekst": "a\\b", "url": f"{E}/klanten-api-provider/api/v1/k/1"},
-        {"url": f"{E}/klanten-api-provider/api/v1/k/1\nregel 2", "q": f'"{E}/klanten-api-provider/api/v1/k/2" stond er'},
-        {"tekst": f'zij zei \"{E}/klanten-api-provider/api/v1/k/1\"', "url": f"{E}/klanten-api-provider/api/v1/k/1"},
+        {
+            "url": f"{E}/klanten-api-provider/api/v1/k/1\nregel 2",
+            "q": f'"{E}/klanten-api-provider/api/v1/k/2" stond er',
+        },
+        {"tekst": f'zij zei "{E}/klanten-api-provider/api/v1/k/1"', "url": f"{E}/klanten-api-provider/api/v1/k/1"},
         [],
         {},
     ]
     for sample in samples:
         fast = urls.json_to_adapter(sample)
         assert fast == _walk(sample, urls.to_adapter)
-        assert list(map(type, fast)) == list(map(type, sample)) if isinstance(sample, list) else list(fast) == list(sample)
+        assert (
+            list(map(type, fast)) == list(map(type, sample)) if isinstance(sample, list) else list(fast) == list(sample)
+        )
 
 
 def test_RW11_provider_paths_under_another_origin_are_found_whatever_else_the_text_holds():

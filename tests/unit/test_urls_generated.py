@@ -26,8 +26,24 @@ PIECES = [
     *(adapter for _, adapter, _ in ROOTS),
     A,
     "/api/v10",
-    "/", "?", "#", "&", "=", "%20", '"', "\\", '\\"', "\n", "\t", "\u2028", " ",
-    "x", "1", "ü", "✓", "https://elders.example.org",
+    "/",
+    "?",
+    "#",
+    "&",
+    "=",
+    "%20",
+    '"',
+    "\\",
+    '\\"',
+    "\n",
+    "\t",
+    "\u2028",
+    " ",
+    "x",
+    "1",
+    "ü",
+    "✓",
+    "https://elders.example.org",
 ]
 # Mostly URL-shaped: something (or nothing) before a base, a root (or not), something after;
 # so a quote or backslash right before an e-Suite URL, the case the text rewrite must get
@@ -39,7 +55,13 @@ url_like = st.tuples(
     st.sampled_from(BEFORE), st.sampled_from([*BASES, ""]), st.sampled_from(ROOT_PATHS), st.sampled_from(AFTER)
 ).map("".join)
 texts = url_like | st.lists(st.sampled_from(PIECES), max_size=6).map("".join)
-scalars = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False) | texts
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | texts
+)
 json_values = st.recursive(
     scalars,
     lambda children: st.lists(children, max_size=4) | st.dictionaries(texts, children, max_size=4),
@@ -48,7 +70,9 @@ json_values = st.recursive(
 
 
 @pytest.mark.parametrize("esuite_base", BASES)
-@settings(max_examples=400, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=400, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(value=json_values)
 def test_RW4_text_rewrite_equals_the_exact_walk_on_generated_json(esuite_base: str, value) -> None:
     urls = UrlMap(A, esuite_base)
