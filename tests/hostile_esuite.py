@@ -26,6 +26,8 @@ import functools
 import threading
 import zlib
 
+from tests.servers import read_request
+
 DRIP_SECONDS = 0.2
 CHUNK = 64 * 1024
 MIB = 1024 * 1024
@@ -85,17 +87,9 @@ class HostileEsuite:
         self.open_connections += 1
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":")[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    0,
-                )
-                self.requests.append(head + (await reader.readexactly(length) if length else b""))
-                if not await self._answer(head.split(b"\r\n", 1)[0], writer):
+                request = await read_request(reader)
+                self.requests.append(request)
+                if not await self._answer(request.split(b"\r\n", 1)[0], writer):
                     break
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass

@@ -18,7 +18,7 @@ from adapter.esuite_client.urls import UrlMap
 from adapter.metrics import Metrics
 from adapter.problems import Problem
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET
-from tests.servers import free_port
+from tests.servers import free_port, read_request
 
 # A JSON answer larger than this (1 MiB; the old aiohttp transport read smaller ones at once)
 # must still arrive whole, as must a chunked one.
@@ -45,16 +45,7 @@ class RawServer:
         self.connections += 1
         try:
             while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    (
-                        int(line.split(b":")[1])
-                        for line in head.split(b"\r\n")
-                        if line.lower().startswith(b"content-length:")
-                    ),
-                    0,
-                )
-                self.requests.append(head + (await reader.readexactly(length) if length else b""))
+                self.requests.append(await read_request(reader))
                 if not await self.behaviour(writer):
                     break
         except (asyncio.IncompleteReadError, ConnectionError):
