@@ -1,15 +1,10 @@
 """`python -m adapter serve` as operators run it: uvicorn with the adapter's production settings."""
 
-import os
-import subprocess
-import sys
-import time
-
 import httpx
 
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers
-from tests.servers import free_port, running_server
+from tests.servers import free_port, running_server, served_adapter
 
 DETAIL = "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
 
@@ -19,30 +14,14 @@ def test_RW2_forwarded_headers_from_a_local_proxy_never_change_the_urls():
     sim_port = free_port()
     sim = create_simulator(SimulatorConfig(ESUITE_CLIENT, ESUITE_SECRET, base_url=f"http://127.0.0.1:{sim_port}"))
     with running_server(sim, port=sim_port) as sim_url:
-        port = free_port()
-        env = {**os.environ, **fixture_env(ESUITE_BASE_URL=sim_url, LOG_LEVEL="WARNING")}
-        env.pop("ADAPTER_BASE_URL", None)  # URLs follow the request's own origin (RW-2)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "adapter", "serve", "--host", "127.0.0.1", "--port", str(port)], env=env
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 20
-            while True:
-                try:
-                    httpx.get(base + "/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    assert time.monotonic() < deadline, "adapter did not start"
-                    time.sleep(0.05)
+        # No ADAPTER_BASE_URL: URLs follow the request's own origin (RW-2).
+        env = fixture_env(ESUITE_BASE_URL=sim_url, LOG_LEVEL="WARNING", ADAPTER_BASE_URL="")
+        with served_adapter(env) as (base, _):
             forwarded = {
                 "X-Forwarded-Proto": "https",
                 "X-Forwarded-Host": "kiss.example.org",
                 "X-Forwarded-For": "10.1.2.3",
             }
             answer = httpx.get(base + DETAIL, headers={**kiss_headers(), **forwarded}, timeout=10)
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
     assert answer.status_code == 200
     assert answer.json()["url"] == f"{base}{DETAIL}"
