@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import functools
+import gc
 import json
 import logging
 import os
@@ -157,8 +158,22 @@ def _serve(args: argparse.Namespace, environ: Mapping[str, str]) -> int:
     # uvicorn re-raises the signal after a graceful stop; with this handler in place a SIGTERM
     # ends in exit code 0 instead of a kill by the default action (operations.md §5.7).
     signal.signal(signal.SIGTERM, lambda signum, frame: None)
-    GracefulServer(config, services_of(app).readiness).run()
+    server = GracefulServer(config, services_of(app).readiness)
+    freeze_startup_heap()
+    server.run()
     return EXIT_OK
+
+
+def freeze_startup_heap() -> None:
+    """Issue 17: what lives as long as the process (modules, the app and its route table,
+    the clients, the metrics registry) is taken out of the cyclic collector's reach, so a full
+    collection walks only what requests left behind. Not frozen, each full collection walked
+    ~70,000 startup objects: 2026-12-02, bench.inprocess S1, 2,400 requests: 132 ms of
+    collections unfrozen (86 ms of it in 2 full ones), 39 ms frozen, ~39 µs per request; S2
+    ~45 µs. Reference counting still frees everything as before; only cycles among startup
+    objects are never collected, and there are none worth the walk."""
+    gc.collect()
+    gc.freeze()
 
 
 def head_limit_options(head_bytes: int, head_seconds: float) -> dict[str, Any]:
