@@ -34,7 +34,7 @@ from adapter.config import Limits
 from adapter.esuite_client.breaker import CircuitBreaker
 from adapter.esuite_client.url_objects import outbound_url
 from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
-from adapter.mapping.common import is_json_media_type, json_values_bound, renderable
+from adapter.mapping.common import is_json_media_type, json_structure, json_values_bound, renderable
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.paging import EsuitePage, esuite_page
 from adapter.mapping.paths import is_under_root
@@ -182,13 +182,14 @@ def answer_json(raw: bytes) -> Any:
     values than MAX_ANSWER_VALUES or nests deeper than the renderer goes (item 5 of issue 13)."""
     if not raw:
         return None
-    if json_values_bound(raw) > MAX_ANSWER_VALUES:
+    structure = json_structure(raw)  # one pass for both bounds
+    if json_values_bound(raw, structure) > MAX_ANSWER_VALUES:
         raise upstream_invalid_response()
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if not renderable(body, raw):
+    if not renderable(body, raw, structure):
         raise upstream_invalid_response()
     return body
 

@@ -1,0 +1,48 @@
+"""The answer bounds of issue 13 item 5, counted in one pass (issue 17, bench/README.md)."""
+
+from __future__ import annotations
+
+import orjson
+import pytest
+
+from adapter.esuite_client.client import MAX_ANSWER_VALUES, answer_json
+from adapter.mapping.common import json_structure, json_values_bound, renderable
+from adapter.problems import Problem
+
+TEXT = b'{"a":[1,2],"b":"x,y:[{","c":{}}'
+
+
+def test_json_structure_keeps_the_four_marks_in_their_order():
+    assert json_structure(TEXT) == b"{:[,,:,:[{,:{"
+
+
+def test_values_bound_counts_every_mark_plus_one_strings_included():
+    assert json_values_bound(TEXT) == 14
+    assert json_values_bound(TEXT, b"{:[") == 4  # the caller's structure is used as given
+    assert json_values_bound(b"7") == 1
+
+
+def test_renderable_up_to_254_levels():
+    deep = b"[" * 254 + b"]" * 254
+    assert renderable(orjson.loads(deep), deep)
+    deeper = b"[" * 255 + b"]" * 255
+    assert not renderable(orjson.loads(deeper), deeper)
+
+
+def test_renderable_when_the_brackets_are_inside_strings():
+    flat = b'["' + b"[{" * 300 + b'"]'
+    assert renderable(orjson.loads(flat), flat)
+
+
+def test_answer_json_refuses_too_many_values_and_too_deep():
+    many = b"[" + b"0," * MAX_ANSWER_VALUES + b"0]"
+    with pytest.raises(Problem) as refused:
+        answer_json(many)
+    assert refused.value.status == 502
+    just_enough = b"[" + b"0," * (MAX_ANSWER_VALUES - 2) + b"0]"
+    assert len(answer_json(just_enough)) == MAX_ANSWER_VALUES - 1
+    with pytest.raises(Problem) as deep:
+        answer_json(b"[" * 255 + b"]" * 255)
+    assert deep.value.status == 502
+    assert answer_json(b"not json") is None
+    assert answer_json(b"") is None
