@@ -133,3 +133,28 @@ async def test_RW11_provider_paths_under_another_origin_are_warned_once_per_orig
     assert response.json()["results"][0]["url"] == foreign  # outside the roots: left as it is
     warnings = [line for line in lines(log_stream) if line["event"] == "origin_mismatch"]
     assert [(w["origin"], w["level"]) for w in warnings] == [("https://intern.esuite.local", "warning")]
+def test_RW11_sampled_after_the_first_256_answers_one_in_8(log_stream):
+    from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource
+    from adapter.esuite_client.urls import UrlMap
+    from adapter.metrics import Metrics
+
+    base = "https://esuite.example.org"
+    client = EsuiteClient(EsuiteTokenSource("adapter", "secret-" * 6), Metrics(), timeout_seconds=5, max_connections=1)
+    call = CallContext("request-1", UrlMap("https://kiss-adapter.example.org", base))
+    clean = f'{{"url":"{base}/klanten-api-provider/api/v1/klanten/1"}}'.encode()
+    foreign = b'{"url":"https://intern.esuite.local/klanten-api-provider/api/v1/klanten/1"}'
+    for _ in range(255):
+        client.check_origins(call, clean)
+    client.check_origins(call, foreign.replace(b"intern", b"first"))  # the 256th: checked
+    for _ in range(7):  # 257 ... 263: not checked
+        client.check_origins(call, foreign)
+    assert [w["origin"] for w in lines(log_stream) if w["event"] == "origin_mismatch"] == [
+        "https://first.esuite.local"
+    ]
+    client.check_origins(call, foreign)  # the 264th: checked
+    assert [w["origin"] for w in lines(log_stream) if w["event"] == "origin_mismatch"] == [
+        "https://first.esuite.local",
+        "https://intern.esuite.local",
+    ]
+
+
