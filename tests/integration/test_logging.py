@@ -133,6 +133,8 @@ async def test_RW11_provider_paths_under_another_origin_are_warned_once_per_orig
     assert response.json()["results"][0]["url"] == foreign  # outside the roots: left as it is
     warnings = [line for line in lines(log_stream) if line["event"] == "origin_mismatch"]
     assert [(w["origin"], w["level"]) for w in warnings] == [("https://intern.esuite.local", "warning")]
+
+
 def test_RW11_sampled_after_the_first_256_answers_one_in_8(log_stream):
     from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource
     from adapter.esuite_client.urls import UrlMap
@@ -148,13 +150,9 @@ def test_RW11_sampled_after_the_first_256_answers_one_in_8(log_stream):
     client.check_origins(call, foreign.replace(b"intern", b"first"))  # the 256th: checked
     for _ in range(7):  # 257 ... 263: not checked
         client.check_origins(call, foreign)
-    assert [w["origin"] for w in lines(log_stream) if w["event"] == "origin_mismatch"] == [
-        "https://first.esuite.local"
-    ]
+    assert [w["origin"] for w in lines(log_stream) if w["event"] == "origin_mismatch"] == ["https://first.esuite.local"]
     client.check_origins(call, foreign)  # the 264th: checked
     assert [w["origin"] for w in lines(log_stream) if w["event"] == "origin_mismatch"] == [
         "https://first.esuite.local",
         "https://intern.esuite.local",
     ]
-
-
