@@ -194,8 +194,10 @@ def _walk(value: Any, rewrite) -> Any:
 # "/contactmomenten-api-provider/", "/klanten-api-provider/", "/zgw-apis-provider/": all end
 # in "-provider/", which `foreign_provider_origins` counts on.
 _PROVIDER_SEGMENTS = tuple({("/" + e.strip("/").split("/", 1)[0] + "/").encode() for _, _, e in ROOTS})
+# The base is the shortest one (`??`) and has no query or fragment: a provider URL in the query
+# of another (`…/objectcontactmomenten?object=<zaak URL>`) does not make a base of the first.
 _PROVIDER_URL = re.compile(
-    rb'"(https?://[^/"\\]+(?:/[^"\\]*?)?)/(?:contactmomenten-api-provider|klanten-api-provider|zgw-apis-provider)/'
+    rb'"(https?://[^/"\\]+(?:/[^"\\?#]*?)??)/(?:contactmomenten-api-provider|klanten-api-provider|zgw-apis-provider)/'
 )
 
 

@@ -117,6 +117,15 @@ def test_RW11_provider_paths_under_another_origin_are_found_whatever_else_the_te
     assert foreign_provider_origins(chatty.encode(), E) == set()
     foreign = own[:-1] + ',"z":"https://esuite.intern:8443/zgw-apis-provider/zrc/api/v1/zaken/1"}'
     assert foreign_provider_origins(foreign.encode(), E) == {"https://esuite.intern:8443"}
+    nested = (
+        own[:-1]
+        + f',"l":"{E}/contactmomenten-api-provider/api/v1/objectcontactmomenten?object={E}/zgw-apis-provider/zrc/api/v1/zaken/4"}}'
+    )
+    assert foreign_provider_origins(nested.encode(), E) == set()
+    gateway = (
+        own[:-1] + ',"z":"https://gw.example.org/esuite/zgw-apis-provider/zrc/api/v1/zaken/1?x=/klanten-api-provider/"}'
+    )
+    assert foreign_provider_origins(gateway.encode(), E) == {"https://gw.example.org/esuite"}
 
 
 # --- issue 14: e-Suite URLs printed under another base ------------------------------------------
