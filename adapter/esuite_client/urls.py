@@ -77,17 +77,18 @@ class UrlMap:
         # backtracking steps than an alternation per character). `re` caches the pattern.
         roots = b"|".join(re.escape(e.encode()) for _, _, e in ROOTS)
         pattern = (
-            b'"' + re.escape(self.esuite_base.encode()) + b"(" + roots + rb')((?=[/?#"])[^"\\]*(?:\\.[^"\\]*)*)"(?!:)'
+            b'"' + re.escape(self.esuite_base.encode()) + b"(" + roots + rb')((?=[/?#"])[^"\\]*(?:\\.[^"\\]*)*")(?!:)'
         )
         object.__setattr__(self, "_adapter_strings", re.compile(pattern))
         object.__setattr__(self, "_escaped_base", b'\\"' + self.esuite_base.encode())
         object.__setattr__(self, "_string_start", b'"' + self.esuite_base.encode())
         object.__setattr__(
             # JSON-escaped: the text is pasted into JSON (an origin from a Host header never
-            # adds keys, even if one got past the pipeline's host[:port] check).
+            # adds keys, even if one got past the pipeline's host[:port] check). With the
+            # opening quote, as the match starts with it.
             self,
             "_adapter_roots",
-            {e.encode(): orjson.dumps(self.adapter_base + a)[1:-1] for _, a, e in ROOTS},
+            {e.encode(): b'"' + orjson.dumps(self.adapter_base + a)[1:-1] for _, a, e in ROOTS},
         )
 
     def for_request(self, origin: str, configured: bool) -> UrlMap:
@@ -146,8 +147,10 @@ class UrlMap:
         if self._escaped_base in text:
             # The base right after an escaped quote: a match could start inside a string.
             return orjson.dumps(_walk(value, self.to_adapter))
+        # Group 2 holds the rest of the string with its closing quote, so a match costs one
+        # lookup and one join (2026-12-02, bench S1's page: 55 -> 40 µs).
         roots = self._adapter_roots
-        return self._adapter_strings.sub(lambda m: b'"' + roots[m.group(1)] + m.group(2) + b'"', text)
+        return self._adapter_strings.sub(lambda m: roots[m[1]] + m[2], text)
 
     def json_to_esuite(self, value: Any) -> Any:
         return _walk(value, self.to_esuite)
@@ -163,7 +166,7 @@ class CompatUrlMap(UrlMap):
         emitted = {name: self.adapter_base + compat for name, compat in COMPAT_ROOTS}
         roots = tuple((name, emitted.get(name, self.adapter_base + a), e) for name, a, e in ROOTS)
         object.__setattr__(self, "_to_adapter", tuple((self.esuite_base + e, adapter) for _, adapter, e in roots))
-        object.__setattr__(self, "_adapter_roots", {e.encode(): adapter.encode() for _, adapter, e in roots})
+        object.__setattr__(self, "_adapter_roots", {e.encode(): b'"' + adapter.encode() for _, adapter, e in roots})
 
 
 def compat_map(urls: UrlMap) -> CompatUrlMap:
