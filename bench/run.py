@@ -188,8 +188,7 @@ def start_stack(args, nginx_path: str | None, work_dir: str, adapter_argv_prefix
             "token",
             "--client-id",
             "bench-kiss",
-            "--secret",
-            keys["kiss"],
+            f"--secret={keys['kiss']}",  # a secret may start with "-"
             "--user-id",
             "bench",
             "--ttl",
