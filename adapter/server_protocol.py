@@ -25,6 +25,7 @@ import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from adapter.problems import Problem
+from adapter.write_coalescing import CoalescingTransport
 
 log = structlog.get_logger("adapter.request")
 
@@ -74,7 +75,8 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._head_bytes = 0
 
     def connection_made(self, transport) -> None:
-        super().connection_made(transport)
+        # A response's head and body in one send (adapter/write_coalescing.py).
+        super().connection_made(CoalescingTransport(transport, self.loop))
         self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
