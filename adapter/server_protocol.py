@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import structlog
@@ -76,7 +76,8 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport) -> None:
         # A response's head and body in one send (adapter/write_coalescing.py).
-        super().connection_made(CoalescingTransport(transport, self.loop))
+        # It is duck-typed (everything but writing is delegated), not an asyncio.Transport.
+        super().connection_made(cast(asyncio.Transport, CoalescingTransport(transport, self.loop)))
         self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
