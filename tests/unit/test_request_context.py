@@ -31,7 +31,14 @@ def test_a_client_request_id_is_kept_only_in_the_allowed_form():
 
 # Guard of the per-origin URL map cache (RequestContext.urls_for, bench/README.md "inbound").
 def _scope(host: bytes) -> dict:
-    return {"type": "http", "scheme": "http", "method": "GET", "path": "/x", "raw_path": b"/x", "headers": [(b"host", host)]}
+    return {
+        "type": "http",
+        "scheme": "http",
+        "method": "GET",
+        "path": "/x",
+        "raw_path": b"/x",
+        "headers": [(b"host", host)],
+    }
 
 
 async def _urls_seen(context_app, hosts: list[bytes]) -> list:
