@@ -91,7 +91,12 @@ class ExactPathRouter(Router):
         super().__init__(routes, **kwargs)
         self.exact = exact_paths(self.routes)
 
-    async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
+        return self.middleware_stack(scope, receive, send)
+
+    def app(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
+        """The route's awaitable, returned: neither this nor `__call__` keeps a frame on the
+        request's stack (bench/README.md, "The inbound path")."""
         route = self.exact.get(scope["path"]) if scope["type"] == "http" and not scope.get("root_path") else None
         if route is not None:
             match, child_scope = route.matches(scope)
@@ -99,9 +104,8 @@ class ExactPathRouter(Router):
                 scope.setdefault("router", self)
                 scope["route"] = route
                 scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
-        await super().app(scope, receive, send)
+                return route.handle(scope, receive, send)
+        return super().app(scope, receive, send)
 
 
 class OwnPathRoute(Route):
@@ -131,14 +135,16 @@ class OwnPathRoute(Route):
         match, child_scope = super().matches(scope)
         return (Match.FULL if match is Match.PARTIAL else match), child_scope
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def handle(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
+        """The handler's awaitable, returned (as ExactPathRouter.app); a refusal raises here,
+        inside ExceptionMiddleware's `await` of the router."""
         method = scope["method"]
         handler = self.handlers.get(method)
         if handler is None:
             if self.refused is not None and method not in self.refused and method in ANY_METHOD:
                 raise HTTPException(404, headers=self.problem_headers)
             raise HTTPException(405, headers={"Allow": self.allow, **self.problem_headers})
-        await handler(scope, receive, send)
+        return handler(scope, receive, send)
 
 
 def root_routes(adapter_root: str, endpoint: Endpoint, methods: list[str]) -> list[Route]:
@@ -212,14 +218,14 @@ class _OnCompatRoot:
         self.compat_root, self.own_root = compat_root, own_root
         self.compat_raw, self.own_raw = compat_root.encode(), own_root.encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         call = scope["state"]["call"]
         call.urls = compat_map(call.urls)
         inner = {**scope, "path": self.own_root + scope["path"][len(self.compat_root) :]}
         raw = scope.get("raw_path")
         if raw is not None and raw.startswith(self.compat_raw):
             inner["raw_path"] = self.own_raw + raw[len(self.compat_raw) :]
-        await self.app(inner, receive, send)
+        return self.app(inner, receive, send)
 
 
 def with_compat_root(name: str, routes: list[Route]) -> list[Route]:

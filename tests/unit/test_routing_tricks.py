@@ -2,6 +2,9 @@
 finds the route Starlette's loop would, and `endpoint_app` leaves an endpoint's HTTPException
 to Starlette's ExceptionMiddleware, rendered as before."""
 
+import inspect
+import sys
+
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -10,8 +13,8 @@ from starlette.responses import PlainTextResponse
 
 from adapter.app import create_app
 from adapter.kiss_api.responses import http_exception_handler
-from adapter.kiss_api.routing import ExactPathRouter, Route, exact_paths
-from tests.conftest import fixture_settings
+from adapter.kiss_api.routing import ExactPathRouter, OwnPathRoute, Route, endpoint_app, exact_paths
+from tests.conftest import fixture_settings, kiss_token
 
 pytestmark = pytest.mark.anyio
 
@@ -99,3 +102,40 @@ async def test_an_http_exception_from_an_endpoint_is_rendered_as_a_problem():
     assert answer.headers["content-type"] == "application/problem+json"
     body = answer.json()
     assert (body["status"], body["code"]) == (404, "not_found")
+
+
+async def test_an_endpoint_runs_under_only_the_frames_that_have_work_after_the_call():
+    """Every coroutine frame between the server and an endpoint is resumed each time the
+    request's task is (every e-Suite read): the checks (PathGuard, RequestContext,
+    HeadLimits, Authentication) and the router return the inner awaitable instead."""
+    app = create_app(fixture_settings())
+    stack: list[str] = []
+
+    async def probe(request):
+        frame = sys._getframe()
+        while frame is not None and stack[-1:] != ["Starlette.__call__"]:
+            if frame.f_code.co_flags & inspect.CO_COROUTINE:
+                stack.append(frame.f_code.co_qualname)
+            frame = frame.f_back
+        return PlainTextResponse("probed")
+
+    route = next(r for r in app.router.routes if getattr(r, "path", "") == "/contactmomenten/api/v1/contactmomenten")
+    assert isinstance(route, OwnPathRoute)
+    route.handlers["GET"] = endpoint_app(probe)
+    headers = {"Authorization": f"Bearer {kiss_token()}"}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="https://kiss-adapter.example.org"
+    ) as client:
+        answer = await client.get("/contactmomenten/api/v1/contactmomenten", headers=headers)
+    assert (answer.status_code, answer.text) == (200, "probed")
+    assert stack == [
+        "test_an_endpoint_runs_under_only_the_frames_that_have_work_after_the_call.<locals>.probe",
+        "endpoint_app.<locals>.app",
+        "wrap_app_handling_exceptions.<locals>.wrapped_app",
+        "ExceptionMiddleware.__call__",
+        "ShutdownGuard.__call__",
+        "ProblemRendering.__call__",
+        "AccessLog.__call__",
+        "ServerErrorMiddleware.__call__",
+        "Starlette.__call__",
+    ]
