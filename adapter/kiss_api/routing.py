@@ -48,7 +48,8 @@ def endpoint_app(endpoint: Endpoint) -> ASGIApp:
     """`endpoint` as an ASGI app: Starlette's `request_response` without its second exception
     wrapper. An `HTTPException` raised inside reaches Starlette's `ExceptionMiddleware`, right
     outside the router, which renders it with the same handlers and the same "answer already
-    started" rule; the wrapper's closures and send wrapper cost 3–5 µs a request (2026-12-02)."""
+    started" rule. Without the wrapper's closures and send wrapper: 3.5 -> 1.6 µs a request,
+    the answer included (2026-12-02)."""
     if not is_async_callable(endpoint):
         return request_response(endpoint)
 
