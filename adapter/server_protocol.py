@@ -12,6 +12,10 @@ uvicorn has no deadline for a head either: a connection that sends a byte now an
 none at all) was held open indefinitely, each one a file descriptor and a protocol object.
 Here a head must be complete within REQUEST_HEAD_TIMEOUT_SECONDS of the connection opening or
 of the request's first byte, else 408 problem+json and the connection is closed.
+
+uvicorn writes a response's head and its body with two `transport.write` calls, two sends;
+here a request's cycle writes through `JoinedWrites`, so they leave in one (2026-12-02,
+loopback, the S1 answer: 17.8 -> 12.6 µs a response, the kernel's share included).
 """
 
 from __future__ import annotations
@@ -54,6 +58,49 @@ def head_timeout_answer() -> bytes:
     )
 
 
+class JoinedWrites:
+    """A connection's transport as its requests' cycles see it: a write waits for the next
+    one, at the latest until the end of this turn of the event loop, so that the response head
+    and the body that follows it at once go out in one `writelines` (one send). The bytes and
+    their order are unchanged. Anything else asked of it (`close`, `is_closing`, …) first
+    writes what waits, then is the transport's; what waits when the connection is already
+    closing is dropped, as the transport would drop it."""
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._held: bytes | None = None
+        self._flush_handle: asyncio.Handle | None = None
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is None:
+            self._held = data
+            self._flush_handle = self._loop.call_soon(self.flush)
+            return
+        self._held = None
+        self._cancel_flush()
+        self._transport.writelines((held, data))
+
+    def flush(self) -> None:
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        self._cancel_flush()
+        if not self._transport.is_closing():
+            self._transport.write(held)
+
+    def _cancel_flush(self) -> None:
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+
+    def __getattr__(self, name: str) -> Any:
+        self.flush()
+        return getattr(self._transport, name)
+
+
 class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     """Counts the bytes received while a request head is unfinished, from the read after the
     one in which the request began (at most one read of excess, ≤ 256 KiB in asyncio and
@@ -75,11 +122,23 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
+        self._writes = JoinedWrites(transport, self.loop)
         self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
+        self._writes.flush()
         self._stop_head_timer()
         super().connection_lost(exc)
+
+    # Where the protocol itself writes to or closes the connection, what a cycle's write left
+    # waiting goes first.
+    def shutdown(self) -> None:
+        self._writes.flush()
+        super().shutdown()
+
+    def timeout_keep_alive_handler(self) -> None:
+        self._writes.flush()
+        super().timeout_keep_alive_handler()
 
     def on_message_begin(self) -> None:
         self._in_head = True
@@ -95,6 +154,7 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer = None
 
     def _head_timed_out(self) -> None:
+        self._writes.flush()
         self._head_timer = None
         if not self.transport.is_closing():
             log.info("request_head_timeout", seconds=self._head_seconds)
@@ -108,9 +168,13 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         # reader), discarding what the client never took instead of waiting for it to read.
         # Its value is a dict, as ASGI has every extension's: {ABORT_KEY: callable}.
         self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = {ABORT_KEY: self.transport.abort}
+        previous = self.cycle
         super().on_headers_complete()
+        if self.cycle is not previous:  # a new cycle, whose task has not run yet
+            self.cycle.transport = self._writes  # type: ignore[assignment]
 
     def data_received(self, data: bytes) -> None:
+        self._writes.flush()
         self._began_in_read = False
         super().data_received(data)
         if self._began_in_read or not self._in_head or self.transport.is_closing():
