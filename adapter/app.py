@@ -12,7 +12,6 @@ import structlog
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.routing import Route
 
 from adapter import __version__
 from adapter.config import Settings
@@ -33,7 +32,9 @@ from adapter.kiss_api.request_context import RequestContext
 from adapter.kiss_api.responses import http_exception_handler
 from adapter.kiss_api.routing import (
     ANY_METHOD,
+    ExactPathRouter,
     OwnPathRoute,
+    Route,
     own_root_routes,
     root_routes,
     with_compat_root,
@@ -179,7 +180,6 @@ def create_app(
             log.info("shutdown")
 
     app = Starlette(
-        routes=routes,
         middleware=[
             # Read top to bottom, outermost first, one concern each. Tracing outermost, so the access
             # log line and every e-Suite call are in the span.
@@ -193,9 +193,9 @@ def create_app(
             Middleware(ShutdownGuard, readiness=services.readiness),  # a cut-short request: 503, logged
         ],
         exception_handlers={HTTPException: http_exception_handler},
-        lifespan=lifespan,
     )
-    # A trailing-slash redirect would send KISS somewhere the spec has no route for (404).
-    app.router.redirect_slashes = False
+    # The route table above, its exact paths found by one dict look-up (routing.py). No
+    # trailing-slash redirect: it would send KISS somewhere the spec has no route for (404).
+    app.router = ExactPathRouter(routes, lifespan=lifespan, redirect_slashes=False)
     setattr(app.state, SERVICES_KEY, services)  # the one write, before anything is served
     return app

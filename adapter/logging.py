@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 import traceback
-from datetime import UTC, datetime
 from typing import Any, TextIO
 
 import orjson
@@ -40,13 +40,31 @@ def _trace_ids(_: Any, __: Any, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+# The second of the last stamp and its text: (seconds since the epoch, "YYYY-MM-DDTHH:MM:SS").
+# One tuple, replaced whole, so a thread never reads one second's number with another's text.
+_second: tuple[int, str] = (-1, "")
+
+
+def timestamp(time_ns: int) -> str:
+    """`datetime.fromtimestamp(t, UTC).isoformat()` with `Z` for `+00:00` (microseconds cut,
+    none written when 0), its date and time formatted once a second: 0.5 µs a line instead
+    of 1.6 (2026-12-02)."""
+    global _second
+    seconds, nanoseconds = divmod(time_ns, 1_000_000_000)
+    cached = _second
+    if cached[0] != seconds:
+        cached = _second = (seconds, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)))
+    microseconds = nanoseconds // 1000
+    return f"{cached[1]}.{microseconds:06d}Z" if microseconds else cached[1] + "Z"
+
+
 def _stamps(tracing: bool):
     """One processor for what structlog's add_log_level, TimeStamper(iso, utc), the trace ids
     and the exception fields would add, in that order: one call a line instead of four."""
 
     def stamp(_: Any, method_name: str, event: dict[str, Any]) -> dict[str, Any]:
         event["level"] = _LEVEL_NAMES.get(method_name, method_name)
-        event["timestamp"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        event["timestamp"] = timestamp(time.time_ns())
         if tracing:
             _trace_ids(None, method_name, event)
         if "exc_info" in event:

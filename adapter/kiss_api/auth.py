@@ -50,9 +50,11 @@ class Authenticator:
         self._max_authorization = settings.limits.authorization_bytes
         self._secrets = {client.id: client.secret.encode() for client in settings.clients}
         self._objects_tokens = tuple((t.index, t.token.encode()) for t in settings.objects_tokens)
-        # Token → claims of tokens whose signature verified. KISS sends the same token on every
-        # call of a session, so decoding and HMAC run once; time claims are checked every time.
-        self._verified: collections.OrderedDict[str, tuple[str, dict]] = collections.OrderedDict()
+        # Token → what its claims give, for tokens whose signature verified. KISS sends the same
+        # token on every call of a session, so decoding and HMAC run once, and so do reading the
+        # time claims and the identity (3.5 -> 0.7 µs a request, 2026-12-02); the times are
+        # compared with the clock every time.
+        self._verified: collections.OrderedDict[str, _Verified] = collections.OrderedDict()
 
     def authenticate(self, authorization: str | None, path: str, now: float) -> Identity:
         if authorization is None:
@@ -84,23 +86,17 @@ class Authenticator:
     def _jwt(self, token: str, now: float) -> Identity:
         verified = self._verified.get(token)
         if verified is None:
-            verified = self._verify(token)
+            verified = _Verified.of(*self._verify(token))
             self._verified[token] = verified
             if len(self._verified) > VERIFIED_CACHE_SIZE:
                 self._verified.popitem(last=False)
         else:
             self._verified.move_to_end(token)
-        client_id, claims = verified
-        _check_times(claims, now)
-        user_id = claims.get("user_id")
-        representation = claims.get("user_representation")
-        if any(isinstance(value, str) and _CONTROL.search(value) for value in (user_id, representation)):
-            raise _forbidden("jwt-decode-error", "Het token bevat een ongeldige gebruikersnaam.")
-        return Identity(
-            client_id=client_id,
-            user_id=user_id if isinstance(user_id, str) and user_id != "" else None,
-            user_representation=representation if isinstance(representation, str) else None,
-        )
+        # A claim that could not be read (None) is read again: it fails as on the first request.
+        _check_times(verified.times if verified.times is not None else _time_claims(verified.claims), now)
+        if verified.identity is not None:
+            return verified.identity
+        return _identity(verified.client_id, verified.claims)
 
     def _verify(self, token: str) -> tuple[str, dict]:
         """Steps 1–4 of kiss-front.md §2.2: decodable, HS256, known client, valid signature."""
@@ -152,8 +148,13 @@ def _time_claim(claims: dict, name: str) -> float | None:
     return number
 
 
-def _check_times(claims: dict, now: float) -> None:
+def _time_claims(claims: dict) -> tuple[float | None, float | None, float | None]:
     exp, nbf, iat = (_time_claim(claims, name) for name in ("exp", "nbf", "iat"))
+    return exp, nbf, iat
+
+
+def _check_times(times: tuple[float | None, float | None, float | None], now: float) -> None:
+    exp, nbf, iat = times
     if exp is not None and now > exp + LEEWAY_SECONDS:
         raise _forbidden("jwt-expired", "Het token is verlopen.")
     if nbf is not None and now < nbf - LEEWAY_SECONDS:
@@ -165,6 +166,41 @@ def _check_times(claims: dict, now: float) -> None:
             raise _forbidden("jwt-expired", "Het token heeft geen exp en geen iat.")
         if now > iat + IAT_ONLY_LIFETIME_SECONDS + LEEWAY_SECONDS:
             raise _forbidden("jwt-expired", "Het token is verlopen.")
+
+
+def _identity(client_id: str, claims: dict) -> Identity:
+    user_id = claims.get("user_id")
+    representation = claims.get("user_representation")
+    if any(isinstance(value, str) and _CONTROL.search(value) for value in (user_id, representation)):
+        raise _forbidden("jwt-decode-error", "Het token bevat een ongeldige gebruikersnaam.")
+    return Identity(
+        client_id=client_id,
+        user_id=user_id if isinstance(user_id, str) and user_id != "" else None,
+        user_representation=representation if isinstance(representation, str) else None,
+    )
+
+
+@attrs.frozen
+class _Verified:
+    """A verified token's claims, and what they give once read: its time claims and its
+    identity, or None where reading failed (the request then reads again, and fails alike)."""
+
+    client_id: str
+    claims: dict
+    times: tuple[float | None, float | None, float | None] | None
+    identity: Identity | None
+
+    @classmethod
+    def of(cls, client_id: str, claims: dict) -> _Verified:
+        try:
+            times = _time_claims(claims)
+        except Problem:
+            times = None
+        try:
+            identity = _identity(client_id, claims)
+        except Problem:
+            identity = None
+        return cls(client_id, claims, times, identity)
 
 
 def _token_accepted_on(path: str) -> bool:

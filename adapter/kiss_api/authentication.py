@@ -9,7 +9,7 @@ builds an `HTTPConnection` and `scope["user"]`/`scope["auth"]` that nothing here
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -31,10 +31,11 @@ class Authentication:
         self.metrics = metrics
         self.clock = clock
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """As HeadLimits: a check, then the inner app's awaitable, returned (bench/README.md)."""
         if scope["type"] == "http" and scope["path"] not in ANONYMOUS_PATHS:
             self._authenticate(scope)
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)
 
     def _authenticate(self, scope: Scope) -> None:
         state = scope["state"]

@@ -4,6 +4,8 @@ is exactly `host[:port]`. A refusal is raised as a Problem, for ProblemRendering
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.config import Limits
@@ -28,9 +30,12 @@ class HeadLimits:
         self.app = app
         self.limits = limits
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """A check, then the inner app's awaitable, returned: no frame of its own on the
+        request's stack (bench/README.md). A refusal raises here, where ProblemRendering's
+        `await` of this call catches it as it would from inside a coroutine."""
         if scope["type"] == "http":
             problem = head_problem(scope["state"]["exchange"], self.limits)
             if problem is not None:
                 raise problem
-        await self.app(scope, receive, send)
+        return self.app(scope, receive, send)

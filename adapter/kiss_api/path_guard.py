@@ -33,6 +33,7 @@ The path rules (operations.md §8 has SEC-1 … SEC-13; these continue the list)
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Awaitable
 
 import structlog
 from starlette.datastructures import Headers
@@ -104,17 +105,22 @@ def checked_sub_path(scope: Scope, adapter_root: str) -> str:
 
 
 class PathGuard:
-    """Pure ASGI: refuses a request whose path breaks SEC-14, on every method and path."""
+    """Pure ASGI: refuses a request whose path breaks SEC-14, on every method and path.
+
+    A clean path passes as the inner app's awaitable, returned, not awaited: no frame of
+    this check stays on the request's stack (bench/README.md, "The inbound path")."""
 
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
         fault = request_path_fault(scope) if scope["type"] == "http" else None
         if fault is None:
-            await self.app(scope, receive, send)
-            return
+            return self.app(scope, receive, send)
+        return self._refuse(fault, scope, receive, send)
+
+    async def _refuse(self, fault: str, scope: Scope, receive: Receive, send: Send) -> None:
         headers = Headers(scope=scope)
         problem = path_problem(fault)
         problem.headers["X-Request-ID"] = request_id = request_id_from(headers.get("x-request-id"))
