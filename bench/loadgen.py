@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import json
 import math
 import random
@@ -112,10 +113,12 @@ async def _connection(args, index: int, deadline: float, result: Result, body_pa
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
-    """The nearest-rank q-th percentile (as wrk reports it) of an ascending list; 0 when empty."""
+    """The nearest-rank q-th percentile of an ascending list (the ⌈q·n/100⌉-th value); 0 when empty.
+    (Before 2026-12-02 this was round(q·n/100 + 0.5), which rounds half to even: p99 of 100 values
+    came out as the largest.)"""
     if not sorted_values:
         return 0.0
-    index = min(len(sorted_values) - 1, max(0, int(round(q / 100.0 * len(sorted_values) + 0.5)) - 1))
+    index = min(len(sorted_values) - 1, max(0, math.ceil(q * len(sorted_values) / 100) - 1))
     return sorted_values[index]
 
 
@@ -269,9 +272,13 @@ async def run_open(args, body_parts) -> dict:
         _, pending = await asyncio.wait(tasks, timeout=args.timeout)
         for task in pending:
             task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
         result.errors += len(pending)
     for _, writer in pool.idle:
         writer.close()
+    for _, writer in pool.idle:
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
     elapsed = max(args.duration, result.last_answer - started)
     return open_summary(result, len(schedule), args.rate, elapsed) | {"connections_opened": pool.opened}
 
