@@ -855,7 +855,8 @@ def report(args, stack: Stack, run: Run, scenarios, targets, tool: str, rounds: 
     lines += [f"  INVALID {name}: {problem}" for name, problem in run.invalid.items()]
     lines += [f"  {text}" for text in context_lines(rows, run, args.open_rate)]
     rss = ", ".join(f"{t} {mb:.0f} MB" for t, mb in run.rss_end_mb.items())
-    lines.append(f"\n  RSS at the end: {rss}; load driver {tool}; {elapsed:.0f} s")
+    open_loop = "; S5o: bench/loadgen.py open loop" if "S5o" in scenarios else ""
+    lines.append(f"\n  RSS at the end: {rss}; load driver {tool}{open_loop}; {elapsed:.0f} s")
     print("\n".join(lines))
 
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
