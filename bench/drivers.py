@@ -144,8 +144,15 @@ def run_load(
     connections: int,
     seconds: int,
     work_dir: str,
+    rate: float = 0.0,
+    seed: str = "0",
+    max_connections: int = 64,
 ) -> dict:
-    """One closed-loop window; returns requests, duration_s, bytes, p50_ms, p99_ms, errors, cpu_s."""
+    """One window; returns requests, duration_s, bytes, p50_ms, p99_ms, errors, loadgen_cpu_s.
+
+    Closed loop by default; with `rate` (asyncio only) Poisson arrivals from `seed`."""
+    if rate and tool != "asyncio":
+        raise ValueError("the open loop (rate) needs the asyncio load generator")
     if tool == "wrk":
         script = os.path.join(work_dir, f"wrk-{unique}.lua")
         write_wrk_script(script, method, headers, body_parts, unique)
@@ -166,6 +173,8 @@ def run_load(
             "--unique-prefix",
             unique,
         ]
+        if rate:
+            argv += ["--rate", str(rate), "--seed", seed, "--max-connections", str(max_connections)]
         for name, value in headers.items():
             argv += ["-H", f"{name}: {value}"]
         if body_parts is not None:
