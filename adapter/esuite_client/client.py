@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
@@ -23,9 +24,11 @@ import jwt
 import orjson
 import structlog
 from tenacity import (
-    AsyncRetrying,
+    DoAttempt,
+    DoSleep,
     Future,
     RetryCallState,
+    Retrying,
     stop_after_attempt,
 )
 
@@ -374,6 +377,10 @@ def _outcome(state: RetryCallState) -> Future:
     return state.outcome
 
 
+def _never_sleep(seconds: float) -> None:
+    raise RuntimeError("the retry policy's waits are awaited by EsuiteClient._retried")
+
+
 def _classified(call: CallContext, target: str, error: BaseException) -> tuple[str, Problem, BaseException | None]:
     """A failed call as (metric label, the client's problem, the cause kept on it)."""
     if isinstance(error, httpx.InvalidURL):
@@ -501,7 +508,7 @@ class EsuiteClient:
         started = self._monotonic()
         status_label = "error"
         try:
-            response: httpx.Response = await self._retrying(self._attempt, exchange)
+            response = await self._retried(exchange)
             status_label = str(response.status_code)
             return response
         except (httpx.InvalidURL, UnusableAnswer, httpx.HTTPError, TimeoutError, RefusedUrl) as error:
@@ -591,11 +598,38 @@ class EsuiteClient:
                 return buffered_answer(response, body)
         return response
 
-    def _retry_policy(self) -> AsyncRetrying:
+    async def _retried(self, exchange: _Exchange) -> httpx.Response:
+        """The attempts of one call as tenacity's policy decides them, through its iteration
+        API (`Retrying.iter`: attempt, sleep, or the final outcome), as `AsyncRetrying.__call__`
+        does but with the policy's plain functions called as they are: `AsyncRetrying` wraps
+        each one in a coroutine and inspects it on every step (2026-12-02, a call that succeeds
+        at once: ~25 µs CPU through `AsyncRetrying`, ~5 µs this way)."""
+        retrying = self._retrying
+        retrying.begin()
+        state = RetryCallState(retrying, fn=None, args=(exchange,), kwargs={})
+        while True:
+            # Synchronous from here to the next `await`: tenacity's per-thread iteration state
+            # is never held across one, so concurrent calls can share the policy.
+            do = retrying.iter(state)
+            if isinstance(do, DoAttempt):
+                try:
+                    response = await self._attempt(exchange)
+                except BaseException:  # noqa: BLE001 (kept as the outcome; the policy re-raises it)
+                    state.set_exception(sys.exc_info())  # type: ignore[arg-type]  # never (None, None, None) here
+                else:
+                    state.set_result(response)
+            elif isinstance(do, DoSleep):
+                state.prepare_for_next_attempt()
+                await asyncio.sleep(do)
+            else:
+                return do  # the answer, or what `retry_error_callback` returned
+
+    def _retry_policy(self) -> Retrying:
         """The client's one retry mechanism, built once: building tenacity's machinery per call
         costs more than running it (2026-12-02, a call that succeeds at once: ~38 µs CPU built
         per call, ~25 µs built once). Each call's own parts reach the strategies as the
-        attempt's argument (`state.args[0]`, an `_Exchange`).
+        attempt's argument (`state.args[0]`, an `_Exchange`). `_retried` runs it: its `sleep`
+        is never called (the wait is awaited there).
 
         Shared by concurrent calls: tenacity keeps its iteration state per thread, and every
         strategy here is a plain function, so that state is never held across an `await`."""
@@ -617,7 +651,8 @@ class EsuiteClient:
                 "retry", target=exchange.target, method=exchange.method, attempt=state.attempt_number, reason=reason
             )
 
-        return AsyncRetrying(
+        return Retrying(
+            sleep=_never_sleep,
             stop=stop_after_attempt(MAX_ATTEMPTS),
             wait=wait,
             retry=retry,
