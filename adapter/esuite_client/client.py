@@ -370,6 +370,47 @@ class _Exchange:
     breaker: CircuitBreaker
 
 
+_BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
+
+
+def _outbound_request(exchange: _Exchange, extensions: dict[str, Any]) -> httpx.Request:
+    """The request of one attempt, built directly, not with `build_request` (that parses the
+    URL a second time to merge an empty set of client params; bench S3: a fifth of each call's
+    CPU).
+
+    A body in memory (bytes or none) goes in as `stream=ByteStream`, with the headers httpx
+    would add (`Request._prepare`: Host first, a `Content-Length: 0` of an empty POST/PUT/PATCH
+    next, a body's length last) already in the one list httpx reads: httpx then builds its
+    `Headers` once instead of twice (2026-12-02, timeit, min of 7: a GET 10.5 → 5.4 µs, a POST
+    with a JSON body 12.1 → 5.3 µs). The bytes
+    sent stay exactly the same (tests/integration/test_client_outbound_bytes.py). A streamed
+    upload takes httpx's own path (chunked, or the caller's length)."""
+    content, headers = exchange.content, exchange.headers
+    if content is not None and not isinstance(content, bytes):
+        # httpx encodes each value on its own, str or bytes (`_normalize_header_value`);
+        # its `HeaderTypes` alias just lists no mapping that mixes the two.
+        return httpx.Request(exchange.method, exchange.url, content=content, headers=headers, extensions=extensions)  # type: ignore[arg-type]
+    url = exchange.url if isinstance(exchange.url, httpx.URL) else httpx.URL(exchange.url)
+    head: list[tuple[str | bytes, str | bytes]] = []
+    if "host" not in headers and url.host:
+        head.append((b"Host", url.netloc))
+    no_length = "content-length" not in headers and "transfer-encoding" not in headers
+    if not content and no_length and exchange.method.upper() in _BODY_METHODS:
+        head.append((b"Content-Length", b"0"))
+    head += headers.items()
+    if content and "content-length" not in headers:
+        head.append((b"Content-Length", str(len(content)).encode("ascii")))
+    request = httpx.Request(
+        exchange.method,
+        url,
+        headers=head,  # type: ignore[arg-type]  # str and bytes mixed, as above
+        stream=httpx.ByteStream(content or b""),
+        extensions=extensions,
+    )
+    request.read()  # `request.content` readable, as with `content=` (MockTransport, pytest-httpx)
+    return request
+
+
 def _outcome(state: RetryCallState) -> Future:
     """The outcome of the attempt a strategy is asked about (tenacity sets it before asking)."""
     if state.outcome is None:
@@ -577,16 +618,8 @@ class EsuiteClient:
         remaining = exchange.deadline - self._monotonic()
         if remaining <= 0:
             raise httpx.TimeoutException("budget exhausted")
-        # Built directly, not with `build_request`: that parses the URL a second time to
-        # merge an empty set of client params (bench S3: a fifth of each call's CPU).
-        request = httpx.Request(
-            exchange.method,
-            exchange.url,
-            content=exchange.content,
-            # httpx encodes each value on its own, str or bytes (`_normalize_header_value`);
-            # its `HeaderTypes` alias just lists no mapping that mixes the two.
-            headers=exchange.headers,  # type: ignore[arg-type]
-            extensions={"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()},
+        request = _outbound_request(
+            exchange, {"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()}
         )
         async with asyncio.timeout(remaining):
             response = await self._http.send(request, auth=exchange.auth, stream=True)
@@ -603,7 +636,7 @@ class EsuiteClient:
         API (`Retrying.iter`: attempt, sleep, or the final outcome), as `AsyncRetrying.__call__`
         does but with the policy's plain functions called as they are: `AsyncRetrying` wraps
         each one in a coroutine and inspects it on every step (2026-12-02, a call that succeeds
-        at once: ~25 µs CPU through `AsyncRetrying`, ~5 µs this way)."""
+        at once: 16 µs CPU through `AsyncRetrying`, 8 µs this way; min of 9 runs)."""
         retrying = self._retrying
         retrying.begin()
         state = RetryCallState(retrying, fn=None, args=(exchange,), kwargs={})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource
@@ -134,3 +135,41 @@ async def test_a_streamed_upload_of_unknown_length_is_chunked_as_before():
         b"\r\n"
         b"2\r\nab\r\n1\r\nc\r\n0\r\n\r\n"
     )
+
+
+async def test_a_mock_transport_reads_the_body_and_headers_of_a_request_built_in_memory():
+    seen = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append((request.content, request.headers.raw, list(request.stream)))
+        return httpx.Response(201, json={})
+
+    esuite = EsuiteClient(
+        FixedTokens("c", "s" * 40),
+        Metrics(),
+        timeout_seconds=2,
+        max_connections=2,
+        transport=httpx.MockTransport(handler),
+    )
+    call = CallContext("req-1", UrlMap("https://kiss-adapter.example.org", "https://esuite.example.org"))
+    url = "https://esuite.example.org/contactmomenten-api-provider/api/v1/contactmomenten"
+    await esuite.send(
+        call, "POST", url, target="contactmomenten", content=b"{}", headers={"Content-Type": "application/json"}
+    )
+    await esuite.aclose()
+    assert seen == [
+        (
+            b"{}",
+            [
+                (b"Host", b"esuite.example.org"),
+                (b"accept", b"application/json"),
+                (b"user-agent", b"kiss-esuite-adapter/0.1.0"),
+                (b"accept-encoding", b"gzip"),
+                (b"x-request-id", b"req-1"),
+                (b"content-type", b"application/json"),
+                (b"Content-Length", b"2"),
+                (b"Authorization", b"Bearer fixed"),
+            ],
+            [b"{}"],
+        )
+    ]
