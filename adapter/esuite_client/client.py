@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import sys
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Generator, Mapping
@@ -23,9 +24,11 @@ import jwt
 import orjson
 import structlog
 from tenacity import (
-    AsyncRetrying,
+    DoAttempt,
+    DoSleep,
     Future,
     RetryCallState,
+    Retrying,
     stop_after_attempt,
 )
 
@@ -172,12 +175,27 @@ def _checked_size(content: bytes, cap: int) -> bytes:
 
 def buffered_answer(response: httpx.Response, body: bytes) -> httpx.Response:
     """The answer with its decoded body in memory (no Content-Encoding left to decode; the
-    length of an encoded body no longer applies)."""
-    dropped = (b"content-encoding", b"content-length") if "content-encoding" in response.headers else ()
-    headers = [(name, value) for name, value in response.headers.raw if name.lower() not in dropped]
-    return httpx.Response(
-        response.status_code, headers=headers, content=body, request=response.request, extensions=response.extensions
+    length of an encoded body no longer applies), headers otherwise as they came, with a
+    Content-Length of a non-empty body added when there was none (as `content=` would).
+
+    Copies the `Headers` (httpx copies its list as it is) instead of normalising every header
+    again, and gives the body as `stream=ByteStream` (2026-12-02, timeit, min of 7, a 31 KB
+    JSON answer with five headers, two rounds: 15.1 and 18.7 → 10.5 and 13.3 µs)."""
+    headers = httpx.Headers(response.headers)
+    if "content-encoding" in headers:
+        del headers["content-encoding"]
+        headers.pop("content-length", None)
+    if body and "content-length" not in headers:
+        headers["Content-Length"] = str(len(body))
+    buffered = httpx.Response(
+        response.status_code,
+        headers=headers,
+        stream=httpx.ByteStream(body),
+        request=response.request,
+        extensions=response.extensions,
     )
+    buffered.read()  # `content` readable; nothing left to decode
+    return buffered
 
 
 def answer_json(raw: bytes) -> Any:
@@ -371,11 +389,56 @@ class _Exchange:
     breaker: CircuitBreaker
 
 
+_BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
+
+
+def _outbound_request(exchange: _Exchange, extensions: dict[str, Any]) -> httpx.Request:
+    """The request of one attempt, built directly, not with `build_request` (that parses the
+    URL a second time to merge an empty set of client params; bench S3: a fifth of each call's
+    CPU).
+
+    A body in memory (bytes or none) goes in as `stream=ByteStream`, with the headers httpx
+    would add (`Request._prepare`: Host first, a `Content-Length: 0` of an empty POST/PUT/PATCH
+    next, a body's length last) already in the one list httpx reads: httpx then builds its
+    `Headers` once instead of twice (2026-12-02, timeit, min of 7: a GET 10.5 → 5.4 µs, a POST
+    with a JSON body 12.1 → 5.3 µs). The bytes
+    sent stay exactly the same (tests/integration/test_client_outbound_bytes.py). A streamed
+    upload takes httpx's own path (chunked, or the caller's length)."""
+    content, headers = exchange.content, exchange.headers
+    if content is not None and not isinstance(content, bytes):
+        # httpx encodes each value on its own, str or bytes (`_normalize_header_value`);
+        # its `HeaderTypes` alias just lists no mapping that mixes the two.
+        return httpx.Request(exchange.method, exchange.url, content=content, headers=headers, extensions=extensions)  # type: ignore[arg-type]
+    url = exchange.url if isinstance(exchange.url, httpx.URL) else httpx.URL(exchange.url)
+    head: list[tuple[str | bytes, str | bytes]] = []
+    if "host" not in headers and url.host:
+        head.append((b"Host", url.netloc))
+    no_length = "content-length" not in headers and "transfer-encoding" not in headers
+    if not content and no_length and exchange.method.upper() in _BODY_METHODS:
+        head.append((b"Content-Length", b"0"))
+    head += headers.items()
+    if content and "content-length" not in headers:
+        head.append((b"Content-Length", str(len(content)).encode("ascii")))
+    request = httpx.Request(
+        exchange.method,
+        url,
+        headers=head,  # type: ignore[arg-type]  # str and bytes mixed, as above
+        stream=httpx.ByteStream(content or b""),
+        extensions=extensions,
+    )
+    request.read()  # `request.content` readable, as with `content=` (MockTransport, pytest-httpx)
+    return request
+
+
 def _outcome(state: RetryCallState) -> Future:
     """The outcome of the attempt a strategy is asked about (tenacity sets it before asking)."""
     if state.outcome is None:
         raise RuntimeError("tenacity asked about an attempt that has not ended")
     return state.outcome
+
+
+def _never_sleep(seconds: float) -> None:
+    raise RuntimeError("the retry policy's waits are awaited by EsuiteClient._retried")
 
 
 def _classified(call: CallContext, target: str, error: BaseException) -> tuple[str, Problem, BaseException | None]:
@@ -514,7 +577,7 @@ class EsuiteClient:
         started = self._monotonic()
         status_label = "error"
         try:
-            response: httpx.Response = await self._retrying(self._attempt, exchange)
+            response = await self._retried(exchange)
             status_label = str(response.status_code)
             return response
         except (httpx.InvalidURL, UnusableAnswer, httpx.HTTPError, TimeoutError, RefusedUrl) as error:
@@ -583,16 +646,8 @@ class EsuiteClient:
         remaining = exchange.deadline - self._monotonic()
         if remaining <= 0:
             raise httpx.TimeoutException("budget exhausted")
-        # Built directly, not with `build_request`: that parses the URL a second time to
-        # merge an empty set of client params (bench S3: a fifth of each call's CPU).
-        request = httpx.Request(
-            exchange.method,
-            exchange.url,
-            content=exchange.content,
-            # httpx encodes each value on its own, str or bytes (`_normalize_header_value`);
-            # its `HeaderTypes` alias just lists no mapping that mixes the two.
-            headers=exchange.headers,  # type: ignore[arg-type]
-            extensions={"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()},
+        request = _outbound_request(
+            exchange, {"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()}
         )
         async with asyncio.timeout(remaining):
             response = await self._http.send(request, auth=exchange.auth, stream=True)
@@ -604,11 +659,38 @@ class EsuiteClient:
                 return buffered_answer(response, body)
         return response
 
-    def _retry_policy(self) -> AsyncRetrying:
+    async def _retried(self, exchange: _Exchange) -> httpx.Response:
+        """The attempts of one call as tenacity's policy decides them, through its iteration
+        API (`Retrying.iter`: attempt, sleep, or the final outcome), as `AsyncRetrying.__call__`
+        does but with the policy's plain functions called as they are: `AsyncRetrying` wraps
+        each one in a coroutine and inspects it on every step (2026-12-02, a call that succeeds
+        at once: 16 µs CPU through `AsyncRetrying`, 8 µs this way; min of 9 runs)."""
+        retrying = self._retrying
+        retrying.begin()
+        state = RetryCallState(retrying, fn=None, args=(exchange,), kwargs={})
+        while True:
+            # Synchronous from here to the next `await`: tenacity's per-thread iteration state
+            # is never held across one, so concurrent calls can share the policy.
+            do = retrying.iter(state)
+            if isinstance(do, DoAttempt):
+                try:
+                    response = await self._attempt(exchange)
+                except BaseException:  # noqa: BLE001 (kept as the outcome; the policy re-raises it)
+                    state.set_exception(sys.exc_info())  # type: ignore[arg-type]  # never (None, None, None) here
+                else:
+                    state.set_result(response)
+            elif isinstance(do, DoSleep):
+                state.prepare_for_next_attempt()
+                await asyncio.sleep(do)
+            else:
+                return do  # the answer, or what `retry_error_callback` returned
+
+    def _retry_policy(self) -> Retrying:
         """The client's one retry mechanism, built once: building tenacity's machinery per call
         costs more than running it (2026-12-02, a call that succeeds at once: ~38 µs CPU built
         per call, ~25 µs built once). Each call's own parts reach the strategies as the
-        attempt's argument (`state.args[0]`, an `_Exchange`).
+        attempt's argument (`state.args[0]`, an `_Exchange`). `_retried` runs it: its `sleep`
+        is never called (the wait is awaited there).
 
         Shared by concurrent calls: tenacity keeps its iteration state per thread, and every
         strategy here is a plain function, so that state is never held across an `await`."""
@@ -630,7 +712,8 @@ class EsuiteClient:
                 "retry", target=exchange.target, method=exchange.method, attempt=state.attempt_number, reason=reason
             )
 
-        return AsyncRetrying(
+        return Retrying(
+            sleep=_never_sleep,
             stop=stop_after_attempt(MAX_ATTEMPTS),
             wait=wait,
             retry=retry,

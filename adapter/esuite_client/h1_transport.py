@@ -81,7 +81,7 @@ class _Connection(asyncio.Protocol):
         self.framed = False  # Content-Length or chunked: the end is known without EOF
         self.chunks: collections.deque[bytes] = collections.deque()
         self.buffered = 0
-        self._waiter: asyncio.Future[None] | None = None
+        self._waiter: asyncio.Future[bool] | None = None  # True: woken by an event, False: timed out
 
     def _exchange_parser(self) -> httptools.HttpResponseParser:
         """The parser of the exchange under way: httptools calls back only from its feed_data."""
@@ -200,21 +200,26 @@ class _Connection(asyncio.Protocol):
     def _wake(self) -> None:
         waiter = self._waiter
         if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+            waiter.set_result(True)
 
     async def wait(self, timeout: float | None, timeout_error: type[httpx.TimeoutException]) -> None:
-        """Until the next event of this connection (data, end, error, writable)."""
-        self._waiter = asyncio.get_running_loop().create_future()
+        """Until the next event of this connection (data, end, error, writable).
+
+        The timeout is a timer that ends the wait (`_expire`), not `asyncio.timeout`, whose
+        cancel-and-convert machinery costs more than the wait itself (2026-12-02, uvloop,
+        timeit min of 7: 4.3 µs against 0.5 µs over a bare future; one wait or more per
+        exchange). A cancelled caller still cancels the wait, and the timer with it."""
+        loop = asyncio.get_running_loop()
+        waiter = self._waiter = loop.create_future()
+        timer = None if timeout is None else loop.call_later(timeout, _expire, waiter)
         try:
-            if timeout is None:
-                await self._waiter
-            else:
-                async with asyncio.timeout(timeout):
-                    await self._waiter
-        except TimeoutError:
-            raise timeout_error("timed out") from None
+            woken = await waiter
         finally:
             self._waiter = None
+            if timer is not None:
+                timer.cancel()
+        if not woken:
+            raise timeout_error("timed out")
 
     def write(self, data: bytes) -> None:
         if self.closed or self.transport is None or self.transport.is_closing():
@@ -242,6 +247,11 @@ class _Connection(asyncio.Protocol):
         self.closed = True
         if self.transport is not None:
             self.transport.close()
+
+
+def _expire(waiter: asyncio.Future[bool]) -> None:
+    if not waiter.done():
+        waiter.set_result(False)
 
 
 class _Pool:
@@ -536,12 +546,19 @@ def _write_head(connection: _Connection, head: bytes, body: bytes | None) -> Non
 def _request_head(request: httpx.Request) -> bytes:
     """The request line and headers as httpx built them, byte for byte (UTF-8 values kept)."""
     target = request.url.raw_path
-    lines = [request.method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
     headers = request.headers.raw
-    for name, value in headers:
-        lines += (name, b": ", value, b"\r\n")
-    lines.append(b"\r\n")
-    head = b"".join(lines)
+    # One formatted line per header, joined once (2026-12-02, timeit, min of 7, a GET with six
+    # headers: 3.9 µs against 2.5 µs for this).
+    head = b"".join(
+        [
+            request.method.encode("ascii"),
+            b" ",
+            target,
+            b" HTTP/1.1\r\n",
+            *[b"%s: %s\r\n" % line for line in headers],
+            b"\r\n",
+        ]
+    )
     # No CR, LF or NUL inside a name, value or target: they would split the request (injection).
     if (
         head.count(b"\n") != len(headers) + 2

@@ -591,3 +591,30 @@ async def test_without_a_context_an_extra_ca_bundle_in_ssl_cert_file_is_trusted(
     async with Server(serve_ok, _server_context(certificate)) as server, new_client(H1Transport(1)) as http:
         answer = await http.get(f"https://localhost:{server.port}/x")
     assert answer.content == b"ok"
+
+
+async def test_a_wait_ends_at_an_event_at_its_timeout_with_the_phases_error_or_when_cancelled():
+    """`_Connection.wait` times out with a timer of its own instead of `asyncio.timeout` (issue
+    17): the phase's error at the timeout, nothing once woken (a late timer must not fire into
+    the next wait), and a cancelled caller is cancelled, not timed out."""
+    from adapter.esuite_client.h1_transport import _Connection
+
+    connection = _Connection((b"http", b"127.0.0.1", 80))
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.01, connection._wake)
+    started = loop.time()
+    await connection.wait(0.05, httpx.ReadTimeout)  # woken after 0.01 s
+    await asyncio.sleep(0.08)  # the first wait's timer would have fired by now
+    loop.call_later(0.01, connection._wake)
+    await connection.wait(1.0, httpx.ReadTimeout)  # a fresh wait, not ended by an old timer
+    assert loop.time() - started < 0.5
+    with pytest.raises(httpx.WriteTimeout):
+        await connection.wait(0.02, httpx.WriteTimeout)
+    assert connection._waiter is None
+    waiting = asyncio.ensure_future(connection.wait(0.05, httpx.ReadTimeout))
+    await asyncio.sleep(0.01)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await asyncio.sleep(0.08)  # its timer cancelled: nothing fires into a finished wait
+    assert connection._waiter is None
