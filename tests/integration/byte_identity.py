@@ -3,7 +3,7 @@
 `tests/fixtures/byte_identity/upstream.json` holds e-Suite answers: the bench's canned pages
 (50 contacts, the klant links of 50 contactverzoeken, a created contact) and a page of
 awkward strings (escapes, non-ASCII, URLs inside texts and as keys, a root without a
-boundary, a foreign origin). `answers.json` holds, for every request in `REQUESTS`, the
+boundary, a foreign origin). `contactverzoek.json` is the KISS v1 contactverzoek POST. `answers.json` holds, for every request in `REQUESTS`, the
 status, content type, Location and body the adapter gave, and the e-Suite requests it made
 (method and raw target). It was written at commit 1cee5f2, before the second performance
 pass, by running this module there:
@@ -35,39 +35,7 @@ KC = "/klanten-api-provider/api/v1"
 KLANT_UUID = "d72e7265-3b76-4410-a9aa-54e20528a3f4"
 PHONE = "0612345678"
 _KLANT = quote(f"{ADAPTER}/klanten/api/v1/klanten/{KLANT_UUID}", safe="")
-_CONTACTVERZOEK = {
-    "bronorganisatie": "001234567",
-    "registratiedatum": "2025-03-18T10:02:17.220Z",
-    "kanaal": "Telefoon",
-    "tekst": "Melding over losliggende stoeptegels.",
-    "onderwerpLinks": [],
-    "initiatiefnemer": "klant",
-    "specifiekevraag": "Stoeptegels Dorpsstraat",
-    "gespreksresultaat": "Contactverzoek gemaakt",
-    "verantwoordelijkeAfdeling": "Beheer openbare ruimte",
-    "startdatum": "2025-03-18T09:58:02.114Z",
-    "einddatum": "2025-03-18T10:02:17.220Z",
-    "voorkeurskanaal": "",
-    "voorkeurstaal": "",
-    "medewerker": "",
-    "status": "te verwerken",
-    "toelichting": "Graag voor 16:00 terugbellen. Kenmerk 1",
-    "actor": {
-        "naam": "Beheer openbare ruimte",
-        "soortActor": "organisatorische eenheid",
-        "identificatie": "bor",
-        "typeOrganisatorischeEenheid": "afdeling",
-    },
-    "betrokkene": {
-        "rol": "klant",
-        "persoonsnaam": {"voornaam": "Fatima", "achternaam": "Bakker"},
-        "digitaleAdressen": [
-            {"adres": "f.bakker@example.org", "omschrijving": "e-mailadres", "soortDigitaalAdres": "email"},
-            {"adres": PHONE, "omschrijving": "telefoonnummer", "soortDigitaalAdres": "telefoonnummer"},
-        ],
-    },
-    "medewerkerIdentificatie": {"achternaam": "Jansen", "identificatie": "jjansen", "voorletters": "Jan"},
-}
+_CONTACTVERZOEK = json.loads((HERE / "contactverzoek.json").read_text(encoding="utf-8"))  # the KISS v1 body
 # (name, method, target, JSON body)
 REQUESTS: tuple[tuple[str, str, str, Any], ...] = (
     ("klant list (S1)", "GET", f"/contactmomenten/api/v1/contactmomenten?klant={_KLANT}", None),
