@@ -76,14 +76,19 @@ async def test_concurrent_calls_retry_connect_failures_each_on_its_own_count_whi
     assert ticks >= 20  # two waits of at least 0.16 s each passed with the loop running
 
 
-async def test_three_connect_failures_are_the_last_attempts_error_and_nothing_more_is_sent():
-    sent = []
+def refusing(sent: list[str]):
+    """An e-Suite that refuses every connection, recording each attempt's method."""
 
     def handler(request: httpx.Request) -> httpx.Response:
         sent.append(request.method)
         raise httpx.ConnectError("refused")
 
-    esuite = client_over(handler)
+    return handler
+
+
+async def test_three_connect_failures_are_the_last_attempts_error_and_nothing_more_is_sent():
+    sent: list[str] = []
+    esuite = client_over(refusing(sent))
     with pytest.raises(Problem) as failed:
         await esuite.send(call(), "GET", URL, target="contactmomenten")
     await esuite.aclose()
@@ -111,13 +116,8 @@ async def test_a_post_that_was_sent_is_never_tried_again_and_a_503_get_ends_with
 
 
 async def test_a_call_cancelled_while_it_waits_to_retry_is_not_sent_again():
-    sent = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        sent.append(request.method)
-        raise httpx.ConnectError("refused")
-
-    esuite = client_over(handler)
+    sent: list[str] = []
+    esuite = client_over(refusing(sent))
     task = asyncio.create_task(esuite.send(call(), "GET", URL, target="contactmomenten"))
     await asyncio.sleep(0.05)  # the first attempt failed; the call waits at least 0.16 s
     task.cancel()
