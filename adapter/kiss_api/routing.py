@@ -60,11 +60,25 @@ def endpoint_app(endpoint: Endpoint) -> ASGIApp:
     return app
 
 
+# The order a 405's `Allow` lists methods in; others follow, sorted.
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def ordered_methods(methods: set[str]) -> tuple[str, ...]:
+    """`methods` in METHOD_ORDER. Starlette keeps a route's methods in a set and joins that set
+    into a 405's `Allow`: its order changed with the process's hash seed, from one restart to
+    the next."""
+    return tuple(m for m in METHOD_ORDER if m in methods) + tuple(sorted(methods.difference(METHOD_ORDER)))
+
+
 class Route(starlette_routing.Route):
-    """Starlette's `Route`, its endpoint function run by `endpoint_app`."""
+    """Starlette's `Route`, its endpoint function run by `endpoint_app`, its methods in order."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
         super().__init__(path, endpoint, **kwargs)
+        if self.methods is not None:
+            # Starlette only tests membership and joins them for `Allow`: a tuple does both.
+            self.methods = ordered_methods(self.methods)  # type: ignore[assignment]
         if inspect.isfunction(endpoint) and not kwargs.get("middleware") and kwargs.get("max_body_size") is None:
             self.app = endpoint_app(endpoint)
 

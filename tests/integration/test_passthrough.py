@@ -254,3 +254,13 @@ async def test_RW2_without_adapter_base_url_urls_follow_the_host_header_not_forw
         ("zaak", "https://esuite.example.org/zgw-apis-provider/zrc/api/v1/zaken/9")
     ]
     assert "x-forwarded-host" not in seen[0].headers
+
+
+@pytest.mark.parametrize("path", ["/zaken/api/v1/zaken/1", "/klanten/api/v1/klanten/1"])
+async def test_a_pass_through_405_lists_its_methods_in_a_fixed_order(path):
+    seen, transport = recording()
+    async with app_client(transport) as client:
+        response = await client.request("TRACE", path, headers=kiss_headers())
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, POST, PUT, PATCH, DELETE"
+    assert seen == []
