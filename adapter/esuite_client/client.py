@@ -204,13 +204,13 @@ def answer_json(raw: bytes) -> Any:
     if not raw:
         return None
     structure = json_structure(raw)  # one pass for both bounds
-    if json_values_bound(raw, structure) > MAX_ANSWER_VALUES:
+    if json_values_bound(structure) > MAX_ANSWER_VALUES:
         raise upstream_invalid_response()
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if not renderable(body, raw, structure):
+    if not renderable(body, structure):
         raise upstream_invalid_response()
     return body
 

@@ -21,7 +21,7 @@ from adapter.esuite_client.urls import ROOTS
 from adapter.kiss_api.path_guard import checked_sub_path
 from adapter.kiss_api.responses import JsonResponse, rewritten_json
 from adapter.kiss_api.routing import refuse_collection_spellings
-from adapter.mapping.common import is_json_media_type, json_values_bound, parse_json_body
+from adapter.mapping.common import is_json_media_type, json_structure, json_values_bound, parse_json_body
 from adapter.mapping.errors import translate_upstream_error
 from adapter.mapping.paths import is_under_root
 from adapter.mapping.query import Params, parse_client_query
@@ -93,7 +93,7 @@ async def read_body(request: Request, limit: int, max_values: int | None = None)
                 if len(body) + len(chunk) > limit:
                     raise Problem(413, "request-too-large")
                 if max_values is not None:
-                    values += json_values_bound(chunk) - 1
+                    values += json_values_bound(json_structure(chunk)) - 1
                     if values > max_values:
                         raise Problem(
                             413, "request-too-large", detail="De inhoud van het verzoek bevat te veel waarden."

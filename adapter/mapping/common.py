@@ -94,20 +94,19 @@ def json_structure(raw: bytes) -> bytes:
     return raw.translate(None, _NOT_STRUCTURE)
 
 
-def json_values_bound(raw: bytes, structure: bytes | None = None) -> int:
-    """An upper bound on the number of values (keys included) in JSON text, counted in C
-    without parsing: separators inside strings count too, so it never counts too few.
-    `structure` is `json_structure(raw)` when the caller has it already."""
-    return len(json_structure(raw) if structure is None else structure) + 1
+def json_values_bound(structure: bytes) -> int:
+    """An upper bound on the number of values (keys included) in JSON text, from its
+    `json_structure`, counted in C without parsing: separators inside strings count too, so
+    it never counts too few."""
+    return len(structure) + 1
 
 
-def renderable(value: Any, raw: bytes, structure: bytes | None = None) -> bool:
-    """Whether parsed JSON nests no deeper than RENDER_DEPTH (only text with that many
-    brackets can; it is then rendered once to find out)."""
+def renderable(value: Any, structure: bytes) -> bool:
+    """Whether parsed JSON nests no deeper than RENDER_DEPTH. Only text with that many
+    brackets (its `json_structure` tells) can; it is then rendered once to find out."""
     import orjson
 
-    marks = json_structure(raw) if structure is None else structure
-    if marks.count(b"[") + marks.count(b"{") <= RENDER_DEPTH:
+    if structure.count(b"[") + structure.count(b"{") <= RENDER_DEPTH:
         return True
     try:
         orjson.dumps(value)
@@ -130,7 +129,7 @@ def parse_json_body(raw: bytes) -> Any:
     except orjson.JSONDecodeError:
         reason = "De inhoud is geen geldige JSON."
     else:
-        if renderable(body, raw):
+        if renderable(body, json_structure(raw)):
             return body
         reason = f"De inhoud is dieper genest dan {RENDER_DEPTH} niveaus."
     raise Problem(

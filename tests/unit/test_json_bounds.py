@@ -17,21 +17,21 @@ def test_json_structure_keeps_the_four_marks_in_their_order():
 
 
 def test_values_bound_counts_every_mark_plus_one_strings_included():
-    assert json_values_bound(TEXT) == 14
-    assert json_values_bound(TEXT, b"{:[") == 4  # the caller's structure is used as given
-    assert json_values_bound(b"7") == 1
+    assert json_values_bound(json_structure(TEXT)) == 14
+    assert json_values_bound(b"{:[") == 4  # counted from the structure as given
+    assert json_values_bound(json_structure(b"7")) == 1
 
 
 def test_renderable_up_to_254_levels():
     deep = b"[" * 254 + b"]" * 254
-    assert renderable(orjson.loads(deep), deep)
+    assert renderable(orjson.loads(deep), json_structure(deep))
     deeper = b"[" * 255 + b"]" * 255
-    assert not renderable(orjson.loads(deeper), deeper)
+    assert not renderable(orjson.loads(deeper), json_structure(deeper))
 
 
 def test_renderable_when_the_brackets_are_inside_strings():
     flat = b'["' + b"[{" * 300 + b'"]'
-    assert renderable(orjson.loads(flat), flat)
+    assert renderable(orjson.loads(flat), json_structure(flat))
 
 
 def test_answer_json_refuses_too_many_values_and_too_deep():
