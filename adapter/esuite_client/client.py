@@ -1,7 +1,9 @@
 """The one outbound client toward the e-Suite (esuite.md §2, operations.md §5.1–5.2, SEC-3).
 
-One pooled `httpx.AsyncClient`; an `httpx.Auth` per inbound request adds the e-Suite JWT and
-the end user's `X-Esuite-Request-User-Id`; one tenacity policy per client retries a call only
+One pooled transport under httpx's `Request`/`Response`, sent through as `httpx.AsyncClient.send`
+would, without that client's layers (`EsuiteClient._sent`: a decision of issue 17, httpx stays
+the client API); an `httpx.Auth` per inbound request adds the e-Suite JWT and the end user's
+`X-Esuite-Request-User-Id`; one tenacity policy per client retries a call only
 when `may_send_again` allows it (a POST never once a byte may have left); every logical call
 has one time budget. Failures become `Problem`s (502/504), never a 500. `pages` reads a list
 page by page for every caller that follows `next`.
@@ -476,7 +478,13 @@ class _NoCookies(httpx.Cookies):
 _NO_COOKIES = _NoCookies()
 
 
+_HTTPX_ASYNC_AUTH_FLOW = httpx.Auth.async_auth_flow
+
+
 class _CookielessClient(httpx.AsyncClient):
+    """An httpx client without cookies, as this one sent through until 2026-12-02 (`_sent`
+    replaced it); bench/floor.py measures httpx's client over a transport with it."""
+
     cookies = property(lambda self: _NO_COOKIES, lambda self, value: None)
 
 
@@ -512,11 +520,12 @@ class EsuiteClient:
             "user-agent": f"kiss-esuite-adapter/{__version__}",
             "accept-encoding": "gzip",
         }
-        self._http = _CookielessClient(
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            follow_redirects=False,
+        # Sent on directly (`_sent`), not through `httpx.AsyncClient` (see there). Without one
+        # given: httpx's own transport, as `AsyncClient(limits=…)` would build it.
+        self._transport = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         )
+        self._closed = False
         self._retrying = self._retry_policy()
 
     @property
@@ -525,7 +534,9 @@ class EsuiteClient:
         return self._timeout
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if not self._closed:
+            self._closed = True
+            await self._transport.aclose()
 
     def _circuit_gauge(self, targets: tuple[str, ...], is_open: bool) -> None:
         for target in targets:
@@ -650,13 +661,92 @@ class EsuiteClient:
             exchange, {"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()}
         )
         async with asyncio.timeout(remaining):
-            response = await self._http.send(request, auth=exchange.auth, stream=True)
+            response = await self._sent(request, exchange.auth)
             if not exchange.stream or must_buffer(exchange.method, response):
                 try:
                     body = await read_capped(response, self.limits)
                 finally:
                     await response.aclose()
                 return buffered_answer(response, body)
+        return response
+
+    async def _sent(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+        """`httpx.AsyncClient.send(request, auth=auth, stream=True)` as this client used it: the
+        request's `httpx.Auth` flow, then the transport's `handle_async_request`; the answer
+        returned unread. httpx stays the client API (its `Auth`, `Request`/`Response` and
+        transports: H1Transport, `MockTransport`, pytest-httpx's mocked `AsyncHTTPTransport`);
+        only `AsyncClient`'s generic layers go (2026-12-02, warm, one call: 36 → 22 µs through
+        `send`, bench/README.md "Performance tricks").
+
+        What `send` did that matters here, kept: a closed client refuses; an auth flow of any
+        number of steps (each earlier answer read, then kept in `history`; any answer closed when
+        the flow raises); a transport error carries its request; `response.request` is set. Not
+        kept, as nothing here used it: redirects (never followed: `follow_redirects=False`, a 3xx
+        is the caller's answer), cookies (never stored, `_NoCookies`), event hooks (none),
+        `response.elapsed` (read by nobody: the call's duration is `_record`'s), httpx's INFO log
+        line. The timeout extensions are the request's own (`_exchange`)."""
+        if self._closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        if type(auth).async_auth_flow is not _HTTPX_ASYNC_AUTH_FLOW:
+            return await self._sent_async_flow(request, auth)
+        # `Auth.async_auth_flow` as httpx runs it for a synchronous flow, without an async
+        # generator around the generator (tests/unit/test_client_send.py holds the two alike).
+        if auth.requires_request_body:
+            await request.aread()
+        flow = auth.auth_flow(request)
+        history: list[httpx.Response] = []
+        try:
+            request = next(flow)
+            while True:
+                response = await self._sent_once(request, history)
+                try:
+                    if auth.requires_response_body:
+                        await response.aread()
+                    try:
+                        request = flow.send(response)
+                    except StopIteration:
+                        return response
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
+                history.append(response)
+        finally:
+            flow.close()
+
+    async def _sent_async_flow(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+        """`_sent` for an auth with its own `async_auth_flow`: driven as httpx drives it."""
+        flow = auth.async_auth_flow(request)
+        history: list[httpx.Response] = []
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = await self._sent_once(request, history)
+                try:
+                    try:
+                        request = await flow.asend(response)
+                    except StopAsyncIteration:
+                        return response
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
+                history.append(response)
+        finally:
+            await flow.aclose()
+
+    async def _sent_once(self, request: httpx.Request, history: list[httpx.Response]) -> httpx.Response:
+        """One request through the transport, as `AsyncClient._send_single_request` sends it."""
+        if not isinstance(request.stream, httpx.AsyncByteStream):
+            raise RuntimeError("Attempted to send an sync request with an AsyncClient instance.")
+        try:
+            response = await self._transport.handle_async_request(request)
+        except httpx.RequestError as error:
+            error.request = request  # as httpx's `request_context` does
+            raise
+        response.request = request
+        if history:
+            response.history = list(history)
         return response
 
     async def _retried(self, exchange: _Exchange) -> httpx.Response:
