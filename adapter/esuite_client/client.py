@@ -540,6 +540,7 @@ class EsuiteClient:
         self.download_slots = asyncio.Semaphore(self.limits.max_downloads)
         self._monotonic = monotonic
         self._foreign_origins: set[str] = set()
+        self._logger: Any = None  # `_bound_logger`
         self._answers_checked = 0
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
         self.smoelenboek_breaker = CircuitBreaker(
@@ -877,8 +878,9 @@ class EsuiteClient:
         self._metrics.upstream_seconds(target, method).observe(elapsed)
         if span is not None and self._telemetry is not None:
             self._telemetry.end_client_span(span, status_label)
-        if log.is_enabled_for(logging.DEBUG):  # the path template costs a URL parse
-            log.debug(
+        logger = self._logger or self._bound_logger()
+        if logger.is_enabled_for(logging.DEBUG):  # the path template costs a URL parse
+            logger.debug(
                 "upstream",
                 target=target,
                 method=method,
@@ -886,6 +888,16 @@ class EsuiteClient:
                 status=status_label,
                 duration_ms=round(elapsed * 1000, 2),
             )
+
+    def _bound_logger(self) -> Any:
+        """`log` bound once when structlog caches its loggers: the lazy proxy binds anew on
+        every use (2026-12-02, timeit, min of 11: `is_enabled_for` 1.8 µs through it, ~0.1 µs
+        bound). While loggers are not cached (tests reconfigure logging) each call binds anew,
+        as the proxy would (as `adapter.kiss_api.access_log` does)."""
+        logger = log.bind()
+        if structlog.get_config()["cache_logger_on_first_use"]:
+            self._logger = logger
+        return logger
 
     async def fetch_json(
         self,

@@ -10,14 +10,19 @@ answer is closed whenever the call fails after it arrived; a closed client refus
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import AsyncGenerator, Generator
 
 import httpx
 import pytest
+import structlog
 
 from adapter.config import Limits
+from adapter.esuite_client import client as client_module
 from adapter.esuite_client.client import CallContext, EsuiteClient, EsuiteTokenSource
 from adapter.esuite_client.urls import UrlMap
+from adapter.logging import configure_logging
 from adapter.metrics import Metrics
 from adapter.problems import Problem
 
@@ -228,3 +233,27 @@ async def test_a_closed_client_refuses_to_send():
     await esuite.aclose()  # twice: no error, as `AsyncClient.aclose`
     with pytest.raises(RuntimeError, match="closed"):
         await esuite.send(call(), "GET", URL, target="contactmomenten")
+
+
+@pytest.mark.parametrize("cache", [True, False])
+async def test_the_upstream_debug_line_follows_the_logging_configuration_cached_or_not(cache, monkeypatch):
+    """`_bound_logger`: bound once when structlog caches loggers, else anew on every call."""
+    # A proxy of this test's own: a cached one stays bound to its first configuration.
+    monkeypatch.setattr(client_module, "log", structlog.get_logger("adapter.upstream"))
+    esuite = client_over(httpx.MockTransport(lambda request: httpx.Response(200)))
+    try:
+        stream = io.StringIO()
+        configure_logging("DEBUG", "json", stream, cache=cache)
+        await esuite.send(call(), "GET", URL, target="contactmomenten")
+        quiet = io.StringIO()
+        configure_logging("INFO", "json", quiet, cache=cache)
+        await esuite.send(call(), "GET", URL, target="contactmomenten")
+    finally:
+        configure_logging("INFO", "json")
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    # Cached, the logger bound first stays (as structlog's own cached proxy stays): `serve`
+    # configures logging once, before any client exists. Not cached, each call binds anew.
+    assert [(line["event"], line["status"], line["path"]) for line in lines] == [
+        ("upstream", "200", "/contactmomenten-api-provider/api/v1/contactmomenten")
+    ] * (2 if cache else 1)
+    assert not quiet.getvalue()
