@@ -462,6 +462,40 @@ def _outbound_request(exchange: _Exchange, extensions: dict[str, Any]) -> httpx.
     return request
 
 
+class _Budget:
+    """`asyncio.timeout(seconds)` for the one block of `_exchange`, as a plain context manager:
+    at the deadline the task is cancelled, and that cancellation leaves the block as
+    `TimeoutError`; any other (the caller's) stays a cancellation. The same steps as
+    `asyncio.Timeout` (cancel, `uncancel` on exit, the task's earlier cancel requests counted)
+    without its state machine and two coroutines (2026-12-02, uvloop, timeit, min of 9:
+    4.9 → 2.5 µs an attempt). tests/unit/test_client_budget.py runs it beside `asyncio.timeout`."""
+
+    __slots__ = ("_cancelling", "_handle", "_task", "expired")
+
+    def __init__(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        if task is None:
+            raise RuntimeError("Timeout should be used inside a task")
+        self._task = task
+        self._cancelling = task.cancelling()
+        self.expired = False
+        self._handle = loop.call_at(loop.time() + seconds, self._expire)
+
+    def _expire(self) -> None:
+        self._task.cancel()
+        self.expired = True
+
+    def __enter__(self) -> _Budget:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self._handle.cancel()
+        # `uncancel` whenever the deadline cancelled, as `asyncio.Timeout.__aexit__` does.
+        if self.expired and self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
+            raise TimeoutError from exc
+
+
 def _outcome(state: RetryCallState) -> Future:
     """The outcome of the attempt a strategy is asked about (tenacity sets it before asking)."""
     if state.outcome is None:
@@ -691,7 +725,7 @@ class EsuiteClient:
         request = _outbound_request(
             exchange, {"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()}
         )
-        async with asyncio.timeout(remaining):
+        with _Budget(remaining):
             response = await self._sent(request, exchange.auth)
             if not exchange.stream or must_buffer(exchange.method, response):
                 try:
