@@ -141,3 +141,15 @@ async def test_an_error_while_reading_carries_the_request_and_gzip_is_decoded_fr
     packed = gzip.compress(b'{"a": 1}')
     gzipped = streamed(Chunks(packed[:5], packed[5:]), [(b"Content-Encoding", b"gzip")])
     assert await read_capped(gzipped, Limits()) == b'{"a": 1}'
+
+
+def test_the_headers_encoding_is_kept_only_when_no_header_is_dropped():
+    """httpx decodes header values in the encoding it finds over all of them: the copy keeps
+    the answer's when nothing is dropped, and finds its own when a dropped header decided it."""
+    kept = buffered_answer(answered([(b"X-Naam", "é".encode())]), b"{}")
+    assert (kept.headers.encoding, kept.headers["x-naam"]) == ("utf-8", "é")
+    source = answered([(b"Content-Encoding", b"gzip\xe9"), (b"X-Naam", "é".encode())])
+    assert source.headers.encoding == "iso-8859-1"  # b"\xe9" alone is no UTF-8
+    dropped = buffered_answer(source, b"{}")
+    assert (dropped.headers.encoding, dropped.headers["x-naam"]) == ("utf-8", "é")
+    assert dropped.headers.raw == [(b"X-Naam", "é".encode()), (b"Content-Length", b"2")]
