@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from adapter.config import Limits
-from adapter.esuite_client.client import buffered_answer, read_capped
+from adapter.esuite_client.client import _closed, buffered_answer, read_capped
 
 REQUEST = httpx.Request("GET", "https://esuite.example.org/x")
 
@@ -153,3 +153,27 @@ def test_the_headers_encoding_is_kept_only_when_no_header_is_dropped():
     dropped = buffered_answer(source, b"{}")
     assert (dropped.headers.encoding, dropped.headers["x-naam"]) == ("utf-8", "é")
     assert dropped.headers.raw == [(b"X-Naam", "é".encode()), (b"Content-Length", b"2")]
+
+
+class FailingClose(Chunks):
+    async def aclose(self) -> None:
+        self.closed = True
+        raise httpx.ReadError("reset while closing")
+
+
+async def test_closing_a_read_answer_closes_its_stream_once_as_aclose_does():
+    """`_closed`: what `Response.aclose()` does for an answer `read_capped` read."""
+    stream = Chunks(b"ab")
+    response = streamed(stream)
+    await read_capped(response, Limits())
+    await _closed(response)
+    assert response.is_closed and stream.closed
+    stream.closed = False
+    await _closed(response)  # closed already: nothing more, as `aclose`
+    await response.aclose()
+    assert not stream.closed
+    failing = streamed(FailingClose(b"ab"))
+    with pytest.raises(httpx.ReadError) as raised:
+        await _closed(failing)
+    assert raised.value.request is REQUEST
+    assert failing.is_closed
