@@ -1,7 +1,9 @@
 """The one outbound client toward the e-Suite (esuite.md §2, operations.md §5.1–5.2, SEC-3).
 
-One pooled `httpx.AsyncClient`; an `httpx.Auth` per inbound request adds the e-Suite JWT and
-the end user's `X-Esuite-Request-User-Id`; one tenacity policy per client retries a call only
+One pooled transport under httpx's `Request`/`Response`, sent through as `httpx.AsyncClient.send`
+would, without that client's layers (`EsuiteClient._sent`: a decision of issue 17, httpx stays
+the client API); an `httpx.Auth` per inbound request adds the e-Suite JWT and the end user's
+`X-Esuite-Request-User-Id`; one tenacity policy per client retries a call only
 when `may_send_again` allows it (a POST never once a byte may have left); every logical call
 has one time budget. Failures become `Problem`s (502/504), never a 500. `pages` reads a list
 page by page for every caller that follows `next`.
@@ -15,7 +17,7 @@ import random
 import sys
 import time
 import zlib
-from collections.abc import AsyncIterator, Callable, Generator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Generator, Mapping
 from typing import Any
 
 import attrs
@@ -146,25 +148,59 @@ async def read_capped(response: httpx.Response, limits: Limits) -> bytes:
         raise UnusableAnswer()
     decoder = _decompressor(response.headers.get("content-encoding", ""))
     cap, received, body = limits.answer_bytes, 0, bytearray()
-    async for chunk in response.aiter_raw():
-        received += len(chunk)
-        if received > limits.answer_compressed_bytes:
-            raise UnusableAnswer()
-        while chunk:
-            if decoder is None:
-                body += chunk
-                chunk = b""
-            else:
-                try:
-                    body += decoder.decompress(chunk, cap + 1 - len(body))
-                except zlib.error:
-                    raise UnusableAnswer() from None
-                chunk = decoder.unconsumed_tail
-            if len(body) > cap:
+    try:
+        async for chunk in _raw_chunks(response):
+            received += len(chunk)
+            if received > limits.answer_compressed_bytes:
                 raise UnusableAnswer()
+            while chunk:
+                if decoder is None:
+                    body += chunk
+                    chunk = b""
+                else:
+                    try:
+                        body += decoder.decompress(chunk, cap + 1 - len(body))
+                    except zlib.error:
+                        raise UnusableAnswer() from None
+                    chunk = decoder.unconsumed_tail
+                if len(body) > cap:
+                    raise UnusableAnswer()
+    except httpx.RequestError as error:
+        error.request = response.request  # as `aiter_raw`'s `request_context` does
+        raise
     if decoder is not None and not decoder.eof and received:
         raise UnusableAnswer()  # a truncated gzip stream
     return bytes(body)
+
+
+def _raw_chunks(response: httpx.Response) -> AsyncIterable[bytes]:
+    """The answer's raw bytes: its transport's stream itself when unread, as `aiter_raw` would
+    give them (its chunker, of no size, passes every chunk on as it is) without its generator,
+    chunker and context manager around each (2026-12-02, timeit, min of 3 × 11, one chunk of
+    430 bytes, the answer built and closed: `read_capped` 16.4 → 8.6 µs). The answer is marked
+    consumed as `aiter_raw` marks it; closing it stays the caller's (`_exchange`). Anything
+    else takes `aiter_raw`, and its errors (tests/unit/test_buffered_answer.py)."""
+    stream = response.stream
+    if response.is_stream_consumed or response.is_closed or not isinstance(stream, httpx.AsyncByteStream):
+        return response.aiter_raw()
+    response.is_stream_consumed = True
+    return stream
+
+
+async def _closed(response: httpx.Response) -> None:
+    """`Response.aclose()` of an answer `read_capped` read: its stream closed (the connection
+    back to the pool), without the context manager `aclose` builds around that to attach the
+    request to an error (2026-12-02, uvloop, timeit, min of 15, three rounds: 1.5–2.5 → 0.3–0.4
+    µs); done here instead. Anything else takes `aclose` (tests/unit/test_buffered_answer.py)."""
+    stream = response.stream
+    if response.is_closed or not isinstance(stream, httpx.AsyncByteStream):
+        return await response.aclose()
+    response.is_closed = True
+    try:
+        await stream.aclose()
+    except httpx.RequestError as error:
+        error.request = response.request
+        raise
 
 
 def _checked_size(content: bytes, cap: int) -> bytes:
@@ -180,22 +216,46 @@ def buffered_answer(response: httpx.Response, body: bytes) -> httpx.Response:
 
     Copies the `Headers` (httpx copies its list as it is) instead of normalising every header
     again, and gives the body as `stream=ByteStream` (2026-12-02, timeit, min of 7, a 31 KB
-    JSON answer with five headers, two rounds: 15.1 and 18.7 → 10.5 and 13.3 µs)."""
-    headers = httpx.Headers(response.headers)
-    if "content-encoding" in headers:
+    JSON answer with five headers, two rounds: 15.1 and 18.7 → 10.5 and 13.3 µs).
+
+    When no header is dropped, that copy is the answer's `headers` itself (`Response(headers=…)`
+    would copy it again) and keeps the answer's encoding: httpx finds a `Headers`' encoding by
+    decoding every name and value (ASCII if all are, else UTF-8, else Latin-1), which an added
+    ASCII length cannot change (2026-12-02, timeit, min of 31, one process, with the look-ups
+    `read_capped` and a caller make, best of three rounds, two runs: 17.9 → 12.4 and
+    10.2 → 9.5 µs). When one is
+    dropped, `Response` copies it once more and finds the encoding anew, as before."""
+    source = response.headers
+    dropping = "content-encoding" in source
+    headers = httpx.Headers(source, encoding=None if dropping else source.encoding)
+    if dropping:
         del headers["content-encoding"]
         headers.pop("content-length", None)
     if body and "content-length" not in headers:
         headers["Content-Length"] = str(len(body))
     buffered = httpx.Response(
         response.status_code,
-        headers=headers,
+        headers=headers if dropping else None,
         stream=httpx.ByteStream(body),
         request=response.request,
         extensions=response.extensions,
     )
-    buffered.read()  # `content` readable; nothing left to decode
+    if not dropping:
+        buffered.headers = headers
+    _read_already(buffered, body)  # `content` readable; nothing left to decode
     return buffered
+
+
+def _read_already(response: httpx.Response, body: bytes) -> None:
+    """The state `Response.read()` leaves on an answer of `stream=ByteStream(body)` and no
+    Content-Encoding, set at once: `read` runs httpx's decoder and two chunkers, each in a
+    generator, over the one chunk (2026-12-02, timeit, min of 3 × 11, 430 bytes:
+    `buffered_answer` 15.8 → 3.4 µs). tests/unit/test_buffered_answer.py compares every
+    attribute with what `read()` leaves."""
+    response._content = body
+    response._num_bytes_downloaded = len(body)
+    response.is_stream_consumed = True
+    response.is_closed = True
 
 
 def answer_json(raw: bytes) -> Any:
@@ -430,6 +490,40 @@ def _outbound_request(exchange: _Exchange, extensions: dict[str, Any]) -> httpx.
     return request
 
 
+class _Budget:
+    """`asyncio.timeout(seconds)` for the one block of `_exchange`, as a plain context manager:
+    at the deadline the task is cancelled, and that cancellation leaves the block as
+    `TimeoutError`; any other (the caller's) stays a cancellation. The same steps as
+    `asyncio.Timeout` (cancel, `uncancel` on exit, the task's earlier cancel requests counted)
+    without its state machine and two coroutines (2026-12-02, uvloop, timeit, min of 9:
+    4.9 → 2.5 µs an attempt). tests/unit/test_client_budget.py runs it beside `asyncio.timeout`."""
+
+    __slots__ = ("_cancelling", "_handle", "_task", "expired")
+
+    def __init__(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task(loop)
+        if task is None:
+            raise RuntimeError("Timeout should be used inside a task")
+        self._task = task
+        self._cancelling = task.cancelling()
+        self.expired = False
+        self._handle = loop.call_at(loop.time() + seconds, self._expire)
+
+    def _expire(self) -> None:
+        self._task.cancel()
+        self.expired = True
+
+    def __enter__(self) -> _Budget:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: Any) -> None:
+        self._handle.cancel()
+        # `uncancel` whenever the deadline cancelled, as `asyncio.Timeout.__aexit__` does.
+        if self.expired and self._task.uncancel() <= self._cancelling and exc_type is asyncio.CancelledError:
+            raise TimeoutError from exc
+
+
 def _outcome(state: RetryCallState) -> Future:
     """The outcome of the attempt a strategy is asked about (tenacity sets it before asking)."""
     if state.outcome is None:
@@ -476,7 +570,13 @@ class _NoCookies(httpx.Cookies):
 _NO_COOKIES = _NoCookies()
 
 
+_HTTPX_ASYNC_AUTH_FLOW = httpx.Auth.async_auth_flow
+
+
 class _CookielessClient(httpx.AsyncClient):
+    """An httpx client without cookies, as this one sent through until 2026-12-02 (`_sent`
+    replaced it); bench/floor.py measures httpx's client over a transport with it."""
+
     cookies = property(lambda self: _NO_COOKIES, lambda self, value: None)
 
 
@@ -502,6 +602,7 @@ class EsuiteClient:
         self.download_slots = asyncio.Semaphore(self.limits.max_downloads)
         self._monotonic = monotonic
         self._foreign_origins: set[str] = set()
+        self._logger: Any = None  # `_bound_logger`
         self._answers_checked = 0
         self.esuite_breaker = CircuitBreaker("esuite", lambda is_open: self._circuit_gauge(ESUITE_TARGETS, is_open))
         self.smoelenboek_breaker = CircuitBreaker(
@@ -512,11 +613,12 @@ class EsuiteClient:
             "user-agent": f"kiss-esuite-adapter/{__version__}",
             "accept-encoding": "gzip",
         }
-        self._http = _CookielessClient(
-            transport=transport,
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            follow_redirects=False,
+        # Sent on directly (`_sent`), not through `httpx.AsyncClient` (see there). Without one
+        # given: httpx's own transport, as `AsyncClient(limits=…)` would build it.
+        self._transport = transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         )
+        self._closed = False
         self._retrying = self._retry_policy()
 
     @property
@@ -525,7 +627,9 @@ class EsuiteClient:
         return self._timeout
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        if not self._closed:
+            self._closed = True
+            await self._transport.aclose()
 
     def _circuit_gauge(self, targets: tuple[str, ...], is_open: bool) -> None:
         for target in targets:
@@ -649,14 +753,93 @@ class EsuiteClient:
         request = _outbound_request(
             exchange, {"timeout": httpx.Timeout(remaining, connect=min(5.0, remaining)).as_dict()}
         )
-        async with asyncio.timeout(remaining):
-            response = await self._http.send(request, auth=exchange.auth, stream=True)
+        with _Budget(remaining):
+            response = await self._sent(request, exchange.auth)
             if not exchange.stream or must_buffer(exchange.method, response):
                 try:
                     body = await read_capped(response, self.limits)
                 finally:
-                    await response.aclose()
+                    await _closed(response)
                 return buffered_answer(response, body)
+        return response
+
+    async def _sent(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+        """`httpx.AsyncClient.send(request, auth=auth, stream=True)` as this client used it: the
+        request's `httpx.Auth` flow, then the transport's `handle_async_request`; the answer
+        returned unread. httpx stays the client API (its `Auth`, `Request`/`Response` and
+        transports: H1Transport, `MockTransport`, pytest-httpx's mocked `AsyncHTTPTransport`);
+        only `AsyncClient`'s generic layers go (2026-12-02, warm, one call: 36 → 22 µs through
+        `send`, bench/README.md "Performance tricks").
+
+        What `send` did that matters here, kept: a closed client refuses; an auth flow of any
+        number of steps (each earlier answer read, then kept in `history`; any answer closed when
+        the flow raises); a transport error carries its request; `response.request` is set. Not
+        kept, as nothing here used it: redirects (never followed: `follow_redirects=False`, a 3xx
+        is the caller's answer), cookies (never stored, `_NoCookies`), event hooks (none),
+        `response.elapsed` (read by nobody: the call's duration is `_record`'s), httpx's INFO log
+        line. The timeout extensions are the request's own (`_exchange`)."""
+        if self._closed:
+            raise RuntimeError("Cannot send a request, as the client has been closed.")
+        if type(auth).async_auth_flow is not _HTTPX_ASYNC_AUTH_FLOW:
+            return await self._sent_async_flow(request, auth)
+        # `Auth.async_auth_flow` as httpx runs it for a synchronous flow, without an async
+        # generator around the generator (tests/unit/test_client_send.py holds the two alike).
+        if auth.requires_request_body:
+            await request.aread()
+        flow = auth.auth_flow(request)
+        history: list[httpx.Response] = []
+        try:
+            request = next(flow)
+            while True:
+                response = await self._sent_once(request, history)
+                try:
+                    if auth.requires_response_body:
+                        await response.aread()
+                    try:
+                        request = flow.send(response)
+                    except StopIteration:
+                        return response
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
+                history.append(response)
+        finally:
+            flow.close()
+
+    async def _sent_async_flow(self, request: httpx.Request, auth: httpx.Auth) -> httpx.Response:
+        """`_sent` for an auth with its own `async_auth_flow`: driven as httpx drives it."""
+        flow = auth.async_auth_flow(request)
+        history: list[httpx.Response] = []
+        try:
+            request = await flow.__anext__()
+            while True:
+                response = await self._sent_once(request, history)
+                try:
+                    try:
+                        request = await flow.asend(response)
+                    except StopAsyncIteration:
+                        return response
+                    await response.aread()
+                except BaseException:
+                    await response.aclose()
+                    raise
+                history.append(response)
+        finally:
+            await flow.aclose()
+
+    async def _sent_once(self, request: httpx.Request, history: list[httpx.Response]) -> httpx.Response:
+        """One request through the transport, as `AsyncClient._send_single_request` sends it."""
+        if not isinstance(request.stream, httpx.AsyncByteStream):
+            raise RuntimeError("Attempted to send an sync request with an AsyncClient instance.")
+        try:
+            response = await self._transport.handle_async_request(request)
+        except httpx.RequestError as error:
+            error.request = request  # as httpx's `request_context` does
+            raise
+        response.request = request
+        if history:
+            response.history = list(history)
         return response
 
     async def _retried(self, exchange: _Exchange) -> httpx.Response:
@@ -664,7 +847,22 @@ class EsuiteClient:
         API (`Retrying.iter`: attempt, sleep, or the final outcome), as `AsyncRetrying.__call__`
         does but with the policy's plain functions called as they are: `AsyncRetrying` wraps
         each one in a coroutine and inspects it on every step (2026-12-02, a call that succeeds
-        at once: 16 µs CPU through `AsyncRetrying`, 8 µs this way; min of 9 runs)."""
+        at once: 16 µs CPU through `AsyncRetrying`, 8 µs this way; min of 9 runs).
+
+        The first attempt is made before the policy is asked: an answer its `retry` would keep
+        (`may_send_again` says no: nearly every call) is what the policy would return, and is
+        returned without its machinery (2026-12-02, timeit, min of 3 × 11, a call that succeeds
+        at once, with `_prepared`: 76.0 → 48.0 µs). Any other first outcome (an error, a
+        502/503/504 of a GET) is handed to the policy as its first attempt's, and tenacity
+        decides from there (tests/unit/test_client_retries.py)."""
+        try:
+            response = await self._attempt(exchange)
+        except BaseException:  # noqa: BLE001 (handed to the policy, which re-raises it)
+            first: Any = sys.exc_info()
+        else:
+            if not may_send_again(exchange.method, status=response.status_code):
+                return response
+            first = response
         retrying = self._retrying
         retrying.begin()
         state = RetryCallState(retrying, fn=None, args=(exchange,), kwargs={})
@@ -673,12 +871,17 @@ class EsuiteClient:
             # is never held across one, so concurrent calls can share the policy.
             do = retrying.iter(state)
             if isinstance(do, DoAttempt):
-                try:
-                    response = await self._attempt(exchange)
-                except BaseException:  # noqa: BLE001 (kept as the outcome; the policy re-raises it)
-                    state.set_exception(sys.exc_info())  # type: ignore[arg-type]  # never (None, None, None) here
+                if first is not None:
+                    outcome, first = first, None
                 else:
-                    state.set_result(response)
+                    try:
+                        outcome = await self._attempt(exchange)
+                    except BaseException:  # noqa: BLE001 (kept as the outcome; the policy re-raises it)
+                        outcome = sys.exc_info()
+                if isinstance(outcome, tuple):
+                    state.set_exception(outcome)
+                else:
+                    state.set_result(outcome)
             elif isinstance(do, DoSleep):
                 state.prepare_for_next_attempt()
                 await asyncio.sleep(do)
@@ -737,8 +940,9 @@ class EsuiteClient:
         self._metrics.upstream_seconds(target, method).observe(elapsed)
         if span is not None and self._telemetry is not None:
             self._telemetry.end_client_span(span, status_label)
-        if log.is_enabled_for(logging.DEBUG):  # the path template costs a URL parse
-            log.debug(
+        logger = self._logger or self._bound_logger()
+        if logger.is_enabled_for(logging.DEBUG):  # the path template costs a URL parse
+            logger.debug(
                 "upstream",
                 target=target,
                 method=method,
@@ -746,6 +950,16 @@ class EsuiteClient:
                 status=status_label,
                 duration_ms=round(elapsed * 1000, 2),
             )
+
+    def _bound_logger(self) -> Any:
+        """`log` bound once when structlog caches its loggers: the lazy proxy binds anew on
+        every use (2026-12-02, timeit, min of 11: `is_enabled_for` 1.8 µs through it, ~0.1 µs
+        bound). While loggers are not cached (tests reconfigure logging) each call binds anew,
+        as the proxy would (as `adapter.kiss_api.access_log` does)."""
+        logger = log.bind()
+        if structlog.get_config()["cache_logger_on_first_use"]:
+            self._logger = logger
+        return logger
 
     async def fetch_json(
         self,

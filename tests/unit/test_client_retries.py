@@ -1,4 +1,5 @@
-"""`EsuiteClient` drives tenacity's policy through its iteration API (`Retrying.iter`, issue 17).
+"""`EsuiteClient` drives tenacity's policy through its iteration API (`Retrying.iter`, issue 17),
+asked only when the first attempt's outcome may be sent again.
 
 Guards for that trick: the policy still decides every retry (connect failures retried for any
 method, a sent POST never), its stop after three attempts holds, its waits are awaited (the
@@ -126,3 +127,41 @@ async def test_a_call_cancelled_while_it_waits_to_retry_is_not_sent_again():
     await asyncio.sleep(0.3)
     await esuite.aclose()
     assert sent == ["GET"]
+
+
+@pytest.mark.parametrize(("method", "status"), [("GET", 200), ("GET", 500), ("POST", 503), ("POST", 201)])
+async def test_a_first_answer_the_rule_keeps_is_returned_without_the_policy(monkeypatch, method, status):
+    """`_retried` asks tenacity only when the first attempt's outcome may be sent again."""
+    client = client_over(lambda request: httpx.Response(status))
+    monkeypatch.setattr(client._retrying, "iter", lambda state: pytest.fail("the policy was asked"))
+    response = await client.send(call(), method, URL, target="contactmomenten", content=b"{}")
+    assert response.status_code == status
+
+
+@pytest.mark.parametrize(
+    ("first", "sent", "status"),
+    [
+        (httpx.ConnectError("refused"), 2, 200),  # the first attempt's error: the policy's attempt 1
+        (httpx.Response(503), 2, 200),
+        (httpx.ReadError("reset"), 2, 200),
+    ],
+)
+async def test_a_first_outcome_that_may_go_again_is_the_policys_first_attempt(first, sent, status):
+    seen: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(1)
+        if len(seen) == 1:
+            if isinstance(first, Exception):
+                raise first
+            return first
+        return httpx.Response(200)
+
+    client = client_over(handler)
+    client._backoff = lambda exchange, attempt_number: 0.0  # type: ignore[method-assign]
+    response = await client.send(call(), "GET", URL, target="contactmomenten")
+    assert (len(seen), response.status_code) == (sent, status)
+    retries = client._metrics.registry.get_sample_value(
+        "kiss_adapter_upstream_retries_total", {"target": "contactmomenten"}
+    )
+    assert retries == 1  # tenacity's `before_sleep` ran once: it decided the second attempt
