@@ -73,7 +73,8 @@ def _read_head(scope: Scope) -> tuple[int, list[str | None]]:
 
 
 class RequestContext:
-    """Binds the request id to every log line and puts it on the answer (`X-Request-ID`).
+    """Binds the request id to every log line and reads the request's head once; the app's
+    one send wrapper puts the id on the answer (`X-Request-ID`, `answer_started`).
 
     It returns the inner app's awaitable instead of awaiting it: nothing is left to do after
     the answer, and no frame of it stays on the request's stack (bench/README.md)."""
@@ -101,15 +102,18 @@ class RequestContext:
         state = scope.setdefault("state", {})
         state["exchange"] = exchange
         state["call"] = CallContext(request_id, self.urls_for(origin))
+        return self.app(scope, receive, send)
 
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                exchange.status = message["status"]
-                exchange.started = True
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
 
-        return self.app(scope, receive, send_with_request_id)
+def answer_started(scope: Scope, message: Message) -> None:
+    """For the one send wrapper of a request (AdapterApp): once RequestContext has made the
+    exchange, an answer's start sets its status and `started`, and puts `X-Request-ID` on it.
+    A path PathGuard refuses has no exchange, and its id from PathGuard."""
+    exchange = scope["state"].get("exchange") if "state" in scope else None
+    if exchange is not None:
+        exchange.status = message["status"]
+        exchange.started = True
+        MutableHeaders(scope=message)["X-Request-ID"] = exchange.request_id
 
 
 def exchange_of(scope: Scope) -> Exchange:
