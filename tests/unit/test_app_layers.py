@@ -193,3 +193,17 @@ def test_the_app_takes_none_of_starlettes_layers_options(options):
 def log_stream_capture():
     with structlog.testing.capture_logs() as logs:
         yield logs
+
+
+def test_starlettes_own_layers_are_still_the_two_folded_in():
+    """If Starlette adds a layer of its own, AdapterApp would leave it out unseen: fail here."""
+    from starlette.middleware.errors import ServerErrorMiddleware
+    from starlette.middleware.exceptions import ExceptionMiddleware
+
+    stock = Starlette()
+    layers = []
+    app = stock.build_middleware_stack()
+    while app is not stock.router:
+        layers.append(type(app))
+        app = app.app
+    assert layers == [ServerErrorMiddleware, ExceptionMiddleware]
