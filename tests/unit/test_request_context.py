@@ -104,3 +104,22 @@ async def test_the_url_maps_kept_are_bounded_whatever_hosts_clients_send():
     context_app = RequestContext(None, urls=urls, adapter_base_configured=True)
     await _urls_seen(context_app, [f"h{index}.example".encode() for index in range(200)])
     assert context_app.urls_for.cache_info().currsize == 64
+
+
+def test_with_header_is_mutable_headers_setitem():
+    """Guard of `with_header` (bench/README.md "The inbound path"): the same list as
+    Starlette's `MutableHeaders(scope=message)[name] = value`, the message's own untouched."""
+    from starlette.datastructures import MutableHeaders
+
+    from adapter.kiss_api.request_context import with_header
+
+    for headers in (
+        [],
+        [(b"content-type", b"application/json")],
+        ((b"x-request-id", b"old"), (b"a", b"1"), (b"x-request-id", b"older")),
+    ):
+        ours = {"type": "http.response.start", "headers": headers}
+        theirs = {"type": "http.response.start", "headers": headers}
+        with_header(ours, b"x-request-id", "r-1")
+        MutableHeaders(scope=theirs)["X-Request-ID"] = "r-1"
+        assert ours == theirs and ours["headers"] is not headers
