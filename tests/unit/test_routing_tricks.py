@@ -1,6 +1,7 @@
 """Guards of the router's tricks (bench/README.md, "The inbound path"): the exact-path look-up
 finds the route Starlette's loop would, and `endpoint_app` leaves an endpoint's HTTPException
-to Starlette's ExceptionMiddleware, rendered as before."""
+to the layer outside the router (Starlette's ExceptionMiddleware here, ProblemRendering in the
+app), rendered as before."""
 
 import inspect
 import sys
