@@ -152,7 +152,7 @@ def _context_to_merge(fields: dict[str, Any]) -> tuple[str, Any] | tuple[()] | N
     context variables are the ones `bind_contextvars` made (structlog keeps them in
     `_CONTEXT_VARS`); the request id is the one an access log line gets."""
     found: tuple[str, Any] | tuple[()] = ()
-    for var in _CONTEXT_VARS.values():
+    for var in tuple(_CONTEXT_VARS.values()):  # copied at once: another thread may add one
         value = var.get()
         if value is not Ellipsis:
             key = var.name[_PREFIX_LENGTH:]
