@@ -10,8 +10,9 @@ from collections.abc import Callable
 import httpx
 import structlog
 from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.responses import PlainTextResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from adapter import __version__
 from adapter.config import Settings
@@ -28,8 +29,7 @@ from adapter.kiss_api.head_limits import HeadLimits
 from adapter.kiss_api.passthrough import make_passthrough
 from adapter.kiss_api.path_guard import PathGuard
 from adapter.kiss_api.problem_rendering import ProblemRendering
-from adapter.kiss_api.request_context import RequestContext
-from adapter.kiss_api.responses import http_exception_handler
+from adapter.kiss_api.request_context import RequestContext, answer_started
 from adapter.kiss_api.routing import (
     ANY_METHOD,
     ExactPathRouter,
@@ -40,7 +40,6 @@ from adapter.kiss_api.routing import (
     with_compat_root,
     with_trailing_slash,
 )
-from adapter.kiss_api.shutdown import ShutdownGuard
 from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.mapping.common import CONTENT_CRS
 from adapter.metrics import Metrics
@@ -48,6 +47,50 @@ from adapter.services import SERVICES_KEY, RateLimitedWarning, Services
 from adapter.telemetry import Telemetry
 
 log = structlog.get_logger("adapter")
+
+
+class AdapterApp(Starlette):
+    """Starlette without its own two layers, whose work is done here and in ProblemRendering
+    with fewer frames and send wrappers (bench/README.md, "The inbound path").
+
+    This frame is Starlette's and its ServerErrorMiddleware's in one, with the request's one
+    send wrapper: the answer's start for the exchange (`answer_started`: status, `started`,
+    `X-Request-ID`; before, RequestContext's wrapper) and for this frame, which answers an
+    exception that leaves the app before the answer started with the plain 500 that
+    ServerErrorMiddleware sent, and re-raises it either way (for the server to log and,
+    mid-answer, end the connection). ExceptionMiddleware's HTTPException handling is
+    ProblemRendering's. Hence no `debug`, exception handlers or body limit of Starlette's."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        if self.debug or self.max_body_size is not None or self.exception_handlers:
+            raise ValueError("AdapterApp has no debug pages, exception handlers or body limit of Starlette's")
+        app: ASGIApp = self.router
+        for cls, args, kwargs in reversed(self.user_middleware):
+            app = cls(app, *args, **kwargs)
+        return app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        if scope["type"] != "http":
+            await self.middleware_stack(scope, receive, send)
+            return
+        started = False
+
+        async def send_answer(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                answer_started(scope, message)
+            await send(message)
+
+        try:
+            await self.middleware_stack(scope, receive, send_answer)
+        except Exception:
+            if not started:
+                await PlainTextResponse("Internal Server Error", status_code=500)(scope, receive, send)
+            raise
 
 
 def create_app(
@@ -179,7 +222,7 @@ def create_app(
                 await telemetry.aclose()  # exports what is queued, within a bound
             log.info("shutdown")
 
-    app = Starlette(
+    app = AdapterApp(
         middleware=[
             # Read top to bottom, outermost first, one concern each. Tracing outermost, so the access
             # log line and every e-Suite call are in the span.
@@ -187,12 +230,12 @@ def create_app(
             Middleware(PathGuard, metrics=metrics),  # SEC-14: before authentication and routing
             Middleware(RequestContext, urls=urls, adapter_base_configured=settings.adapter_base_url is not None),
             Middleware(AccessLog, metrics=metrics),  # sees every answer, the rendered problems too
-            Middleware(ProblemRendering, metrics=metrics),
+            # Faults as problem+json: a Problem, the router's HTTPException, a request cut short by
+            # shutdown (503), anything unhandled (500); one frame (problem_rendering.py).
+            Middleware(ProblemRendering, metrics=metrics, readiness=services.readiness),
             Middleware(HeadLimits, limits=settings.limits),
             Middleware(Authentication, authenticator=Authenticator(settings), metrics=metrics, clock=clock),
-            Middleware(ShutdownGuard, readiness=services.readiness),  # a cut-short request: 503, logged
         ],
-        exception_handlers={HTTPException: http_exception_handler},
     )
     # The route table above, its exact paths found by one dict look-up (routing.py). No
     # trailing-slash redirect: it would send KISS somewhere the spec has no route for (404).

@@ -214,7 +214,7 @@ class GracefulServer(uvicorn.Server):
     keeps serving for READINESS_DRAIN_SECONDS (operations.md §5.7), and only then stops.
 
     uvicorn then stops accepting, lets in-flight requests finish within the grace period,
-    cancels what is left (answered 503 by `ShutdownGuard`, a create recorded as uncertain)
+    cancels what is left (answered 503 by `ProblemRendering`, a create recorded as uncertain)
     and runs the lifespan shutdown, which closes the client pools and the duplicate store.
     A second signal skips the drain.
     """

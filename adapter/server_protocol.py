@@ -69,6 +69,13 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._head_limit = self.config.h11_max_incomplete_event_size or DEFAULT_HEAD_LIMIT
         self._head_seconds = head_seconds
+        # The head being read must be complete by `_head_deadline` (None: no head being read).
+        # One timer at a time, not one per request: it is left to run out when a head
+        # completes, and when it fires checks the deadline of the head then being read, if
+        # any, and runs on until that. Arming and cancelling a timer for every request cost
+        # 1.0–1.2 µs (2026-12-02); a deadline always lies at or after the timer's end, so the
+        # timer never fires late.
+        self._head_deadline: float | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._in_head = True
         self._began_in_read = False
@@ -78,34 +85,47 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         # A response's head and body in one send (adapter/write_coalescing.py).
         # It is duck-typed (everything but writing is delegated), not an asyncio.Transport.
         super().connection_made(cast(asyncio.Transport, CoalescingTransport(transport, self.loop)))
-        self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
+        self._head_begins()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._stop_head_timer()
+        self._head_deadline = None
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         self._in_head = True
         self._began_in_read = True
         self._head_bytes = 0
-        if self._head_timer is None:
-            self._head_timer = self.loop.call_later(self._head_seconds, self._head_timed_out)
+        if self._head_deadline is None:  # else the connection's opening set it
+            self._head_begins()
         super().on_message_begin()
 
-    def _stop_head_timer(self) -> None:
-        if self._head_timer is not None:
-            self._head_timer.cancel()
-            self._head_timer = None
+    def _head_begins(self) -> None:
+        self._head_deadline = self.loop.time() + self._head_seconds
+        if self._head_timer is None:
+            self._head_timer = self.loop.call_later(self._head_seconds, self._head_timer_ends)
+
+    def _head_timer_ends(self) -> None:
+        self._head_timer = None
+        if self._head_deadline is None:
+            return  # no head being read: the next one starts a timer
+        remaining = self._head_deadline - self.loop.time()
+        if remaining > 0:
+            self._head_timer = self.loop.call_later(remaining, self._head_timer_ends)
+        else:
+            self._head_timed_out()
 
     def _head_timed_out(self) -> None:
-        self._head_timer = None
+        self._head_deadline = None
         if not self.transport.is_closing():
             log.info("request_head_timeout", seconds=self._head_seconds)
             self.transport.write(head_timeout_answer())
             self.transport.close()
 
     def on_headers_complete(self) -> None:
-        self._stop_head_timer()
+        self._head_deadline = None
         self._in_head = False
         # An ASGI extension: the app may drop this connection at once (a stalled download
         # reader), discarding what the client never took instead of waiting for it to read.

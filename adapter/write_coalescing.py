@@ -61,9 +61,13 @@ class CoalescingTransport:
         self._held = None
         self._transport.abort()
 
+    def is_closing(self) -> bool:
+        # Asked twice a request (uvicorn, the head limit): __getattr__ costs 0.7 µs more (2026-12-02).
+        return self._transport.is_closing()
+
     def get_write_buffer_size(self) -> int:
         return self._transport.get_write_buffer_size() + (len(self._held) if self._held is not None else 0)
 
     def __getattr__(self, name: str) -> Any:
-        # is_closing, get_extra_info, pause_reading, resume_reading, set_write_buffer_limits, …
+        # get_extra_info, pause_reading, resume_reading, set_write_buffer_limits, …
         return getattr(self._transport, name)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import functools
 import re
 import time
-from typing import Any
 
 import structlog
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adapter.esuite_client.client import CallContext
 from adapter.kiss_api.problem_rendering import CLIENT_CLOSED
+from adapter.logging import EventWriter, event_writer
 from adapter.metrics import Metrics
 
 log = structlog.get_logger("adapter.request")
@@ -29,18 +29,19 @@ class AccessLog:
     def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._logger: Any = None  # the bound logger, once structlog is set to cache it (serve)
+        self._write: EventWriter | None = None  # the line's writer, once structlog caches loggers (serve)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        self.metrics.in_flight.inc()
+        metrics = self.metrics
+        metrics.requests_in_flight += 1
         try:
             await self.app(scope, receive, send)
         finally:
-            self.metrics.in_flight.dec()
+            metrics.requests_in_flight -= 1
             self._record(scope, time.perf_counter() - started)
 
     def _record(self, scope: Scope, elapsed: float) -> None:
@@ -66,20 +67,20 @@ class AccessLog:
         for key in ("replayed", "problem_code", "instance"):
             if key in state:
                 fields[key] = state[key]
-        logger = self._logger or self._bound_logger()
         if status == CLIENT_CLOSED:
-            logger.info("request", **fields)
+            level = "info"
         elif status >= 500:
-            logger.error("request", **fields)
+            level = "error"
         elif status >= 400 and call.upstream_calls:
-            logger.warning("request", **fields)
+            level = "warning"
         else:
-            logger.info("request", **fields)
+            level = "info"
+        (self._write or self._writer())(level, fields)
 
-    def _bound_logger(self) -> Any:
+    def _writer(self) -> EventWriter:
         """Skips the lazy proxy's look-up on every line once loggers are cached; while they
         are not (tests reconfigure logging), each line binds anew, as the proxy would."""
-        logger = log.bind()
+        write = event_writer(log.bind(), "request")
         if structlog.get_config()["cache_logger_on_first_use"]:
-            self._logger = logger
-        return logger
+            self._write = write
+        return write

@@ -1,14 +1,34 @@
 """Every fault as problem+json (operations.md §4): a Problem raised inside becomes its answer,
 anything unhandled a 500 `internal`, never once the answer has started (then it is re-raised
-and the server ends the connection)."""
+and the server ends the connection).
+
+One coroutine frame for what were three layers (bench/README.md, "The inbound path"), their
+order kept by nesting, innermost first:
+
+1. Starlette's `HTTPException` (the router's 404 and 405, a route's refusal) rendered by
+   `http_exception_handler`, as Starlette's ExceptionMiddleware did right outside the router;
+2. a request that the server cancels because it outlived the shutdown grace: 503
+   `shutting-down` (shutdown.py), as ShutdownGuard did;
+3. a Problem, a client gone mid-body, anything else.
+
+HeadLimits and Authentication, inside this frame, only check and raise a Problem before the
+router runs: neither an HTTPException nor a cancellation can come from them, so what each
+step above sees is what the layer saw where it stood.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import structlog
-from starlette.requests import ClientDisconnect
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from adapter.kiss_api.responses import problem_response
+from adapter.kiss_api.health import Readiness
+from adapter.kiss_api.responses import http_exception_handler, problem_response
+from adapter.kiss_api.shutdown import cut_short_problem
 from adapter.metrics import Metrics
 from adapter.problems import Problem
 
@@ -16,20 +36,40 @@ log = structlog.get_logger("adapter.request")
 
 CLIENT_CLOSED = 499  # nginx's "client closed request": counted apart from 5xx
 
+# What Starlette's ExceptionMiddleware put in the scope for `request_response` (a route's
+# endpoint that `routing.endpoint_app` does not run): the same handler for HTTPException.
+EXCEPTION_HANDLERS: tuple[dict[Any, Any], dict[int, Any]] = ({HTTPException: http_exception_handler}, {})
+
 
 class ProblemRendering:
-    def __init__(self, app: ASGIApp, *, metrics: Metrics) -> None:
+    def __init__(self, app: ASGIApp, *, metrics: Metrics, readiness: Readiness) -> None:
         self.app = app
         self.metrics = metrics
+        self.readiness = readiness
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         state = scope["state"]
-        exchange = state["exchange"]
+        exchange = state["exchange"]  # its `started`: RequestContext's wrapper saw the answer start
+        scope["starlette.exception_handlers"] = EXCEPTION_HANDLERS
         try:
-            await self.app(scope, receive, send)
+            try:
+                try:
+                    await self.app(scope, receive, send)
+                except HTTPException as error:
+                    if exchange.started:
+                        raise RuntimeError("Caught handled exception, but response already started.") from error
+                    response = await http_exception_handler(Request(scope, receive, send), error)
+                    await response(scope, receive, send)
+                    error.__traceback__ = None  # as Starlette: a reused exception keeps no traceback
+            except asyncio.CancelledError:
+                if not self.readiness.shutting_down:
+                    raise
+                # A started answer (a download) can only end where it is.
+                if not exchange.started:
+                    await problem_response(cut_short_problem(), state)(scope, receive, send)
         except Problem as problem:
             if exchange.started:
                 raise

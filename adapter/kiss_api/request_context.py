@@ -35,14 +35,36 @@ _READ = {b"host": 0, b"authorization": 1, b"x-request-id": 2}
 URL_MAPS_PER_ORIGIN = 64
 
 
+# New request ids are cut from one read of the OS's random source, hex-encoded at once, for
+# this many ids (os.urandom is a system call each time).
+IDS_PER_READ = 256
+# The variant's hex digit from the random digit in its place: `(digit & 0x3) | 0x8`, RFC 4122.
+_VARIANT = {digit: "89ab"[int(digit, 16) & 0x3] for digit in "0123456789abcdef"}
+_random_hex = ""  # 32 random hex digits for each id still to be made
+_next_id = 0  # where the next id's digits start in _random_hex
+
+
 def new_request_id() -> str:
-    """A random UUID4 in its canonical form, as `str(uuid.uuid4())` gives, in less than half
-    its time (2026-12-02: 1.9 µs against 4.4 µs): most requests come without an X-Request-ID."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # the RFC 4122 variant
-    text = raw.hex()
-    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    """A random UUID4 in its canonical form, as `str(uuid.uuid4())` gives: 122 random bits
+    from os.urandom, the version digit 4 and the variant digit in their places, as uuid4 sets
+    them. 2026-12-02: 0.84 µs against 1.45 µs with a read of 16 bytes each, 4.1 µs for uuid4.
+    For the event loop's thread: two threads at once could be given the same digits."""
+    global _random_hex, _next_id
+    at = _next_id
+    if at >= len(_random_hex):
+        _random_hex, at = os.urandom(16 * IDS_PER_READ).hex(), 0
+    _next_id = at + 32
+    text = _random_hex[at : at + 32]
+    return f"{text[:8]}-{text[8:12]}-4{text[13:16]}-{_VARIANT[text[16]]}{text[17:20]}-{text[20:]}"
+
+
+def _forget_random_hex() -> None:
+    """A forked child makes its own: its parent's digits left are its parent's to use."""
+    global _random_hex, _next_id
+    _random_hex, _next_id = "", 0
+
+
+os.register_at_fork(after_in_child=_forget_random_hex)
 
 
 def request_id_from(value: str | None) -> str:
@@ -73,7 +95,8 @@ def _read_head(scope: Scope) -> tuple[int, list[str | None]]:
 
 
 class RequestContext:
-    """Binds the request id to every log line and puts it on the answer (`X-Request-ID`).
+    """Binds the request id to every log line and reads the request's head once; the app's
+    one send wrapper puts the id on the answer (`X-Request-ID`, `answer_started`).
 
     It returns the inner app's awaitable instead of awaiting it: nothing is left to do after
     the answer, and no frame of it stays on the request's stack (bench/README.md)."""
@@ -101,15 +124,31 @@ class RequestContext:
         state = scope.setdefault("state", {})
         state["exchange"] = exchange
         state["call"] = CallContext(request_id, self.urls_for(origin))
+        return self.app(scope, receive, send)
 
-        async def send_with_request_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                exchange.status = message["status"]
-                exchange.started = True
-                MutableHeaders(scope=message)["X-Request-ID"] = request_id
-            await send(message)
 
-        return self.app(scope, receive, send_with_request_id)
+def answer_started(scope: Scope, message: Message) -> None:
+    """For the one send wrapper of a request (AdapterApp): once RequestContext has made the
+    exchange, an answer's start sets its status and `started`, and puts `X-Request-ID` on it.
+    A path PathGuard refuses has no exchange, and its id from PathGuard."""
+    exchange = scope["state"].get("exchange") if "state" in scope else None
+    if exchange is not None:
+        exchange.status = message["status"]
+        exchange.started = True
+        with_header(message, b"x-request-id", exchange.request_id)
+
+
+def with_header(message: Message, name: bytes, value: str) -> None:
+    """`MutableHeaders(scope=message)[name] = value` (a copy of the list, the header set) for
+    a lower-case `name`, without building MutableHeaders when the header is not there yet:
+    0.6 µs instead of 1.4 (2026-12-02)."""
+    headers = list(message["headers"])
+    for present, _ in headers:
+        if present == name:
+            MutableHeaders(scope=message)[name.decode("latin-1")] = value
+            return
+    headers.append((name, value.encode("latin-1")))
+    message["headers"] = headers
 
 
 def exchange_of(scope: Scope) -> Exchange:

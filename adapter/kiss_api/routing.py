@@ -46,8 +46,8 @@ ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"]
 
 def endpoint_app(endpoint: Endpoint) -> ASGIApp:
     """`endpoint` as an ASGI app: Starlette's `request_response` without its second exception
-    wrapper. An `HTTPException` raised inside reaches Starlette's `ExceptionMiddleware`, right
-    outside the router, which renders it with the same handlers and the same "answer already
+    wrapper. An `HTTPException` raised inside reaches ProblemRendering, which renders it as
+    Starlette's `ExceptionMiddleware` did, with the same handler and the same "answer already
     started" rule. Without the wrapper's closures and send wrapper: 3.5 -> 1.6 µs a request,
     the answer included (2026-12-02)."""
     if not is_async_callable(endpoint):
@@ -152,7 +152,7 @@ class OwnPathRoute(Route):
 
     def handle(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:  # type: ignore[override]
         """The handler's awaitable, returned (as ExactPathRouter.app); a refusal raises here,
-        inside ExceptionMiddleware's `await` of the router."""
+        inside ProblemRendering's `await` of the checks and the router."""
         method = scope["method"]
         handler = self.handlers.get(method)
         if handler is None:

@@ -74,6 +74,7 @@ async def test_metrics_expose_requests_upstream_calls_and_build_info():
     assert 'kiss_adapter_upstream_requests_total{method="GET",status="200",target="contactmomenten"} 1.0' in text
     assert "kiss_adapter_http_request_duration_seconds_bucket" in text
     assert "kiss_adapter_upstream_request_duration_seconds_bucket" in text
-    assert "kiss_adapter_http_requests_in_flight" in text
+    # The gauge reads the plain count (Metrics.requests_in_flight): the /metrics request itself.
+    assert "\nkiss_adapter_http_requests_in_flight 1.0\n" in text
     assert 'kiss_adapter_build_info{version="' in text
     assert "geen-uuid" not in text

@@ -358,6 +358,30 @@ def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(ho
         assert b'"code":"request-timeout"' in received
 
 
+def test_a_later_heads_deadline_runs_from_its_own_first_byte_on_a_kept_alive_connection(hostile):
+    """One head timer per connection, left running when a head completes (server_protocol.py):
+    the timer armed at the accept ends 1 s after it, while the second head, begun 0.6 s in,
+    has until 1.6 s; it is 408 then, not when the first timer ends, and not never."""
+    env = fixture_env(ESUITE_BASE_URL=hostile.base, REQUEST_HEAD_TIMEOUT_SECONDS="1", LOG_LEVEL="WARNING")
+    with served_adapter(env) as (base, _):
+        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as sock:
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+            time.sleep(0.6)
+            began = time.monotonic()
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            received = b""
+            try:
+                while data := sock.recv(65536):
+                    received += data
+                    sock.sendall(b"a")
+            except (ConnectionResetError, BrokenPipeError, TimeoutError):
+                pass
+            elapsed = time.monotonic() - began
+        assert 0.9 <= elapsed < 3
+        assert received.startswith(b"HTTP/1.1 408 ")
+
+
 def test_stalled_uploads_never_take_every_connection_from_the_json_routes(adapter, hostile):
     """Four stalled uploads against a pool of four: they may hold only the streamed transfers'
     share (MAX_CONCURRENT_DOWNLOADS, 2 here); the others get 503 at once, and a JSON call made

@@ -1,6 +1,7 @@
 """The request id made when a client sends none (kiss-front.md §3.3): a random UUID4 in its
 canonical text form, as `str(uuid.uuid4())` writes it."""
 
+import os
 import re
 import uuid
 
@@ -19,6 +20,20 @@ def test_a_new_request_id_is_a_canonical_random_uuid4():
     assert len(set(ids)) == 2000
     # The 122 random bits vary: every hex digit outside the fixed ones takes many values.
     assert all(len({value[i] for value in ids}) == 16 for i in (0, 9, 15, 20, 35))
+
+
+def test_new_request_ids_span_reads_of_the_random_source_and_a_fork_makes_its_own():
+    from adapter.kiss_api import request_context
+
+    ids = [new_request_id() for _ in range(3 * request_context.IDS_PER_READ + 7)]
+    assert len(set(ids)) == len(ids) and all(CANONICAL_V4.match(value) for value in ids)
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id is never the parent's next
+        os.write(writer, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(reader, 64).decode() != new_request_id()
 
 
 def test_a_client_request_id_is_kept_only_in_the_allowed_form():
@@ -89,3 +104,22 @@ async def test_the_url_maps_kept_are_bounded_whatever_hosts_clients_send():
     context_app = RequestContext(None, urls=urls, adapter_base_configured=True)
     await _urls_seen(context_app, [f"h{index}.example".encode() for index in range(200)])
     assert context_app.urls_for.cache_info().currsize == 64
+
+
+def test_with_header_is_mutable_headers_setitem():
+    """Guard of `with_header` (bench/README.md "The inbound path"): the same list as
+    Starlette's `MutableHeaders(scope=message)[name] = value`, the message's own untouched."""
+    from starlette.datastructures import MutableHeaders
+
+    from adapter.kiss_api.request_context import with_header
+
+    for headers in (
+        [],
+        [(b"content-type", b"application/json")],
+        ((b"x-request-id", b"old"), (b"a", b"1"), (b"x-request-id", b"older")),
+    ):
+        ours = {"type": "http.response.start", "headers": headers}
+        theirs = {"type": "http.response.start", "headers": headers}
+        with_header(ours, b"x-request-id", "r-1")
+        MutableHeaders(scope=theirs)["X-Request-ID"] = "r-1"
+        assert ours == theirs and ours["headers"] is not headers

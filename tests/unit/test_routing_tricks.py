@@ -1,6 +1,7 @@
 """Guards of the router's tricks (bench/README.md, "The inbound path"): the exact-path look-up
 finds the route Starlette's loop would, and `endpoint_app` leaves an endpoint's HTTPException
-to Starlette's ExceptionMiddleware, rendered as before."""
+to the layer outside the router (Starlette's ExceptionMiddleware here, ProblemRendering in the
+app), rendered as before."""
 
 import inspect
 import sys
@@ -107,13 +108,14 @@ async def test_an_http_exception_from_an_endpoint_is_rendered_as_a_problem():
 async def test_an_endpoint_runs_under_only_the_frames_that_have_work_after_the_call():
     """Every coroutine frame between the server and an endpoint is resumed each time the
     request's task is (every e-Suite read): the checks (PathGuard, RequestContext,
-    HeadLimits, Authentication) and the router return the inner awaitable instead."""
+    HeadLimits, Authentication) and the router return the inner awaitable instead, and
+    Starlette's two layers are folded into AdapterApp and ProblemRendering."""
     app = create_app(fixture_settings())
     stack: list[str] = []
 
     async def probe(request):
         frame = sys._getframe()
-        while frame is not None and stack[-1:] != ["Starlette.__call__"]:
+        while frame is not None and stack[-1:] != ["AdapterApp.__call__"]:
             if frame.f_code.co_flags & inspect.CO_COROUTINE:
                 stack.append(frame.f_code.co_qualname)
             frame = frame.f_back
@@ -131,13 +133,9 @@ async def test_an_endpoint_runs_under_only_the_frames_that_have_work_after_the_c
     assert stack == [
         "test_an_endpoint_runs_under_only_the_frames_that_have_work_after_the_call.<locals>.probe",
         "endpoint_app.<locals>.app",
-        "wrap_app_handling_exceptions.<locals>.wrapped_app",
-        "ExceptionMiddleware.__call__",
-        "ShutdownGuard.__call__",
         "ProblemRendering.__call__",
         "AccessLog.__call__",
-        "ServerErrorMiddleware.__call__",
-        "Starlette.__call__",
+        "AdapterApp.__call__",
     ]
 
 

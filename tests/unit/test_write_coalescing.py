@@ -127,3 +127,13 @@ def test_the_served_protocol_wraps_its_transport():
         protocol.connection_lost(None)
     finally:
         loop.close()
+
+
+def test_is_closing_is_the_transports_and_asked_without_the_attribute_fallback():
+    """Asked twice a request: a method of its own, not `__getattr__` (0.7 µs more a call)."""
+    inner = Recorded()
+    transport = CoalescingTransport(inner, None)  # type: ignore[arg-type]
+    assert "is_closing" in vars(CoalescingTransport)
+    assert transport.is_closing() is False
+    inner.closing = True
+    assert transport.is_closing() is True
