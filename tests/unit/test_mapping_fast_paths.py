@@ -1,0 +1,77 @@
+"""The mapping path's shortcuts (bench/README.md, "The mapping path") against the plain rule
+they replace, on generated inputs; and the facts about the URL map each shortcut relies on,
+so that a change there fails here rather than in an answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapter.esuite_client.urls import UrlMap, compat_map
+from adapter.mapping import contactmoment_read
+from adapter.problems import Problem
+from tests.unit.test_urls_generated import BASES, A, texts
+
+GENERATED = settings(
+    max_examples=300, deadline=None, derandomize=True, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+MAPS = [UrlMap(A, base) for base in BASES] + [compat_map(UrlMap(A, base)) for base in BASES]
+
+
+# --- R-1 / R-2: `contacts_for_kiss` calls `to_adapter` only for text on the e-Suite base ----
+
+
+@pytest.mark.parametrize("urls", MAPS, ids=["map", "map-sub", "compat", "compat-sub"])
+@GENERATED
+@given(text=texts)
+def test_R1_to_adapter_leaves_text_off_the_esuite_base(urls: UrlMap, text: str) -> None:
+    """What `contacts_for_kiss` skips the call for: RW-3 rewrites only text starting with a
+    root, and every root starts with `esuite_base`."""
+    if not text.startswith(urls.esuite_base):
+        assert urls.to_adapter(text) == text
+    assert all(urls.esuite_root(name).startswith(urls.esuite_base) for name in ("contactmomenten", "klanten"))
+
+
+def _rule_R2(contact: dict, urls: UrlMap) -> dict:
+    """R-2 as written: `tekst` = R-1(tekst, "" when not text) + LF + R-1(antwoord), on a copy."""
+    antwoord = contact.get("antwoord")
+    if not isinstance(antwoord, str):
+        return contact
+    tekst = contact.get("tekst")
+    return {
+        **contact,
+        "tekst": (urls.to_adapter(tekst) if isinstance(tekst, str) else "") + "\n" + urls.to_adapter(antwoord),
+    }
+
+
+_field = st.none() | st.integers(0, 3) | texts
+contacts = st.lists(
+    st.fixed_dictionaries(
+        {"url": texts},
+        optional={"tekst": _field, "antwoord": _field, "kanaal": texts, "z": st.lists(texts, max_size=2)},
+    ),
+    max_size=6,
+)
+
+
+@pytest.mark.parametrize("urls", MAPS, ids=["map", "map-sub", "compat", "compat-sub"])
+@GENERATED
+@given(page=contacts)
+def test_R2_contacts_for_kiss_is_the_rule_per_contact_and_leaves_the_page_alone(urls: UrlMap, page: list) -> None:
+    before = orjson.dumps(page)
+    mapped = contactmoment_read.contacts_for_kiss(page, urls)
+    assert orjson.dumps(mapped) == orjson.dumps([_rule_R2(contact, urls) for contact in page])
+    assert orjson.dumps(page) == before
+
+
+@pytest.mark.parametrize("bad", [None, "x", [], {"tekst": "t"}, {"url": 1}])
+def test_R6_one_unusable_contact_fails_the_page_wherever_it_stands(bad: Any) -> None:
+    good = {"url": "u", "antwoord": "a"}
+    for page in ([bad, good], [good, bad], [good, good, bad]):
+        with pytest.raises(Problem) as raised:
+            contactmoment_read.contacts_for_kiss(page, MAPS[0])
+        assert raised.value.status == 502
