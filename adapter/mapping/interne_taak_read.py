@@ -95,12 +95,12 @@ def klant_lookup_urls(contacts: Sequence[Any], klant_filter: str | None) -> list
     """I-8 step 2: the distinct e-Suite contact URLs to look a klant up for (none with a filter)."""
     if klant_filter is not None:
         return []
-    distinct: list[str] = []
+    distinct: dict[str, None] = {}  # first occurrence first; found in O(1), not by a list scan
     for contact in contacts:
         url = contact.get("url") if isinstance(contact, dict) else None
-        if isinstance(url, str) and url not in distinct:
-            distinct.append(url)
-    return distinct
+        if isinstance(url, str):
+            distinct[url] = None
+    return list(distinct)
 
 
 def klant_from_lookup(results: Any, contact_url: str, urls: UrlRewriter) -> str | None:

@@ -75,3 +75,31 @@ def test_R6_one_unusable_contact_fails_the_page_wherever_it_stands(bad: Any) -> 
         with pytest.raises(Problem) as raised:
             contactmoment_read.contacts_for_kiss(page, MAPS[0])
         assert raised.value.status == 502
+
+
+# --- I-8 step 2: the distinct contact URLs, found by a dict instead of a list scan -------------
+
+
+@GENERATED
+@given(
+    page=st.lists(
+        st.one_of(
+            st.none(),
+            st.integers(),
+            st.fixed_dictionaries(
+                {}, optional={"url": st.none() | st.integers() | st.sampled_from(["a", "b", "A", "c"])}
+            ),
+        ),
+        max_size=12,
+    ),
+    klant_filter=st.none() | st.just("k"),
+)
+def test_I8_klant_lookup_urls_are_the_distinct_urls_in_first_order(page: list, klant_filter: str | None) -> None:
+    from adapter.mapping.interne_taak_read import klant_lookup_urls
+
+    expected: list[str] = []
+    for contact in page if klant_filter is None else []:
+        url = contact.get("url") if isinstance(contact, dict) else None
+        if isinstance(url, str) and url not in expected:
+            expected.append(url)
+    assert klant_lookup_urls(page, klant_filter) == expected
