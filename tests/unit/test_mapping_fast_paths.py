@@ -103,3 +103,92 @@ def test_I8_klant_lookup_urls_are_the_distinct_urls_in_first_order(page: list, k
         if isinstance(url, str) and url not in expected:
             expected.append(url)
     assert klant_lookup_urls(page, klant_filter) == expected
+
+
+# --- V-3 / V-4: a failure's path formatted only when the value fails --------------------------
+
+_TEXTS = ("tekst", "vraag", "specifiekevraag", "specifiekeVraag", "toelichting", "verantwoordelijkeAfdeling")
+_TEXTS += ("kanaal", "registratiedatum", "startdatum", "gespreksresultaat", "gespreksId")
+_ACTOR = ("naam", "identificatie", "soortActor", "typeOrganisatorischeEenheid", "naamOrganisatorischeEenheid")
+
+
+def _rule_V3_V4(body: dict) -> list[tuple[str, str]]:
+    """V-3 and V-4 as the rule lists them: (path, reason) of every present, non-null value of
+    the wrong type, top-level texts, objects, arrays, elements, then the nested texts."""
+
+    def wrong(path: str, value: Any, expected: type, reason: str) -> list[tuple[str, str]]:
+        return [] if value is None or isinstance(value, expected) else [(path, reason)]
+
+    def obj(value: Any) -> dict:
+        return value if isinstance(value, dict) else {}
+
+    text, an_object = "Dit veld moet een tekst zijn.", "Dit veld moet een object zijn."
+    found = [f for name in _TEXTS for f in wrong(name, body.get(name), str, text)]
+    found += [
+        f
+        for name in ("betrokkene", "actor", "medewerkerIdentificatie")
+        for f in wrong(name, body.get(name), dict, an_object)
+    ]
+    betrokkene = obj(body.get("betrokkene"))
+    found += wrong("betrokkene.persoonsnaam", betrokkene.get("persoonsnaam"), dict, an_object)
+    adressen = betrokkene.get("digitaleAdressen")
+    found += wrong("betrokkene.digitaleAdressen", adressen, list, "Dit veld moet een lijst zijn.")
+    adressen = adressen if isinstance(adressen, list) else []
+    found += [
+        (f"betrokkene.digitaleAdressen.{i}", "Elk digitaal adres moet een object zijn.")
+        for i, adres in enumerate(adressen)
+        if not isinstance(adres, dict)
+    ]
+    nested = [("betrokkene.organisatie", betrokkene.get("organisatie"))]
+    nested += [
+        (f"betrokkene.persoonsnaam.{f}", obj(betrokkene.get("persoonsnaam")).get(f))
+        for f in ("voornaam", "voorvoegselAchternaam", "achternaam")
+    ]
+    nested += [
+        (f"betrokkene.digitaleAdressen.{i}.{f}", adres.get(f))
+        for i, adres in enumerate(adressen)
+        if isinstance(adres, dict)
+        for f in ("adres", "omschrijving", "soortDigitaalAdres")
+    ]
+    nested += [(f"actor.{f}", obj(body.get("actor")).get(f)) for f in _ACTOR]
+    nested.append(
+        ("medewerkerIdentificatie.identificatie", obj(body.get("medewerkerIdentificatie")).get("identificatie"))
+    )
+    return found + [f for path, value in nested for f in wrong(path, value, str, text)]
+
+
+_value = st.none() | st.sampled_from(["", " ", "x", 1, True, [], {}, ["x"]])
+
+
+def _object_of(keys: tuple[str, ...]) -> st.SearchStrategy:
+    return st.fixed_dictionaries({}, optional=dict.fromkeys(keys, _value))
+
+
+_adres = _object_of(("adres", "omschrijving", "soortDigitaalAdres")) | _value
+_betrokkene = st.fixed_dictionaries(
+    {},
+    optional={
+        "organisatie": _value,
+        "persoonsnaam": _object_of(("voornaam", "voorvoegselAchternaam", "achternaam")) | _value,
+        "digitaleAdressen": st.lists(_adres, max_size=3) | _value,
+    },
+)
+bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        **dict.fromkeys(_TEXTS, _value),
+        "betrokkene": _betrokkene | _value,
+        "actor": _object_of(_ACTOR) | _value,
+        "medewerkerIdentificatie": _object_of(("identificatie",)) | _value,
+    },
+)
+
+
+@GENERATED
+@given(body=bodies)
+def test_V3_V4_failures_are_the_rules_in_order(body: dict) -> None:
+    from adapter.mapping import validation
+
+    found = [(f.name, f.reason) for f in validation._text_failures(body) + validation._structure_failures(body)]
+    assert found == _rule_V3_V4(body)
+    assert all(f.code == "invalid" for f in validation._text_failures(body) + validation._structure_failures(body))
