@@ -192,3 +192,14 @@ def test_V3_V4_failures_are_the_rules_in_order(body: dict) -> None:
     found = [(f.name, f.reason) for f in validation._text_failures(body) + validation._structure_failures(body)]
     assert found == _rule_V3_V4(body)
     assert all(f.code == "invalid" for f in validation._text_failures(body) + validation._structure_failures(body))
+
+
+# --- I-5: the voorlopig antwoord's date and time without strftime ------------------------------
+
+
+@GENERATED
+@given(moment=st.datetimes(timezones=st.none() | st.timezones()))
+def test_I5_dag_en_tijd_is_strftime(moment) -> None:
+    from adapter.mapping.interne_taak_read import _dag_en_tijd
+
+    assert _dag_en_tijd(moment) == moment.strftime("%d-%m-%Y, %H:%M")
