@@ -95,12 +95,12 @@ def klant_lookup_urls(contacts: Sequence[Any], klant_filter: str | None) -> list
     """I-8 step 2: the distinct e-Suite contact URLs to look a klant up for (none with a filter)."""
     if klant_filter is not None:
         return []
-    distinct: list[str] = []
+    distinct: dict[str, None] = {}  # first occurrence first; found in O(1), not by a list scan
     for contact in contacts:
         url = contact.get("url") if isinstance(contact, dict) else None
-        if isinstance(url, str) and url not in distinct:
-            distinct.append(url)
-    return distinct
+        if isinstance(url, str):
+            distinct[url] = None
+    return list(distinct)
 
 
 def klant_from_lookup(results: Any, contact_url: str, urls: UrlRewriter) -> str | None:
@@ -165,11 +165,21 @@ def voorlopig_antwoord_line(antwoord: dict | None) -> str:
     moment = parse_datetime(antwoord.get("registratiedatum"))
     if moment is None:
         return ""
-    parts = [moment.astimezone(AMSTERDAM).strftime("%d-%m-%Y, %H:%M")]
+    parts = [_dag_en_tijd(moment.astimezone(AMSTERDAM))]
     naam = _first_non_blank(antwoord.get("volledigeNaam"), antwoord.get("gebruikersnaam"))
     if naam is not None:
         parts.append(naam)
     return f"{VOORLOPIG_ANTWOORD_PREFIX}{antwoord['antwoord']} ({', '.join(parts)})"
+
+
+def _dag_en_tijd(moment: datetime) -> str:
+    """`moment.strftime("%d-%m-%Y, %H:%M")` by `%`-formatting, far cheaper than the C
+    library's strftime (2026-12-02: 2.9 → 0.9 µs). A year before 1000 is left to strftime,
+    whose `%Y` pads it on some platforms and Python versions and not on others."""
+    if moment.year < 1000:
+        return moment.strftime("%d-%m-%Y, %H:%M")
+    # `%` over an f-string here: 0.9 against 1.6 µs (2026-12-02), the five format specs.
+    return "%02d-%02d-%d, %02d:%02d" % (moment.day, moment.month, moment.year, moment.hour, moment.minute)  # noqa: UP031
 
 
 def _toelichting(notitie: str, antwoord: dict | None) -> str:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, unquote_plus, urlencode
+import re
+from urllib.parse import quote, unquote, unquote_plus, unquote_to_bytes
 
 from adapter.problems import InvalidParam, Problem
 
@@ -14,10 +15,30 @@ def parse_query(raw: str, strict: bool = False) -> Params:
     (`parse_qsl` with blank values kept). `strict` (a client's query): a name or value that is
     not UTF-8 is a 400, never replaced by U+FFFD and forwarded."""
     raw = raw.lstrip("?")
+    errors = "strict" if strict else "replace"
+    pairs: Params = []
     try:
-        return parse_qsl(raw, keep_blank_values=True, errors="strict" if strict else "replace")
+        for segment in raw.split("&"):
+            if segment:
+                name, _, value = segment.partition("=")
+                pairs.append((_unquote_plus(name, errors), _unquote_plus(value, errors)))
     except UnicodeDecodeError:
         raise _not_utf8(_first_undecodable_name(raw)) from None
+    return pairs
+
+
+def _unquote_plus(text: str, errors: str) -> str:
+    """`unquote_plus(text, errors=errors)`, as `parse_qsl` decodes a name or value. Most text
+    has no `%`; an ASCII text's escapes are decoded in one pass: stdlib `unquote` splits its
+    text into ASCII runs with a regular expression first, the larger part of its cost
+    (2026-12-02, S1's `klant` value: 11.6 → 3.2 µs)."""
+    if "+" in text:
+        text = text.replace("+", " ")
+    if "%" not in text:
+        return text
+    if text.isascii():
+        return unquote_to_bytes(text).decode("utf-8", errors)
+    return unquote(text, errors=errors)
 
 
 def _first_undecodable_name(raw: str) -> str:
@@ -56,8 +77,27 @@ def _not_utf8(name: str) -> Problem:
 
 
 def encode_query(pairs: Params) -> str:
-    """Q-5: every character but the unreserved ones percent-encoded (UTF-8); a space is %20."""
-    return urlencode(pairs, quote_via=quote, safe="")
+    """Q-5: every character but the unreserved ones percent-encoded (UTF-8); a space is %20.
+    `urlencode(pairs, quote_via=quote, safe="")`, without its per-byte Python loop for ASCII text."""
+    return "&".join([f"{_quoted(name)}={_quoted(value)}" for name, value in pairs])
+
+
+# Q-5's unreserved characters are `quote`'s always-safe ones: A-Z a-z 0-9 _ . - ~.
+_RESERVED = re.compile(r"([^A-Za-z0-9_.~-])")
+_ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
+
+
+def _quoted(text: str) -> str:
+    """`quote(text, safe="")`. ASCII text is split around the characters to escape in C and
+    those are mapped through a table in C, instead of `quote`'s Python loop over every byte
+    (2026-12-02, S1's `klant` URL: 4.3 → 1.9 µs)."""
+    if not text.isascii():
+        return quote(text, safe="")
+    parts = _RESERVED.split(text)
+    if len(parts) == 1:
+        return text
+    parts[1::2] = map(_ESCAPES.__getitem__, parts[1::2])
+    return "".join(parts)
 
 
 def values(pairs: Params, name: str) -> list[str]:
@@ -124,7 +164,20 @@ def with_page(pairs: Params, page: int) -> Params:
 def page_of_link(link: str) -> int:
     """The `page` value of an upstream pagination link; 1 when it has none."""
     _, _, query = link.partition("?")
-    raw = first(parse_query(query.split("#", 1)[0]), "page")
+    raw = _first_decoded(query.split("#", 1)[0].lstrip("?"), "page")
     if raw and raw.isascii() and raw.isdigit():
         return int(raw)
     return 1
+
+
+def _first_decoded(raw: str, wanted: str) -> str | None:
+    """`first(parse_query(raw), wanted)`, decoding only the names that can be `wanted` and the
+    value returned: the e-Suite's `next` carries the klant URL, escaped, beside `page`
+    (2026-12-02, S1's `next`: `page_of_link` 7.2 → 1.0 µs)."""
+    for segment in raw.split("&"):
+        name, _, value = segment.partition("=")
+        if "%" in name or "+" in name:
+            name = _unquote_plus(name, "replace")
+        if name == wanted:
+            return _unquote_plus(value, "replace")
+    return None

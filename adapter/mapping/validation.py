@@ -92,7 +92,12 @@ def _wrong_type(path: str, value: Any, expected: type, reason: str) -> list[Inva
 
 def _text_failures(body: dict) -> list[InvalidParam]:
     """V-3."""
-    return [f for field in _TEXT_FIELDS for f in _wrong_type(field, body.get(field), str, _REASON_TEXT)]
+    return [InvalidParam(field, "invalid", _REASON_TEXT) for field in _TEXT_FIELDS if _not_text(body.get(field))]
+
+
+def _not_text(value: Any) -> bool:
+    """`_wrong_type(…, str, …)` as a test: a path is formatted only for a value that fails."""
+    return value is not None and not isinstance(value, str)
 
 
 def _structure_failures(body: dict) -> list[InvalidParam]:
@@ -109,27 +114,30 @@ def _structure_failures(body: dict) -> list[InvalidParam]:
     for index, adres in enumerate(adressen):
         if not isinstance(adres, dict):
             failures.append(InvalidParam(f"betrokkene.digitaleAdressen.{index}", "invalid", _REASON_ELEMENT))
+    return failures + _nested_text_failures(body, betrokkene, adressen)
 
+
+def _nested_text_failures(body: dict, betrokkene: dict, adressen: list) -> list[InvalidParam]:
+    """V-4's text fields below the top level, in the rule's order. A path is formatted only
+    for a value that fails (2026-12-02, bench S2's body: `contactmoment_failures` 16 → 11 µs
+    with `_text_failures`)."""
     persoonsnaam = object_or_empty(betrokkene.get("persoonsnaam"))
     actor = object_or_empty(body.get("actor"))
-    texts: list[tuple[str, Any]] = [("betrokkene.organisatie", betrokkene.get("organisatie"))]
-    texts += [(f"betrokkene.persoonsnaam.{f}", persoonsnaam.get(f)) for f in PERSOONSNAAM_FIELDS]
-    texts += [
-        (f"betrokkene.digitaleAdressen.{index}.{f}", adres.get(f))
+    paths: list[str] = []
+    if _not_text(betrokkene.get("organisatie")):
+        paths.append("betrokkene.organisatie")
+    paths += [f"betrokkene.persoonsnaam.{f}" for f in PERSOONSNAAM_FIELDS if _not_text(persoonsnaam.get(f))]
+    paths += [
+        f"betrokkene.digitaleAdressen.{index}.{f}"
         for index, adres in enumerate(adressen)
         if isinstance(adres, dict)
         for f in _DIGITAAL_ADRES_FIELDS
+        if _not_text(adres.get(f))
     ]
-    texts += [(f"actor.{f}", actor.get(f)) for f in _ACTOR_FIELDS]
-    texts.append(
-        (
-            "medewerkerIdentificatie.identificatie",
-            object_or_empty(body.get("medewerkerIdentificatie")).get("identificatie"),
-        )
-    )
-    for path, value in texts:
-        failures += _wrong_type(path, value, str, _REASON_TEXT)
-    return failures
+    paths += [f"actor.{f}" for f in _ACTOR_FIELDS if _not_text(actor.get(f))]
+    if _not_text(object_or_empty(body.get("medewerkerIdentificatie")).get("identificatie")):
+        paths.append("medewerkerIdentificatie.identificatie")
+    return [InvalidParam(path, "invalid", _REASON_TEXT) for path in paths]
 
 
 def _date_failures(body: dict) -> list[InvalidParam]:

@@ -196,3 +196,22 @@ def test_tracing_on_is_information_not_a_verdict():
     assert traced[0] == ("S1 adapter+otel CPU <= 550 µs/req", "700 µs/req (misses the target with tracing on)", None)
     assert {ok for _, _, ok in traced} == {None}
     assert note(rows[7], rows, {}) == "tracing +200 µs/req"
+
+
+# --- bench.mapping_path: the steps it times are the routes' (no timings) ---------------------
+
+
+def test_mapping_path_steps_give_the_answers_of_the_scenarios():
+    import orjson
+
+    from bench.mapping_path import SCENARIOS, steps
+
+    runs = steps()
+    assert tuple(runs) == SCENARIOS
+    s1, s3 = orjson.loads(runs["S1"]()), orjson.loads(runs["S3"]())
+    assert len(s1["results"]) == 50 and s1["previous"] is None
+    assert s1["next"].startswith("http://127.0.0.1:8000/contactmomenten/api/v1/contactmomenten?klant=http%3A%2F%2F")
+    assert s1["next"].endswith("&page=2")
+    assert all(item["url"].startswith("http://127.0.0.1:8000/contactmomenten/api/v1/") for item in s1["results"])
+    assert len(s3["results"]) == 50 and all("klant" in row["record"]["data"]["betrokkene"] for row in s3["results"])
+    assert runs["S2"]() == runs["S2"]()
