@@ -44,6 +44,21 @@ from bench.procs import free_port, start, wait_http
 from bench.run import ROOT
 
 
+def _cookieless_client(transport):
+    """httpx's `AsyncClient` as the adapter sent through it until 2026-12-02 (`EsuiteClient._sent`
+    replaced it): no cookie jar, so httpx's per-answer cookie parsing is not measured."""
+    import httpx
+
+    class NoCookies(httpx.Cookies):
+        def extract_cookies(self, response: httpx.Response) -> None:
+            return None
+
+    class CookielessClient(httpx.AsyncClient):
+        cookies = property(lambda self: NoCookies(), lambda self, value: None)
+
+    return CookielessClient(transport=transport)
+
+
 async def _cpu_per_call(call, calls: int, concurrency: int = 8) -> float:
     """CPU µs of this process (all threads) per call, `concurrency` calls in flight."""
     semaphore = asyncio.Semaphore(concurrency)
@@ -62,7 +77,6 @@ async def _candidates(url: str, exits: contextlib.AsyncExitStack) -> dict:
     """name -> one GET of `url` with the body read, for every client worth comparing."""
     import httpx
 
-    from adapter.esuite_client.client import _CookielessClient
     from adapter.esuite_client.h1_transport import H1Transport
     from adapter.esuite_client.url_objects import outbound_url
 
@@ -80,7 +94,7 @@ async def _candidates(url: str, exits: contextlib.AsyncExitStack) -> dict:
         await response.stream.aclose()
 
     def over_httpx(transport):
-        http = _CookielessClient(transport=transport)
+        http = _cookieless_client(transport)
         exits.push_async_callback(http.aclose)
 
         async def call():
@@ -192,7 +206,6 @@ def _over_httpx_pyreqwest(reqwest, url: str, headers: dict, exits: contextlib.As
     a lower bound for that option, not a usable transport."""
     import httpx
 
-    from adapter.esuite_client.client import _CookielessClient
     from adapter.esuite_client.url_objects import outbound_url
 
     class PyreqwestTransport(httpx.AsyncBaseTransport):
@@ -202,7 +215,7 @@ def _over_httpx_pyreqwest(reqwest, url: str, headers: dict, exits: contextlib.As
             body = bytes(await answer.bytes())
             return httpx.Response(answer.status, headers=list(answer.headers.items()), content=body)
 
-    http = _CookielessClient(transport=PyreqwestTransport())
+    http = _cookieless_client(PyreqwestTransport())
     exits.push_async_callback(http.aclose)
     timeout = httpx.Timeout(10.0).as_dict()
 

@@ -558,26 +558,7 @@ def _classified(call: CallContext, target: str, error: BaseException) -> tuple[s
     return label, _problem_for(error, target), error
 
 
-class _NoCookies(httpx.Cookies):
-    """Never stores a cookie: one pooled client serves every user, so an e-Suite cookie of one
-    user's answer must never ride along with another user's request (Set-Cookie is never
-    passed on either, SEC-6). Also skips httpx's per-response cookie parsing (bench: ~8%)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        return None
-
-
-_NO_COOKIES = _NoCookies()
-
-
 _HTTPX_ASYNC_AUTH_FLOW = httpx.Auth.async_auth_flow
-
-
-class _CookielessClient(httpx.AsyncClient):
-    """An httpx client without cookies, as this one sent through until 2026-12-02 (`_sent`
-    replaced it); bench/floor.py measures httpx's client over a transport with it."""
-
-    cookies = property(lambda self: _NO_COOKIES, lambda self, value: None)
 
 
 class EsuiteClient:
@@ -775,7 +756,7 @@ class EsuiteClient:
         number of steps (each earlier answer read, then kept in `history`; any answer closed when
         the flow raises); a transport error carries its request; `response.request` is set. Not
         kept, as nothing here used it: redirects (never followed: `follow_redirects=False`, a 3xx
-        is the caller's answer), cookies (never stored, `_NoCookies`), event hooks (none),
+        is the caller's answer), cookies (no jar: nothing is stored or sent, SEC-6), event hooks (none),
         `response.elapsed` (read by nobody: the call's duration is `_record`'s), httpx's INFO log
         line. The timeout extensions are the request's own (`_exchange`)."""
         if self._closed:
