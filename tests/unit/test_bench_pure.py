@@ -215,3 +215,14 @@ def test_mapping_path_steps_give_the_answers_of_the_scenarios():
     assert all(item["url"].startswith("http://127.0.0.1:8000/contactmomenten/api/v1/") for item in s1["results"])
     assert len(s3["results"]) == 50 and all("klant" in row["record"]["data"]["betrokkene"] for row in s3["results"])
     assert runs["S2"]() == runs["S2"]()
+
+
+def test_lean_floor_moves_the_adapters_answer_to_the_lean_servers_origin_raw_and_percent_encoded():
+    from bench.lean_floor import _same_origin_answer
+
+    raw = b'{"next":"http://127.0.0.1:8000/c?klant=http%3A%2F%2F127.0.0.1%3A8000%2Fk","url":"http://127.0.0.1:8000/x"}'
+    moved = _same_origin_answer(raw, "http://127.0.0.1:8000", "http://127.0.0.1:9001")
+    assert (
+        moved
+        == b'{"next":"http://127.0.0.1:9001/c?klant=http%3A%2F%2F127.0.0.1%3A9001%2Fk","url":"http://127.0.0.1:9001/x"}'
+    )
