@@ -145,37 +145,58 @@ async def read_capped(response: httpx.Response, limits: Limits) -> bytes:
     if declared and declared.isdigit() and int(declared) > limits.answer_compressed_bytes:
         raise UnusableAnswer()
     decoder = _decompressor(content_encoding or "")
-    cap, received, body = limits.answer_bytes, 0, bytearray()
     try:
+        if decoder is None:
+            return await _identity_body(response, limits)
+        cap, received, body = limits.answer_bytes, 0, bytearray()
         async for chunk in _raw_chunks(response):
             received += len(chunk)
             if received > limits.answer_compressed_bytes:
                 raise UnusableAnswer()
             while chunk:
-                if decoder is None:
-                    body += chunk
-                    chunk = b""
-                else:
-                    try:
-                        body += decoder.decompress(chunk, cap + 1 - len(body))
-                    except zlib.error:
-                        raise UnusableAnswer() from None
-                    chunk = decoder.unconsumed_tail
+                try:
+                    body += decoder.decompress(chunk, cap + 1 - len(body))
+                except zlib.error:
+                    raise UnusableAnswer() from None
+                chunk = decoder.unconsumed_tail
                 if len(body) > cap:
                     raise UnusableAnswer()
     except httpx.RequestError as error:
         error.request = response.request  # as `aiter_raw`'s `request_context` does
         raise
-    if decoder is not None and not decoder.eof and received:
+    if not decoder.eof and received:
         raise UnusableAnswer()  # a truncated gzip stream
     return bytes(body)
 
 
+async def _identity_body(response: httpx.Response, limits: Limits) -> bytes:
+    """An answer without Content-Encoding: its chunks kept and joined once, under both caps
+    (its decoded size is its raw size). One chunk, the usual answer, is returned as it is,
+    not copied into a bytearray and out again (2026-12-02); a chunk that is not `bytes` (a
+    transport's reused buffer) is copied as it comes."""
+    received, chunks, cap = 0, [], min(limits.answer_compressed_bytes, limits.answer_bytes)
+    async for chunk in _raw_chunks(response):
+        received += len(chunk)
+        if received > cap:
+            raise UnusableAnswer()
+        chunks.append(chunk if type(chunk) is bytes else bytes(chunk))
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 def _content_attribute_works_with_this_httpx() -> bool:
-    """`Response.content` is httpx's private `_content`, there once the body was read."""
+    """`Response.content` and `Request.content` are httpx's private `_content`, there once the
+    body was read (`_was_read`, `_outbound_request`)."""
     try:
         read, unread = httpx.Response(200, content=b"x"), httpx.Response(200, stream=httpx.ByteStream(b"x"))
-        return vars(read).get("_content") == b"x" and "_content" not in vars(unread)
+        request = httpx.Request("POST", "http://a.example/", stream=httpx.ByteStream(b"x"))
+        unread_request = "_content" not in vars(request)
+        request._content = b"x"
+        return (
+            vars(read).get("_content") == b"x"
+            and "_content" not in vars(unread)
+            and unread_request
+            and request.content == request.read() == b"x"
+        )
     except Exception:  # noqa: BLE001 (a changed private structure: the general way)
         return False
 
@@ -606,7 +627,12 @@ def _outbound_request(exchange: _Exchange, extensions: dict[str, Any]) -> httpx.
         stream=httpx.ByteStream(content or b""),
         extensions=extensions,
     )
-    request.read()  # `request.content` readable, as with `content=` (MockTransport, pytest-httpx)
+    # `request.content` readable, as with `content=` (MockTransport, pytest-httpx): the state
+    # `request.read()` leaves, set without its generator over the one chunk (2026-12-02).
+    if _CONTENT_ATTRIBUTE:
+        request._content = content or b""
+    else:
+        request.read()
     return request
 
 

@@ -49,7 +49,9 @@ def _prepared(url: str) -> httpx.URL | None:
     if origin is None:
         return None
     parsed = httpx.URL.__new__(httpx.URL)
-    parsed._uri_reference = origin._replace(path=match.group(2), query=match.group(3))
+    # `origin._replace(path=…, query=…)` without its generic field loop (2026-12-02: ~1 µs).
+    scheme, userinfo, host, port, _, _, fragment = origin
+    parsed._uri_reference = type(origin)(scheme, userinfo, host, port, match.group(2), match.group(3), fragment)
     return parsed
 
 
