@@ -623,7 +623,7 @@ def _outbound_request(exchange: _Exchange, extensions: dict[str, Any]) -> httpx.
         exchange.method,
         url,
         # Without the fast way: pairs, str and bytes mixed, which httpx encodes one by one.
-        headers=_fast_headers(head) if encoded is not None else [(name, value) for name, _, value in head],  # type: ignore[arg-type]
+        headers=_fast_headers(head) if encoded is not None else [(name, value) for name, _, value in head],
         stream=httpx.ByteStream(content or b""),
         extensions=extensions,
     )
