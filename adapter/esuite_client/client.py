@@ -37,7 +37,7 @@ from tenacity import (
 from adapter import __version__
 from adapter.config import Limits
 from adapter.esuite_client.breaker import CircuitBreaker
-from adapter.esuite_client.url_objects import outbound_url
+from adapter.esuite_client.url_objects import FAST_HEADERS, fast_headers, outbound_url
 from adapter.esuite_client.urls import ROOTS, UrlMap, foreign_provider_origins
 from adapter.mapping.common import is_json_media_type, json_structure, json_values_bound, renderable
 from adapter.mapping.errors import translate_upstream_error
@@ -193,6 +193,7 @@ def _content_attribute_works_with_this_httpx() -> bool:
         request._content = b"x"
         return (
             vars(read).get("_content") == b"x"
+            and read.content is vars(read)["_content"]
             and "_content" not in vars(unread)
             and unread_request
             and request.content == request.read() == b"x"
@@ -244,38 +245,6 @@ async def _closed(response: httpx.Response) -> None:
     except httpx.RequestError as error:
         error.request = response.request
         raise
-
-
-def _headers_works_with_this_httpx() -> bool:
-    """`_fast_headers` and `_framing` read and build httpx's private `Headers._list` (triples of
-    name as given, name in lower case, value) and `_encoding`: should a new httpx change them,
-    every header goes through httpx's public API again (slower, still right)."""
-    try:
-        pairs = [(b"Host", b"a.example"), (b"x-naam", b"\xc3\xa9")]
-        general = httpx.Headers(pairs)
-        fast = _fast_headers([(b"Host", b"host", b"a.example"), (b"x-naam", b"x-naam", b"\xc3\xa9")])
-        return (
-            general._list == fast._list
-            and general._encoding is None
-            and fast.raw == pairs
-            and fast.encoding == general.encoding == "utf-8"
-            and fast["x-naam"] == "é"
-            and httpx.Headers(fast)._list == general._list
-        )
-    except Exception:  # noqa: BLE001 (whatever a changed private structure raises means "not usable")
-        return False
-
-
-def _fast_headers(triples: list[tuple[bytes, bytes, bytes]]) -> httpx.Headers:
-    """A `Headers` of already encoded triples, as `Headers(pairs)` builds it (encoding found
-    lazily), without its loop of two normalising calls per header."""
-    headers = httpx.Headers.__new__(httpx.Headers)
-    headers._list = triples
-    headers._encoding = None
-    return headers
-
-
-FAST_HEADERS = _headers_works_with_this_httpx()
 
 
 def _framing(headers: httpx.Headers) -> tuple[str | None, str | None]:
@@ -623,7 +592,7 @@ def _outbound_request(exchange: _Exchange, extensions: dict[str, Any]) -> httpx.
         exchange.method,
         url,
         # Without the fast way: pairs, str and bytes mixed, which httpx encodes one by one.
-        headers=_fast_headers(head) if encoded is not None else [(name, value) for name, _, value in head],
+        headers=fast_headers(head) if encoded is not None else [(name, value) for name, _, value in head],
         stream=httpx.ByteStream(content or b""),
         extensions=extensions,
     )

@@ -271,3 +271,19 @@ async def test_an_attempts_timeouts_are_httpx_timeouts_of_what_is_left(budget, c
     timeouts = seen.requests[0].extensions["timeout"]
     assert timeouts == {"connect": connect, "read": budget, "write": budget, "pool": budget}
     assert list(timeouts) == list(httpx.Timeout(budget, connect=connect).as_dict())
+
+
+def test_a_changed_httpx_structure_turns_the_fast_paths_off_instead_of_failing(monkeypatch):
+    from adapter.esuite_client import url_objects
+
+    original = httpx.Headers.__init__
+
+    def renamed(self, headers=None, encoding=None):
+        original(self, headers, encoding)
+        self._items = self.__dict__.pop("_list")  # a future httpx's other name
+
+    monkeypatch.setattr(httpx.Headers, "__init__", renamed)
+    assert url_objects._headers_works_with_this_httpx() is False
+    monkeypatch.undo()
+    monkeypatch.setattr(httpx.Response, "content", property(lambda self: self.__dict__["_body"]))
+    assert client_module._content_attribute_works_with_this_httpx() is False
