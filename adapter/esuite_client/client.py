@@ -321,7 +321,7 @@ def _buffered_fast(response: httpx.Response, source: httpx.Headers, body: bytes)
     list is copied once (by `Response`, whose `Headers(Headers)` copies it as it is) and its
     encoding kept as found so far (None stays None: httpx finds the same one later, as an
     added ASCII length cannot change it). Dropping a header builds a new list, its encoding
-    found anew, as the general way does. tests/unit/test_buffered_answer.py holds both alike."""
+    found anew, as the general way does. tests/unit/test_client_fast_paths.py holds both alike."""
     triples = source._list
     dropping = has_length = False
     for _, name, _ in triples:
