@@ -33,6 +33,8 @@ from typing import cast
 import httptools
 import httpx
 
+from adapter.esuite_client.url_objects import FAST_HEADERS, fast_headers
+
 MAX_HEAD_BYTES = 64 * 1024  # status line and headers of one answer (hostile input: bounded)
 MAX_HEADERS = 256
 HIGH_WATER = 256 * 1024  # buffered answer bytes before the socket is paused (S4 stays streamed)
@@ -74,7 +76,8 @@ class _Connection(asyncio.Protocol):
         self.error: httpx.TransportError | None = None
         self.status = 0
         self.reason = b""
-        self.headers: list[tuple[bytes, bytes]] = []
+        # (name, name in lower case, value): the triples of httpx's `Headers` (`fast_headers`).
+        self.headers: list[tuple[bytes, bytes, bytes]] = []
         self.head_bytes = 0
         self.head_size = 0
         self.written = False  # a byte of this exchange was handed to the socket
@@ -158,7 +161,7 @@ class _Connection(asyncio.Protocol):
         self.head_size += len(name) + len(value) + 4
         if len(self.headers) >= MAX_HEADERS or self.head_size > MAX_HEAD_BYTES:
             raise ValueError("answer head too large")  # httptools turns this into HttpParserCallbackError
-        self.headers.append((name, value))
+        self.headers.append((name, name.lower(), value))
 
     def on_headers_complete(self) -> None:
         status = self._exchange_parser().get_status_code()
@@ -169,7 +172,7 @@ class _Connection(asyncio.Protocol):
             raise ValueError("protocol switch not asked for")
         self.status = status
         self.head_done = True
-        self.framed = any(name.lower() in (b"content-length", b"transfer-encoding") for name, _ in self.headers)
+        self.framed = any(lower in (b"content-length", b"transfer-encoding") for _, lower, _ in self.headers)
         if self.head_request or status in _NO_BODY_STATUSES:
             self.framed = True
             self._finish(reusable=self._exchange_parser().should_keep_alive())
@@ -473,7 +476,8 @@ class H1Transport(httpx.AsyncBaseTransport):
             raise
         return httpx.Response(
             connection.status,
-            headers=connection.headers,
+            # The parsed triples as httpx's `Headers`, not normalised again header by header.
+            headers=fast_headers(connection.headers) if FAST_HEADERS else [(n, v) for n, _, v in connection.headers],
             stream=_ResponseStream(self, connection, timeouts.get("read")),
             extensions={"http_version": b"HTTP/1.1", "reason_phrase": connection.reason},
         )

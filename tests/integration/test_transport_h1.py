@@ -16,6 +16,7 @@ import subprocess
 import httpx
 import pytest
 
+from adapter.esuite_client import h1_transport
 from adapter.esuite_client.h1_transport import MAX_HEAD_BYTES, H1Transport
 from tests.servers import free_port
 
@@ -146,6 +147,27 @@ async def test_header_bytes_go_both_ways_unchanged():
         b"x-medewerker: Jos\xc3\xa9\r\n" in server.requests[0]
     )
     assert response.headers.raw[0] == (b"X-Naam", b"Jos\xc3\xa9")
+
+
+@pytest.mark.parametrize("fast", [True, False])
+async def test_answer_headers_are_the_headers_httpx_builds_from_the_parsed_pairs(fast, monkeypatch):
+    # H1Transport hands its parsed (name, lower name, value) triples to httpx as they are
+    # (`fast_headers`): the same `Headers` as httpx's own normalising of the pairs, its
+    # encoding found alike (Latin-1 here: b"\xe9" alone is no UTF-8), duplicates kept in order.
+    monkeypatch.setattr(h1_transport, "FAST_HEADERS", fast)
+    head = [(b"X-Naam", b"Jos\xe9"), (b"set-Thing", b"a"), (b"Set-Thing", b"b"), (b"Content-Length", b"0")]
+
+    async def answer(reader, writer, server):
+        while await server.read_request(reader) is not None:
+            writer.write(b"HTTP/1.1 200 OK\r\n" + b"".join(b"%s: %s\r\n" % pair for pair in head) + b"\r\n")
+
+    async with Server(answer) as server, new_client(H1Transport(4)) as http:
+        response = await http.get(f"{server.base}/h")
+    expected = httpx.Headers(head)
+    assert response.headers.raw == head
+    assert response.headers._list == expected._list
+    assert (response.headers.encoding, response.headers["x-naam"]) == ("iso-8859-1", "Jos\xe9")
+    assert response.headers.get_list("set-thing") == ["a", "b"]
 
 
 async def test_a_refused_connection_is_a_connect_error():
