@@ -111,7 +111,8 @@ class Metrics:
 
     def watch_duplicate_store(self, size: Callable[[], tuple[int, int]]) -> None:
         """The store's (entries, bytes) read at scrape time, as the in-flight gauge is: no
-        `Gauge.set` (a lock each) on every change, four a create (2026-12-02: a create's
-        begin + finish 20.1 → 11.1 µs in `InProcessStore` with a full store, ~3 µs without evictions)."""
+        `Gauge.set` (a lock each) on every change, four a create (2026-12-02, a create's begin +
+        finish in `InProcessStore`: callgrind 51.1k → 32.9k instructions; timeit with a full
+        store, which also reports its evictions, 20.1 → 11.1 µs)."""
         self.duplicate_store_entries.set_function(lambda: size()[0])
         self.duplicate_store_bytes.set_function(lambda: size()[1])

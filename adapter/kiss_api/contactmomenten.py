@@ -188,7 +188,8 @@ _REPLAYED = (b"idempotent-replayed", b"true")
 def _stored_response(answer: StoredAnswer, replayed: bool) -> Response:
     """`Response(body, status, {"Location": …, "Idempotent-Replayed": "true"}, "application/json")`
     with the header list written out, not built by `init_headers` from a dict (2026-12-02:
-    6.4 → 1.3 µs; the same attributes, the same raw headers in the same order)."""
+    timeit on the loaded machine 6.4 → 0.74 µs, callgrind 19.3k → 7.0k instructions; the same
+    attributes, the same raw headers in the same order)."""
     raw_headers = [(b"location", answer.location.encode("latin-1"))] if answer.location else []
     if replayed:
         raw_headers.append(_REPLAYED)
