@@ -135,9 +135,10 @@ def create_app(
             clock=monotonic,
             max_entries=settings.idempotency_max_entries,
             max_bytes=settings.idempotency_max_bytes,
-            on_size=metrics.duplicate_store_size,
         )
     )
+    if duplicates is None and isinstance(store, InProcessStore):  # the one built here, as before
+        metrics.watch_duplicate_store(lambda: store.size)
     services = Services(
         settings=settings,
         clock=clock,

@@ -182,3 +182,63 @@ async def test_a_full_store_warns_at_most_once_a_minute_with_the_count_since():
         await stored(store, "d")
     counts = [entry["evicted"] for entry in logs if entry["event"] == "duplicate_store_evicted"]
     assert counts == [1, 2]  # b's eviction of a at once; c's and d's together a minute later
+
+
+def _gauges(text: str) -> tuple[str, str]:
+    lines = text.splitlines()
+    (entries,) = [line for line in lines if line.startswith("kiss_adapter_duplicate_store_entries ")]
+    (size,) = [line for line in lines if line.startswith("kiss_adapter_duplicate_store_bytes ")]
+    return entries, size
+
+
+async def test_the_size_gauges_read_the_store_at_scrape_time_and_nothing_is_set_per_create():
+    """Trick (issue 17, fourth pass): the gauges are the store's `size` read when scraped,
+    not set on every change. Every change the store makes shows, creates set no gauge, and an
+    injected store (not built by the app) is not reported, as before."""
+    from prometheus_client import generate_latest
+
+    from adapter.app import create_app
+    from adapter.metrics import Metrics
+    from adapter.services import services_of
+    from tests.conftest import fixture_settings
+
+    sets: list[float] = []
+    original = Metrics.watch_duplicate_store
+
+    def watch(self, size):
+        self.duplicate_store_entries.set = sets.append  # a set per change would land here
+        self.duplicate_store_bytes.set = sets.append
+        original(self, size)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Metrics, "watch_duplicate_store", watch)
+        metrics_app = create_app(fixture_settings())
+    services = services_of(metrics_app)
+    store = services.duplicates
+    assert isinstance(store, InProcessStore)
+    registry_text = lambda: generate_latest(services.metrics.registry).decode()  # noqa: E731
+    assert _gauges(registry_text()) == (
+        "kiss_adapter_duplicate_store_entries 0.0",
+        "kiss_adapter_duplicate_store_bytes 0.0",
+    )
+    await store.begin("k" * 64, 1)  # a lock: the key and the overhead
+    assert _gauges(registry_text()) == (
+        "kiss_adapter_duplicate_store_entries 1.0",
+        f"kiss_adapter_duplicate_store_bytes {float(64 + 500)}",
+    )
+    await store.finish("k" * 64, StoredAnswer(201, b"x" * 100, "u" * 10))
+    assert _gauges(registry_text()) == (
+        "kiss_adapter_duplicate_store_entries 1.0",
+        f"kiss_adapter_duplicate_store_bytes {float(64 + 500 + 100 + 10)}",
+    )
+    await store.begin("r" * 64, 1)
+    await store.finish("r" * 64, None)  # released: gone again
+    assert _gauges(registry_text())[0] == "kiss_adapter_duplicate_store_entries 1.0"
+    assert sets == []
+
+    injected = create_app(fixture_settings(), duplicates=InProcessStore())
+    await services_of(injected).duplicates.begin("k" * 64, 1)
+    assert _gauges(generate_latest(services_of(injected).metrics.registry).decode()) == (
+        "kiss_adapter_duplicate_store_entries 0.0",
+        "kiss_adapter_duplicate_store_bytes 0.0",
+    )
