@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from adapter.mapping.common import UUID_RE, non_blank_str
@@ -22,15 +23,7 @@ def contactmomenten_from_esuite(contacts: list[Any], urls: UrlRewriter) -> list[
 def contacts_for_kiss(contacts: list[Any], urls: UrlRewriter) -> list[dict]:
     """R-6 and R-2, with R-1 left for the rendering: `urls.rendered(contacts_for_kiss(c))` is
     the text of `contactmomenten_from_esuite(c)`. A mapped page is rewritten once, as text,
-    when its whole answer is rendered, instead of rendered, rewritten and parsed back first.
-
-    R-2: KISS shows only `tekst`; the e-Suite keeps the question and the answer apart. R-1
-    comes first: both texts are rewritten before they are joined, as they would be in a
-    rewritten contact; the contact itself is never changed (a copy is). Only a text that
-    starts with the e-Suite base can be rewritten (RW-3), so the others skip the call
-    (2026-12-02, bench S1's 50 contacts: 34 → 27 µs; guard:
-    `test_R1_to_adapter_leaves_text_off_the_esuite_base`). R-2 is inline, not a function
-    per contact (2026-12-02, S1's 50 contacts: 359k → 327k instructions)."""
+    when its whole answer is rendered, instead of rendered, rewritten and parsed back first."""
     base, to_adapter = urls.esuite_base, urls.to_adapter
     mapped = []
     for contact in contacts:
@@ -38,17 +31,27 @@ def contacts_for_kiss(contacts: list[Any], urls: UrlRewriter) -> list[dict]:
             raise upstream_invalid_response()
         antwoord = contact.get("antwoord")
         if isinstance(antwoord, str):
-            tekst = contact.get("tekst")
-            if not isinstance(tekst, str):
-                tekst = ""
-            elif tekst.startswith(base):
-                tekst = to_adapter(tekst)
-            if antwoord.startswith(base):
-                antwoord = to_adapter(antwoord)
-            contact = contact.copy()
-            contact["tekst"] = f"{tekst}\n{antwoord}"
-        mapped.append(contact)
+            mapped.append(_antwoord_after_tekst(contact, antwoord, base, to_adapter))
+        else:
+            mapped.append(contact)
     return mapped
+
+
+def _antwoord_after_tekst(contact: dict, antwoord: str, base: str, to_adapter: Callable[[str], str]) -> dict:
+    """R-2: KISS shows only `tekst`; the e-Suite keeps the question and the answer apart.
+
+    R-1 comes first: both texts are rewritten before they are joined, as they would be in a
+    rewritten contact. The contact itself is never changed. Only a text that starts with the
+    e-Suite base can be rewritten (RW-3), so the others skip the call (2026-12-02, bench S1's
+    50 contacts: 34 → 27 µs; guard: `test_R1_to_adapter_leaves_text_off_the_esuite_base`)."""
+    tekst = contact.get("tekst")
+    if not isinstance(tekst, str):
+        tekst = ""
+    elif tekst.startswith(base):
+        tekst = to_adapter(tekst)
+    result = contact.copy()
+    result["tekst"] = tekst + "\n" + (to_adapter(antwoord) if antwoord.startswith(base) else antwoord)
+    return result
 
 
 def created_contactmoment(contact: Any, urls: UrlRewriter, gespreks_id: Any) -> dict:
