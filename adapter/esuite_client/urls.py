@@ -153,9 +153,10 @@ class UrlMap:
         return orjson.dumps(value) if text is None else text
 
     def _rewritten_text(self, value: Any) -> bytes | None:
-        """On the hot path (every mapped page), so it runs on the compact JSON text with one
-        regular expression instead of visiting every value in Python; text with escapes
-        (rare in e-Suite answers) takes the exact walk. None when nothing is rewritten."""
+        """On the hot path (every mapped page), so it runs on the compact JSON text instead of
+        visiting every value in Python: `bytes.replace` where counts prove it exact (the usual
+        page), else one regular expression; text with escapes (rare in e-Suite answers) takes
+        the exact walk. None when nothing is rewritten."""
         text = orjson.dumps(value)
         found = text.count(self._string_start)
         if not found:
