@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _WHITESPACE = " \t\r\n"
-WHITESPACE = _WHITESPACE  # what `non_blank_str` and `trim` strip (contactmoment_body.non_blank)
 # The 8-4-4-4-12 form, any case: the routes match it (routing.CanonicalUUIDConvertor), `is_uuid` checks it.
 UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
 UUID_RE = re.compile(f"^{UUID_PATTERN}$")

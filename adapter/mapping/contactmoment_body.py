@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from adapter.mapping.common import WHITESPACE, trim
+from adapter.mapping.common import non_blank_str, trim
 
 CONTACTVERZOEK_GEMAAKT = "Contactverzoek gemaakt"
 PERSOONSNAAM_FIELDS = ("voornaam", "voorvoegselAchternaam", "achternaam")
@@ -51,12 +51,9 @@ def object_or_empty(value: Any) -> dict:
 
 
 def non_blank(obj: dict, key: str) -> str | None:
-    """`obj[key]` verbatim when it is a non-blank string (`common.non_blank_str`), else None.
-
-    `non_blank_str`'s test written out: ~29 calls a contactverzoek body, each one Python call
-    fewer (2026-12-02, timeit on the loaded machine: 0.46 → 0.36–0.40 µs a call)."""
+    """`obj[key]` verbatim when it is a non-blank string, else None."""
     value = obj.get(key)
-    return value if isinstance(value, str) and value.strip(WHITESPACE) else None
+    return value if non_blank_str(value) else None
 
 
 def body_asks_for_contactverzoek(body: Any) -> bool:

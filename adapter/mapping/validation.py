@@ -92,18 +92,11 @@ def _wrong_type(path: str, value: Any, expected: type, reason: str) -> list[Inva
 
 def _text_failures(body: dict) -> list[InvalidParam]:
     """V-3."""
-    return [
-        InvalidParam(field, "invalid", _REASON_TEXT)
-        for field in _TEXT_FIELDS
-        if (value := body.get(field)) is not None and not isinstance(value, str)
-    ]
+    return [InvalidParam(field, "invalid", _REASON_TEXT) for field in _TEXT_FIELDS if _not_text(body.get(field))]
 
 
 def _not_text(value: Any) -> bool:
-    """`_wrong_type(…, str, …)` as a test: a path is formatted only for a value that fails.
-    The comprehensions below write it out (one Python call fewer per field, 27 fields for
-    bench S2's body; 2026-12-02, callgrind, with non_blank's: `build_esuite_contact` 240k → 220k
-    instructions)."""
+    """`_wrong_type(…, str, …)` as a test: a path is formatted only for a value that fails."""
     return value is not None and not isinstance(value, str)
 
 
@@ -133,19 +126,15 @@ def _nested_text_failures(body: dict, betrokkene: dict, adressen: list) -> list[
     paths: list[str] = []
     if _not_text(betrokkene.get("organisatie")):
         paths.append("betrokkene.organisatie")
-    paths += [
-        f"betrokkene.persoonsnaam.{f}"
-        for f in PERSOONSNAAM_FIELDS
-        if (value := persoonsnaam.get(f)) is not None and not isinstance(value, str)
-    ]
+    paths += [f"betrokkene.persoonsnaam.{f}" for f in PERSOONSNAAM_FIELDS if _not_text(persoonsnaam.get(f))]
     paths += [
         f"betrokkene.digitaleAdressen.{index}.{f}"
         for index, adres in enumerate(adressen)
         if isinstance(adres, dict)
         for f in _DIGITAAL_ADRES_FIELDS
-        if (value := adres.get(f)) is not None and not isinstance(value, str)
+        if _not_text(adres.get(f))
     ]
-    paths += [f"actor.{f}" for f in _ACTOR_FIELDS if (value := actor.get(f)) is not None and not isinstance(value, str)]
+    paths += [f"actor.{f}" for f in _ACTOR_FIELDS if _not_text(actor.get(f))]
     if _not_text(object_or_empty(body.get("medewerkerIdentificatie")).get("identificatie")):
         paths.append("medewerkerIdentificatie.identificatie")
     return [InvalidParam(path, "invalid", _REASON_TEXT) for path in paths]
