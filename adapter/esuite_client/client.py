@@ -367,14 +367,14 @@ def answer_json(raw: bytes) -> Any:
     values than MAX_ANSWER_VALUES or nests deeper than the renderer goes (item 5 of issue 13)."""
     if not raw:
         return None
-    structure = json_structure(raw)  # one pass for both bounds
-    if json_values_bound(structure) > MAX_ANSWER_VALUES:
+    # A text holds at most one value more than it has bytes: only a longer one is counted.
+    if len(raw) >= MAX_ANSWER_VALUES and json_values_bound(json_structure(raw)) > MAX_ANSWER_VALUES:
         raise upstream_invalid_response()
     try:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return None
-    if not renderable(body, structure):
+    if not renderable(body, raw):
         raise upstream_invalid_response()
     return body
 

@@ -101,12 +101,28 @@ def json_values_bound(structure: bytes) -> int:
     return len(structure) + 1
 
 
-def renderable(value: Any, structure: bytes) -> bool:
-    """Whether parsed JSON nests no deeper than RENDER_DEPTH. Only text with that many
-    brackets (its `json_structure` tells) can; it is then rendered once to find out."""
+def openers_at_most(text: bytes, limit: int) -> bool:
+    """Whether `text` holds at most `limit` of `[` and `{`, strings included: no JSON text
+    nests deeper than it has openers. Each opener is found by `bytes.find` (memchr), and the
+    count stops past `limit`, so a page of bench S1 (31 KB, 132 openers) costs ~40k
+    instructions instead of the ~290k of a `bytes.translate` pass (callgrind, 2026-12-03)."""
+    count = 0
+    for opener in (b"[", b"{"):
+        at = text.find(opener)
+        while at >= 0:
+            count += 1
+            if count > limit:
+                return False
+            at = text.find(opener, at + 1)
+    return True
+
+
+def renderable(value: Any, text: bytes) -> bool:
+    """Whether parsed JSON nests no deeper than RENDER_DEPTH. Only text (or its
+    `json_structure`) with that many brackets can; it is then rendered once to find out."""
     import orjson
 
-    if structure.count(b"[") + structure.count(b"{") <= RENDER_DEPTH:
+    if openers_at_most(text, RENDER_DEPTH):
         return True
     try:
         orjson.dumps(value)
@@ -129,7 +145,7 @@ def parse_json_body(raw: bytes) -> Any:
     except orjson.JSONDecodeError:
         reason = "De inhoud is geen geldige JSON."
     else:
-        if renderable(body, json_structure(raw)):
+        if renderable(body, raw):
             return body
         reason = f"De inhoud is dieper genest dan {RENDER_DEPTH} niveaus."
     raise Problem(

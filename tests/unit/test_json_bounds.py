@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from adapter.esuite_client.client import MAX_ANSWER_VALUES, answer_json
-from adapter.mapping.common import json_structure, json_values_bound, renderable
+from adapter.mapping.common import json_structure, json_values_bound, openers_at_most, renderable
 from adapter.problems import Problem
 
 TEXT = b'{"a":[1,2],"b":"x,y:[{","c":{}}'
@@ -46,3 +46,34 @@ def test_answer_json_refuses_too_many_values_and_too_deep():
     assert deep.value.status == 502
     assert answer_json(b"not json") is None
     assert answer_json(b"") is None
+
+
+def test_openers_at_most_counts_both_openers_up_to_the_limit():
+    assert openers_at_most(b"[{}]", 2)
+    assert not openers_at_most(b"[{}]", 1)
+    assert openers_at_most(b'{"a":"[[["}', 4)  # inside strings they count too
+    assert not openers_at_most(b'{"a":"[[["}', 3)
+    assert openers_at_most(b'"x"', 0)
+    assert openers_at_most(b"", 0)
+    assert not openers_at_most(b"{" * 1000, 254)
+
+
+def test_renderable_reads_raw_text_as_its_structure():
+    deep = b'{"a":' * 254 + b"1" + b"}" * 254
+    assert renderable(orjson.loads(deep), deep)
+    deeper = b'{"a":' * 255 + b"1" + b"}" * 255
+    assert not renderable(orjson.loads(deeper), deeper)
+    # 254 levels in 300 openers: more openers than the limit, rendered once and found fine.
+    wide = b"[" + b"[]," * 299 + b"[]]"
+    assert renderable(orjson.loads(wide), wide)
+
+
+def test_answer_json_counts_values_only_in_a_text_long_enough_to_hold_too_many():
+    # 499,999 bytes of `[0,0,…,0]`: 250,000 values, under the bound without counting.
+    short = b"[" + b"0," * 249_998 + b"0]"
+    assert len(short) == 499_999
+    assert len(answer_json(short)) == 249_999
+    # The text of exactly MAX_ANSWER_VALUES values in the fewest bytes is counted and refused.
+    exact = b"[" + b"0," * (MAX_ANSWER_VALUES - 1) + b"0]"
+    with pytest.raises(Problem):
+        answer_json(exact)
