@@ -43,7 +43,7 @@ from adapter.kiss_api.routing import (
 from adapter.kiss_api.tracing import TracingMiddleware
 from adapter.mapping.common import CONTENT_CRS
 from adapter.metrics import Metrics
-from adapter.services import SERVICES_KEY, RateLimitedWarning, Services
+from adapter.services import RateLimitedWarning, Services
 from adapter.telemetry import Telemetry
 
 log = structlog.get_logger("adapter")
@@ -60,6 +60,8 @@ class AdapterApp(Starlette):
     ServerErrorMiddleware sent, and re-raises it either way (for the server to log and,
     mid-answer, end the connection). ExceptionMiddleware's HTTPException handling is
     ProblemRendering's. Hence no `debug`, exception handlers or body limit of Starlette's."""
+
+    services: Services  # set once by create_app, before anything is served (adapter.services.services)
 
     def build_middleware_stack(self) -> ASGIApp:
         if self.debug or self.max_body_size is not None or self.exception_handlers:
@@ -102,7 +104,7 @@ def create_app(
     duplicates: DuplicateStore | None = None,
     ssl_context: ssl.SSLContext | None = None,
     telemetry: Telemetry | None = None,
-) -> Starlette:
+) -> AdapterApp:
     """`ssl_context`: the outbound TLS trust; `serve` passes the one it checked (tls.py).
     `telemetry`: OpenTelemetry's exporters; by default from the environment when it is on.
     `clock` (wall) and `monotonic` (intervals) are the only clocks the app reads."""
@@ -241,5 +243,5 @@ def create_app(
     # The route table above, its exact paths found by one dict look-up (routing.py). No
     # trailing-slash redirect: it would send KISS somewhere the spec has no route for (404).
     app.router = ExactPathRouter(routes, lifespan=lifespan, redirect_slashes=False)
-    setattr(app.state, SERVICES_KEY, services)  # the one write, before anything is served
+    app.services = services  # the one write, before anything is served
     return app

@@ -8,10 +8,9 @@ look-up warning's last time) lives in the objects it belongs to, each with its c
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import attrs
-from starlette.applications import Starlette
 from starlette.requests import HTTPConnection
 
 if TYPE_CHECKING:
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
     from adapter.telemetry import Telemetry
 
 Clock = Callable[[], float]
-# The one key the factory writes into `app.state`, once, before the app serves anything.
-SERVICES_KEY = "services"
 
 
 class RateLimitedWarning:
@@ -62,8 +59,10 @@ class Services:
 
 
 def services(request: HTTPConnection) -> Services:
-    return getattr(request.scope["app"].state, SERVICES_KEY)
+    """The app's services, an attribute of the app itself (`AdapterApp.services`): no look-up
+    through `app.state`'s `__getattr__` on every use, several a request."""
+    return request.scope["app"].services
 
 
-def services_of(app: Starlette) -> Services:
-    return getattr(app.state, SERVICES_KEY)
+def services_of(app: Any) -> Services:
+    return app.services
