@@ -131,7 +131,11 @@ def measure(args) -> dict[str, list[float]]:
     os.makedirs(RESULTS, exist_ok=True)
     work_dir = tempfile.mkdtemp(prefix="knockout-", dir=RESULTS)
     up_port = free_port()
-    procs = {"upstream": start("upstream", [sys.executable, "-m", "bench.upstream", "--port", str(up_port)], work_dir, cwd=ROOT)}
+    procs = {
+        "upstream": start(
+            "upstream", [sys.executable, "-m", "bench.upstream", "--port", str(up_port)], work_dir, cwd=ROOT
+        )
+    }
     try:
         wait_http(f"http://127.0.0.1:{up_port}/_bench/requests", procs["upstream"])
         keys = {"esuite": secrets.token_urlsafe(36), "kiss": secrets.token_urlsafe(36)}
