@@ -85,6 +85,8 @@ RENDER_DEPTH = 254
 
 # Every byte but the four that bound a JSON text's number of values and its depth.
 _NOT_STRUCTURE = bytes(sorted(set(range(256)) - set(b",:[{")))
+# Every byte but the two that open an array or an object.
+_NOT_OPENERS = bytes(sorted(set(range(256)) - set(b"[{")))
 
 
 def json_structure(raw: bytes) -> bytes:
@@ -103,18 +105,11 @@ def json_values_bound(structure: bytes) -> int:
 
 def openers_at_most(text: bytes, limit: int) -> bool:
     """Whether `text` holds at most `limit` of `[` and `{`, strings included: no JSON text
-    nests deeper than it has openers. Each opener is found by `bytes.find` (memchr), and the
-    count stops past `limit`, so a page of bench S1 (31 KB, 132 openers) costs ~40k
-    instructions instead of the ~290k of a `bytes.translate` pass (callgrind, 2026-12-03)."""
-    count = 0
-    for opener in (b"[", b"{"):
-        at = text.find(opener)
-        while at >= 0:
-            count += 1
-            if count > limit:
-                return False
-            at = text.find(opener, at + 1)
-    return True
+    nests deeper than it has openers. Counted by one `bytes.translate` keeping only the two
+    (timeit, min of 7, bench S1's 31 KB page of 132 openers, 2026-12-03): 13 µs, where a
+    `bytes.find` per opener took 24 µs (fewer instructions, but one Python step each), two
+    `bytes.count` 21 µs and the four-mark `json_structure` 17 µs."""
+    return len(text) <= limit or len(text.translate(None, _NOT_OPENERS)) <= limit
 
 
 def renderable(value: Any, text: bytes) -> bool:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from adapter.esuite_client.client import MAX_ANSWER_VALUES, answer_json
 from adapter.mapping.common import json_structure, json_values_bound, openers_at_most, renderable
@@ -56,6 +58,21 @@ def test_openers_at_most_counts_both_openers_up_to_the_limit():
     assert openers_at_most(b'"x"', 0)
     assert openers_at_most(b"", 0)
     assert not openers_at_most(b"{" * 1000, 254)
+    # A text no longer than the limit cannot hold more openers: answered without counting.
+    assert openers_at_most(b"[[[", 3)
+    assert not openers_at_most(b"[[[[", 3)
+    assert not openers_at_most(b"x[[[[", 3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.binary(max_size=64), st.lists(st.sampled_from([b"[", b"{", b"}", b'"', b"x"]), max_size=90).map(b"".join)
+    ),
+    st.integers(min_value=0, max_value=70),
+)
+def test_openers_at_most_is_the_count_of_both_openers_against_the_limit(text, limit):
+    assert openers_at_most(text, limit) is (text.count(b"[") + text.count(b"{") <= limit)
 
 
 def test_renderable_reads_raw_text_as_its_structure():
