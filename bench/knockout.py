@@ -19,6 +19,11 @@ knock-outs drop checks, metrics and log lines the product needs.
 
 `--knockouts client+record,all` measures several at once in one copy (`all`: every one).
 
+    KNOCKOUT=accesslog,record .venv/bin/python -m bench.knockout inprocess S1 --requests 400
+
+runs `bench.inprocess` with those layers knocked out: the in-process price, and under callgrind
+(per request = (Ir(N₂) − Ir(N₁)) / (N₂ − N₁)) the instruction count of a layer.
+
 Each copy's S1 answer is checked byte for byte against the full adapter's before measuring.
 """
 
@@ -107,70 +112,61 @@ def _knock_bounds() -> None:
     c.EsuiteClient.check_origins = lambda self, call, raw: None  # type: ignore[method-assign]
 
 
-def serve(argv: list[str]) -> int:
-    """`python -m adapter serve`, after the knock-outs named in KNOCKOUT (comma-separated)."""
+def _apply_environment_knockouts() -> None:
+    """The knock-outs named in KNOCKOUT (comma-separated; `all`: every one)."""
     names = os.environ.get("KNOCKOUT", "").split(",")
     for name in KNOCKOUTS if names == ["all"] else filter(None, names):
         globals()[f"_knock_{name}"]()
+
+
+def serve(argv: list[str]) -> int:
+    """`python -m adapter serve`, after the knock-outs named in KNOCKOUT."""
+    _apply_environment_knockouts()
     from adapter.cli import main as adapter_main
 
     return adapter_main(["serve", *argv])
 
 
+def inprocess(argv: list[str]) -> int:
+    """`python -m bench.inprocess`, after the knock-outs named in KNOCKOUT: the in-process
+    price of a layer (under callgrind: its instructions per request)."""
+    _apply_environment_knockouts()
+    from bench import inprocess as run
+
+    sys.argv = ["bench.inprocess", *argv]
+    run.main()
+    return 0
+
+
 def measure(args) -> dict[str, list[float]]:
-    import secrets
-    import tempfile
+    from bench.lean_floor import _answer, _token, rotated_rounds, served_bench
+    from bench.procs import free_port, start, wait_http
+    from bench.run import ROOT, adapter_environment
 
-    from bench.lean_floor import _answer, _token, _window
-    from bench.procs import ensure_tool, free_port, start, wait_http
-    from bench.run import RESULTS, ROOT, adapter_environment, say
-
-    wrk = ensure_tool("wrk", "wrk", True, say)
-    if wrk is None:
-        raise SystemExit("knockout needs wrk")
-    os.makedirs(RESULTS, exist_ok=True)
-    work_dir = tempfile.mkdtemp(prefix="knockout-", dir=RESULTS)
-    up_port = free_port()
-    procs = {
-        "upstream": start(
-            "upstream", [sys.executable, "-m", "bench.upstream", "--port", str(up_port)], work_dir, cwd=ROOT
-        )
-    }
-    try:
-        wait_http(f"http://127.0.0.1:{up_port}/_bench/requests", procs["upstream"])
-        keys = {"esuite": secrets.token_urlsafe(36), "kiss": secrets.token_urlsafe(36)}
-        targets = ["full", *args.knockouts]
-        ports = {t: free_port() for t in targets}
-        for t in targets:
-            env = adapter_environment(up_port, ports[t], "INFO", keys)
+    with served_bench("knockout", "knockout-") as bench:
+        ports = {t: free_port() for t in ["full", *args.knockouts]}
+        for t, port in ports.items():
+            env = adapter_environment(bench.up_port, port, "INFO", bench.keys)
             env["KNOCKOUT"] = "" if t == "full" else t.replace("+", ",")
-            argv = [sys.executable, "-m", "bench.knockout", "serve", "--host", "127.0.0.1", "--port", str(ports[t])]
-            procs[t] = start(f"adapter-{t}", argv, work_dir, env=env, cwd=ROOT)
-        token = _token(keys)
+            argv = [sys.executable, "-m", "bench.knockout", "serve", "--host", "127.0.0.1", "--port", str(port)]
+            bench.procs[t] = start(f"adapter-{t}", argv, bench.work_dir, env=env, cwd=ROOT)
+        token = _token(bench.keys)
         answers = {}
-        for t in targets:
-            origin = f"http://127.0.0.1:{ports[t]}"
-            wait_http(f"{origin}/healthz", procs[t], timeout=30)
-            answers[t] = _answer(origin, token).replace(str(ports[t]).encode(), b"PORT")
+        for t, port in ports.items():
+            origin = f"http://127.0.0.1:{port}"
+            wait_http(f"{origin}/healthz", bench.procs[t], timeout=30)
+            answers[t] = _answer(origin, token).replace(str(port).encode(), b"PORT")
             if answers[t] != answers["full"]:
                 raise SystemExit(f"knock-out {t}: its S1 answer differs from the full adapter's")
-        cpu: dict[str, list[float]] = {t: [] for t in targets}
-        for t in targets:  # warm-up
-            _window(procs[t], f"http://127.0.0.1:{ports[t]}", token, args, work_dir, wrk, f"warm-{t}")
-        for r in range(args.rounds):
-            for t in targets[r % len(targets) :] + targets[: r % len(targets)]:
-                cpu[t].append(_window(procs[t], f"http://127.0.0.1:{ports[t]}", token, args, work_dir, wrk, f"{r}-{t}"))
-                say(f"round {r + 1}/{args.rounds} {t:10s} {cpu[t][-1]:6.0f} µs/req")
-        return cpu
-    finally:
-        for proc in procs.values():
-            proc.stop()
+        return rotated_rounds(bench, ports, token, args)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["serve"]:
         return serve(argv[1:])
+    if argv[:1] == ["inprocess"]:
+        return inprocess(argv[1:])
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--knockouts", type=lambda s: [k for k in s.split(",") if k], default=list(KNOCKOUTS))
     parser.add_argument("--rounds", type=int, default=3)

@@ -30,6 +30,8 @@ bounds). `adapter − s1` is the price of those; `s1` is what no change to them 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import dataclasses
 import os
 import secrets
 import statistics
@@ -37,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
@@ -193,60 +196,82 @@ def _token(keys: dict[str, str]) -> str:
     return subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def measure(args) -> dict[str, list[float]]:
+@dataclasses.dataclass
+class ServedBench:
+    """wrk, a work folder, the fake e-Suite on `up_port` and the keys for the servers under test;
+    `procs` holds every process started, stopped when the `served_bench` block ends."""
+
+    wrk: str
+    work_dir: str
+    up_port: int
+    keys: dict[str, str]
+    procs: dict[str, Any]
+
+
+@contextlib.contextmanager
+def served_bench(tool: str, prefix: str) -> Iterator[ServedBench]:
     from bench.procs import ensure_tool, free_port, start, wait_http
-    from bench.run import RESULTS, ROOT, adapter_environment, say
+    from bench.run import RESULTS, ROOT, say
 
     wrk = ensure_tool("wrk", "wrk", True, say)
     if wrk is None:
-        raise SystemExit("lean_floor needs wrk")
+        raise SystemExit(f"{tool} needs wrk")
     os.makedirs(RESULTS, exist_ok=True)
-    work_dir = tempfile.mkdtemp(prefix="lean-", dir=RESULTS)
+    work_dir = tempfile.mkdtemp(prefix=prefix, dir=RESULTS)
     up_port = free_port()
-    procs = {
-        "upstream": start(
-            "upstream", [sys.executable, "-m", "bench.upstream", "--port", str(up_port)], work_dir, cwd=ROOT
-        )
-    }
+    upstream = [sys.executable, "-m", "bench.upstream", "--port", str(up_port)]
+    procs = {"upstream": start("upstream", upstream, work_dir, cwd=ROOT)}
     try:
         wait_http(f"http://127.0.0.1:{up_port}/_bench/requests", procs["upstream"])
         keys = {"esuite": secrets.token_urlsafe(36), "kiss": secrets.token_urlsafe(36)}
-        ports = {name: free_port() for name in ("adapter", *LAYERS)}
-        env = adapter_environment(up_port, ports["adapter"], "INFO", keys)
-        procs["adapter"] = start(
-            "adapter",
-            [sys.executable, "-m", "adapter", "serve", "--port", str(ports["adapter"])],
-            work_dir,
-            env=env,
-            cwd=ROOT,
-        )
-        wait_http(f"http://127.0.0.1:{ports['adapter']}/healthz", procs["adapter"], timeout=30)
-        token = _token(keys)
-        reference = _answer(f"http://127.0.0.1:{ports['adapter']}", token)
-        for layer in LAYERS:
-            origin = f"http://127.0.0.1:{ports[layer]}"
-            body_file = os.path.join(work_dir, f"static-{layer}.json")
-            with open(body_file, "wb") as handle:
-                handle.write(_same_origin_answer(reference, f"http://127.0.0.1:{ports['adapter']}", origin))
-            lean_env = dict(env, ADAPTER_BASE_URL=origin, LEAN_STATIC_BODY=body_file)
-            procs[layer] = _start_lean(layer, ports[layer], lean_env, work_dir)
-            wait_http(f"{origin}/healthz", procs[layer], timeout=30)
-            if layer in ("static", "s1"):
-                expected = _same_origin_answer(reference, f"http://127.0.0.1:{ports['adapter']}", origin)
-                if _answer(origin, token) != expected:
-                    raise SystemExit(f"lean {layer}: its answer differs from the adapter's")
-        targets = ["adapter", *LAYERS]
-        cpu: dict[str, list[float]] = {t: [] for t in targets}
-        for t in targets:  # warm-up
-            _window(procs[t], f"http://127.0.0.1:{ports[t]}", token, args, work_dir, wrk, f"warm-{t}")
-        for r in range(args.rounds):
-            for t in targets[r % len(targets) :] + targets[: r % len(targets)]:
-                cpu[t].append(_window(procs[t], f"http://127.0.0.1:{ports[t]}", token, args, work_dir, wrk, f"{r}-{t}"))
-                say(f"round {r + 1}/{args.rounds} {t:8s} {cpu[t][-1]:6.0f} µs/req")
-        return cpu
+        yield ServedBench(wrk, work_dir, up_port, keys, procs)
     finally:
         for proc in procs.values():
             proc.stop()
+
+
+def rotated_rounds(bench: ServedBench, ports: dict[str, int], token: str, args) -> dict[str, list[float]]:
+    """S1's CPU per request of each target in `ports`: a warm-up window each, then `args.rounds`
+    rounds with the order rotated, as `python -m bench` does."""
+    from bench.run import say
+
+    targets = list(ports)
+    cpu: dict[str, list[float]] = {t: [] for t in targets}
+    for t in targets:  # warm-up
+        _window(bench.procs[t], f"http://127.0.0.1:{ports[t]}", token, args, bench.work_dir, bench.wrk, f"warm-{t}")
+    for r in range(args.rounds):
+        for t in targets[r % len(targets) :] + targets[: r % len(targets)]:
+            origin = f"http://127.0.0.1:{ports[t]}"
+            cpu[t].append(_window(bench.procs[t], origin, token, args, bench.work_dir, bench.wrk, f"{r}-{t}"))
+            say(f"round {r + 1}/{args.rounds} {t:10s} {cpu[t][-1]:6.0f} µs/req")
+    return cpu
+
+
+def measure(args) -> dict[str, list[float]]:
+    from bench.procs import free_port, start, wait_http
+    from bench.run import ROOT, adapter_environment
+
+    with served_bench("lean_floor", "lean-") as bench:
+        procs, work_dir = bench.procs, bench.work_dir
+        ports = {name: free_port() for name in ("adapter", *LAYERS)}
+        env = adapter_environment(bench.up_port, ports["adapter"], "INFO", bench.keys)
+        adapter = [sys.executable, "-m", "adapter", "serve", "--port", str(ports["adapter"])]
+        procs["adapter"] = start("adapter", adapter, work_dir, env=env, cwd=ROOT)
+        wait_http(f"http://127.0.0.1:{ports['adapter']}/healthz", procs["adapter"], timeout=30)
+        token = _token(bench.keys)
+        reference = _answer(f"http://127.0.0.1:{ports['adapter']}", token)
+        for layer in LAYERS:
+            origin = f"http://127.0.0.1:{ports[layer]}"
+            same_origin = _same_origin_answer(reference, f"http://127.0.0.1:{ports['adapter']}", origin)
+            body_file = os.path.join(work_dir, f"static-{layer}.json")
+            with open(body_file, "wb") as handle:
+                handle.write(same_origin)
+            lean_env = dict(env, ADAPTER_BASE_URL=origin, LEAN_STATIC_BODY=body_file)
+            procs[layer] = _start_lean(layer, ports[layer], lean_env, work_dir)
+            wait_http(f"{origin}/healthz", procs[layer], timeout=30)
+            if layer in ("static", "s1") and _answer(origin, token) != same_origin:
+                raise SystemExit(f"lean {layer}: its answer differs from the adapter's")
+        return rotated_rounds(bench, ports, token, args)
 
 
 def main(argv: list[str] | None = None) -> int:
