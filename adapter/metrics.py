@@ -86,7 +86,8 @@ class Metrics:
         )
         self.client_aborts = Counter(
             "kiss_adapter_client_aborts",
-            "Requests the client ended: went away mid-body (disconnect) or stopped reading a download (stalled)",
+            "Requests the client ended: went away mid-body or before a read's answer (disconnect),"
+            " or stopped reading a download (stalled)",
             ["reason"],
             registry=r,
         )

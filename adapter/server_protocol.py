@@ -12,11 +12,18 @@ uvicorn has no deadline for a head either: a connection that sends a byte now an
 none at all) was held open indefinitely, each one a file descriptor and a protocol object.
 Here a head must be complete within REQUEST_HEAD_TIMEOUT_SECONDS of the connection opening or
 of the request's first byte, else 408 problem+json and the connection is closed.
+
+uvicorn notices a client that goes away only when the app next reads or writes: a GET waiting
+for the e-Suite (or fanning out 51 look-ups, S3) ran to its end for nobody, holding e-Suite
+connections and CPU. Here the app may hand over its task (CANCEL_KEY); when the connection is
+lost before that request's answer is complete, the task is cancelled. ProblemRendering hands
+over only safe methods: a create is never cut short (its duplicate key must see it finish).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from typing import Any, cast
 
@@ -33,6 +40,11 @@ DEFAULT_HEAD_LIMIT = 16 * 1024
 DEFAULT_HEAD_SECONDS = 10.0
 ABORT_EXTENSION = "kiss_esuite_adapter.abort"
 ABORT_KEY = "abort"
+# In the same extension dict: `extension[CANCEL_KEY](task)` asks the protocol to cancel `task`
+# should the client go away before the answer is complete, and the protocol then sets
+# `extension[GONE_KEY] = True` first, so the app knows whose cancellation it is.
+CANCEL_KEY = "cancel_on_disconnect"
+GONE_KEY = "client_gone"
 
 
 def _closing_answer(status_line: bytes, problem: Problem) -> bytes:
@@ -80,6 +92,9 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = True
         self._began_in_read = False
         self._head_bytes = 0
+        # The request whose task is to be cancelled if the connection is lost before its answer
+        # is complete: (its cycle, its extension dict, the task); see CANCEL_KEY.
+        self._cancellable: tuple[Any, dict[object, object], asyncio.Task[Any]] | None = None
 
     def connection_made(self, transport) -> None:
         # A response's head and body in one send (adapter/write_coalescing.py).
@@ -92,7 +107,27 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        cancellable, self._cancellable = self._cancellable, None
         super().connection_lost(exc)
+        if cancellable is not None:
+            cycle, extension, task = cancellable
+            if not cycle.response_complete and not task.done():
+                # Nobody is left to read the answer: the work for it stops (ProblemRendering).
+                extension[GONE_KEY] = True
+                task.cancel()
+
+    def _abort_connection(self) -> None:
+        """ABORT_KEY: the app ends the connection itself and has decided how its request ends
+        (a stalled download, counted as such): its task is no longer to be cancelled for it."""
+        self._cancellable = None
+        self.transport.abort()
+
+    def _cancel_on_disconnect(self, cycle: Any, extension: dict[object, object], task: asyncio.Task[Any]) -> None:
+        self._cancellable = (cycle, extension, task)
+
+    def on_response_complete(self) -> None:
+        self._cancellable = None  # before a pipelined request is started
+        super().on_response_complete()
 
     def on_message_begin(self) -> None:
         self._in_head = True
@@ -129,9 +164,13 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._in_head = False
         # An ASGI extension: the app may drop this connection at once (a stalled download
         # reader), discarding what the client never took instead of waiting for it to read.
-        # Its value is a dict, as ASGI has every extension's: {ABORT_KEY: callable}.
-        self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = {ABORT_KEY: self.transport.abort}
+        # Its value is a dict, as ASGI has every extension's: {ABORT_KEY: callable, CANCEL_KEY: …}.
+        extension: dict[object, object] = {ABORT_KEY: self._abort_connection}
+        self.scope.setdefault("extensions", {})[ABORT_EXTENSION] = extension
         super().on_headers_complete()
+        cycle = self.cycle
+        if cycle is not None and cycle.scope is self.scope:  # this request's own cycle, not an upgrade
+            extension[CANCEL_KEY] = functools.partial(self._cancel_on_disconnect, cycle, extension)
 
     def data_received(self, data: bytes) -> None:
         self._began_in_read = False

@@ -17,6 +17,8 @@ Modes:
 - `slow-headers`: the status line and headers at one byte every 0.2 s.
 - `download`: a 256 MiB `application/octet-stream` body, sent as fast as the adapter reads.
 - `disposition`: a small PDF whose `Content-Disposition` names a UTF-8 file (`Zoë.pdf`).
+- `hold`: nothing, until the adapter closes the connection (counted in `abandoned`) or
+  HOLD_SECONDS pass; then the small JSON answer (counted in `held_answered`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import zlib
 from tests.servers import read_request
 
 DRIP_SECONDS = 0.2
+HOLD_SECONDS = 3.0
 CHUNK = 64 * 1024
 MIB = 1024 * 1024
 
@@ -54,6 +57,8 @@ class HostileEsuite:
         self.requests: list[bytes] = []  # every request head (and body) received, in order
         self.open_connections = 0
         self.active_downloads = 0  # `download` answers still being sent
+        self.abandoned = 0  # `hold` calls whose connection the adapter closed before the answer
+        self.held_answered = 0  # `hold` calls answered after HOLD_SECONDS
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
@@ -89,7 +94,7 @@ class HostileEsuite:
             while True:
                 request = await read_request(reader)
                 self.requests.append(request)
-                if not await self._answer(request.split(b"\r\n", 1)[0], writer):
+                if not await self._answer(request.split(b"\r\n", 1)[0], reader, writer):
                     break
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
             pass
@@ -106,10 +111,22 @@ class HostileEsuite:
                 return segment[len("hostile-") :]
         return self.mode
 
-    async def _answer(self, request_line: bytes, writer: asyncio.StreamWriter) -> bool:
+    async def _answer(self, request_line: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         """Writes one answer; False when the connection must end after it."""
         mode = self._mode_for(request_line)
         json_type = "Content-Type: application/json"
+        if mode == "hold":
+            try:
+                closed = await asyncio.wait_for(reader.read(1), HOLD_SECONDS) == b""
+            except TimeoutError:
+                closed = False
+            except ConnectionError:  # closed with a reset
+                closed = True
+            if closed:
+                self.abandoned += 1
+                return False
+            self.held_answered += 1
+            mode = "json"
         if mode == "json":
             body = b'{"url": "x", "count": 0}'
             writer.write(_head(200, json_type, f"Content-Length: {len(body)}") + body)

@@ -11,6 +11,11 @@ order kept by nesting, innermost first:
    `shutting-down` (shutdown.py), as ShutdownGuard did;
 3. a Problem, a client gone mid-body, anything else.
 
+A safe request (GET, HEAD, OPTIONS) is handed to the server protocol to be cancelled should its
+client go away before the answer (adapter/server_protocol.py, CANCEL_KEY): that cancellation
+ends here as 499, like a client gone mid-body. A create, or any other unsafe request, always
+runs to its end: a retry of it must find the first one's answer (the duplicate store).
+
 HeadLimits and Authentication, inside this frame, only check and raise a Problem before the
 router runs: neither an HTTPException nor a cancellation can come from them, so what each
 step above sees is what the layer saw where it stood.
@@ -19,7 +24,7 @@ step above sees is what the layer saw where it stood.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -31,10 +36,12 @@ from adapter.kiss_api.responses import http_exception_handler, problem_response
 from adapter.kiss_api.shutdown import cut_short_problem
 from adapter.metrics import Metrics
 from adapter.problems import Problem
+from adapter.server_protocol import ABORT_EXTENSION, CANCEL_KEY, GONE_KEY
 
 log = structlog.get_logger("adapter.request")
 
 CLIENT_CLOSED = 499  # nginx's "client closed request": counted apart from 5xx
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})  # RFC 9110 section 9.2.1; TRACE is not served
 
 # What Starlette's ExceptionMiddleware put in the scope for `request_response` (a route's
 # endpoint that `routing.endpoint_app` does not run): the same handler for HTTPException.
@@ -54,6 +61,9 @@ class ProblemRendering:
         state = scope["state"]
         exchange = state["exchange"]  # its `started`: RequestContext's wrapper saw the answer start
         scope["starlette.exception_handlers"] = EXCEPTION_HANDLERS
+        server = scope.get("extensions", {}).get(ABORT_EXTENSION)
+        if server is not None and scope["method"] in SAFE_METHODS and CANCEL_KEY in server:
+            server[CANCEL_KEY](asyncio.current_task())
         try:
             try:
                 try:
@@ -65,6 +75,9 @@ class ProblemRendering:
                     await response(scope, receive, send)
                     error.__traceback__ = None  # as Starlette: a reused exception keeps no traceback
             except asyncio.CancelledError:
+                if server is not None and server.get(GONE_KEY):
+                    cast(asyncio.Task, asyncio.current_task()).uncancel()  # ours: the request ends here
+                    raise ClientDisconnect() from None
                 if not self.readiness.shutting_down:
                     raise
                 # A started answer (a download) can only end where it is.
@@ -75,7 +88,8 @@ class ProblemRendering:
                 raise
             await problem_response(problem, state)(scope, receive, send)
         except ClientDisconnect:
-            # The client went away mid-body: nothing to answer, and no fault of the adapter.
+            # The client went away mid-body, or before a safe request's answer: nothing to
+            # answer, and no fault of the adapter.
             exchange.status = CLIENT_CLOSED
             self.metrics.client_aborts.labels(reason="disconnect").inc()
         except Exception:

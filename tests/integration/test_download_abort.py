@@ -11,7 +11,7 @@ import uvicorn
 
 from adapter.kiss_api.passthrough import DownloadResponse
 from adapter.metrics import Metrics
-from adapter.server_protocol import ABORT_EXTENSION, HeadLimitedHttpToolsProtocol
+from adapter.server_protocol import ABORT_EXTENSION, CANCEL_KEY, GONE_KEY, HeadLimitedHttpToolsProtocol
 
 pytestmark = pytest.mark.anyio
 
@@ -44,8 +44,9 @@ async def test_the_served_protocol_offers_an_abort_callable_in_a_dict_as_asgi_ha
     assert answer.status_code == 204
     [extension] = offered
     assert isinstance(extension, dict)
-    assert list(extension) == ["abort"]
+    assert list(extension) == ["abort", "cancel_on_disconnect"]
     assert callable(extension["abort"])
+    assert callable(extension["cancel_on_disconnect"])
 
 
 async def test_a_stalled_download_calls_the_abort_the_server_offers_once():
@@ -62,3 +63,83 @@ async def test_a_stalled_download_calls_the_abort_the_server_offers_once():
 
     await response(scope, receive, send)
     assert aborted == ["abort"]
+
+
+async def _served(app):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, http=HeadLimitedHttpToolsProtocol, lifespan="off", log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[listener]))
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return server, serving, listener
+
+
+async def _request_and_leave(port: int, after: float) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    await writer.drain()
+    await asyncio.sleep(after)
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_a_handed_over_task_is_cancelled_when_its_client_leaves_before_the_answer():
+    seen: list[object] = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        extension = scope["extensions"][ABORT_EXTENSION]
+        extension[CANCEL_KEY](asyncio.current_task())
+        try:
+            await asyncio.sleep(30)  # waiting for the e-Suite
+        except asyncio.CancelledError:
+            seen.append(extension.get(GONE_KEY))
+            raise
+
+    server, serving, listener = await _served(app)
+    try:
+        await _request_and_leave(listener.getsockname()[1], 0.1)
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
+    assert seen == [True]
+
+
+async def test_a_task_is_not_cancelled_once_its_answer_is_complete_nor_one_never_handed_over():
+    finished: list[str] = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/":
+            scope["extensions"][ABORT_EXTENSION][CANCEL_KEY](asyncio.current_task())
+        else:
+            await asyncio.sleep(0.3)  # not handed over: the client leaves before the answer
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        await asyncio.sleep(0.3)  # after the answer: the client leaves meanwhile
+        finished.append(scope["path"])
+
+    server, serving, listener = await _served(app)
+    try:
+        await _request_and_leave(listener.getsockname()[1], 0.05)
+        reader, writer = await asyncio.open_connection("127.0.0.1", listener.getsockname()[1])
+        writer.write(b"GET /kept HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+        writer.close()
+        await writer.wait_closed()
+        await asyncio.sleep(0.8)
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
+    assert sorted(finished) == ["/", "/kept"]

@@ -13,7 +13,6 @@ import orjson
 import pytest
 
 from tests.conftest import fixture_env, kiss_headers
-from tests.hostile_esuite import HostileEsuite
 from tests.servers import rss_mib, served_adapter
 
 BUDGET = 1.0  # ESUITE_TIMEOUT_SECONDS of these tests
@@ -46,12 +45,6 @@ class Served:
         text = httpx.get(self.base + "/metrics", timeout=5).text
         assert 'status="500"' not in text
         assert self.growth_mib() < 100
-
-
-@pytest.fixture(scope="module")
-def hostile():
-    with HostileEsuite() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -200,6 +193,7 @@ def test_a_hostile_answer_is_502_or_504_within_the_budget(adapter, hostile, rout
 
 def test_stalled_download_readers_are_cut_off_and_never_starve_the_json_routes(adapter, hostile):
     stalled_before = adapter.metric('kiss_adapter_client_aborts_total{reason="stalled"}')
+    disconnects_before = adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}')
     token = kiss_headers()["Authorization"].encode()
     head = (
         b"GET /documenten/api/v1/hostile-download HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + token + b"\r\n\r\n"
@@ -224,6 +218,8 @@ def test_stalled_download_readers_are_cut_off_and_never_starve_the_json_routes(a
         time.sleep(0.05)
     assert hostile.active_downloads == 0  # both e-Suite connections released
     assert adapter.metric('kiss_adapter_client_aborts_total{reason="stalled"}') == stalled_before + 2
+    # The adapter's own abort ends them as stalled, never also as a client gone (server_protocol.py).
+    assert adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}') == disconnects_before
     for sock in readers:  # the adapter dropped their connections: what is left ends at once
         sock.settimeout(3)
         received, ended = 0, False
