@@ -109,12 +109,24 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
             self._head_timer = None
         cancellable, self._cancellable = self._cancellable, None
         super().connection_lost(exc)
+        self._drop_callables()
         if cancellable is not None:
             cycle, extension, task = cancellable
             if not cycle.response_complete and not task.done():
                 # Nobody is left to read the answer: the work for it stops (ProblemRendering).
                 extension[GONE_KEY] = True
                 task.cancel()
+
+    def _drop_callables(self) -> None:
+        """The extension's callables point back at this protocol, which holds the last scope and
+        the queued ones: taken out, so a closed connection is freed at once, not by the cyclic
+        collector. An app still running has what it read; GONE_KEY stays for it to see."""
+        scopes = [self.scope, self.cycle.scope if self.cycle else None, *(cycle.scope for cycle, _ in self.pipeline)]
+        for scope in scopes:
+            extension = scope.get("extensions", {}).get(ABORT_EXTENSION) if scope is not None else None
+            if extension is not None:
+                extension.pop(ABORT_KEY, None)
+                extension.pop(CANCEL_KEY, None)
 
     def _abort_connection(self) -> None:
         """ABORT_KEY: the app ends the connection itself and has decided how its request ends

@@ -207,3 +207,50 @@ def test_starlettes_own_layers_are_still_the_two_folded_in():
         layers.append(type(app))
         app = app.app
     assert layers == [ServerErrorMiddleware, ExceptionMiddleware]
+
+
+async def test_a_handed_over_read_cancelled_while_its_problem_answer_waits_ends_as_499():
+    """The client leaves while a Problem's answer waits for paused writes: the server's
+    cancellation lands outside the app's own try, and still ends as 499 (problem_rendering.py)."""
+    from adapter.problems import Problem
+    from adapter.server_protocol import ABORT_EXTENSION, CANCEL_KEY, GONE_KEY
+
+    async def refused(request):
+        raise Problem(404, "not_found")
+
+    app = _app_with(refused)
+    handed: list[asyncio.Task] = []
+    extension: dict = {"abort": lambda: None, CANCEL_KEY: handed.append}
+    scope = _scope() | {"extensions": {ABORT_EXTENSION: extension}}
+    writing = asyncio.Event()
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def paused_send(message):
+        writing.set()
+        await asyncio.Event().wait()  # the client reads nothing
+
+    task = asyncio.ensure_future(app(scope, receive, paused_send))
+    await asyncio.wait_for(writing.wait(), 5)
+    assert handed == [task]
+    extension[GONE_KEY] = True  # as the protocol does before it cancels
+    task.cancel()
+    await asyncio.wait_for(task, 5)  # ends, not cancelled
+    registry = services_of(app).metrics.registry
+    assert registry.get_sample_value("kiss_adapter_client_aborts_total", {"reason": "disconnect"}) == 1
+    labels = {"method": "GET", "route": PATH, "status": "499"}
+    assert registry.get_sample_value("kiss_adapter_http_requests_total", labels) == 1
+
+
+async def test_a_create_is_never_handed_over_to_be_cancelled():
+    from adapter.server_protocol import ABORT_EXTENSION, CANCEL_KEY
+
+    handed: list[asyncio.Task] = []
+    app = create_app(fixture_settings())
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        scope = _scope() | {"method": method, "extensions": {ABORT_EXTENSION: {CANCEL_KEY: handed.append}}}
+        await _call(app, scope)
+    assert handed == []
+    await _call(app, _scope() | {"method": "HEAD", "extensions": {ABORT_EXTENSION: {CANCEL_KEY: handed.append}}})
+    assert len(handed) == 1
