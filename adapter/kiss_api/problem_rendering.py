@@ -13,7 +13,7 @@ order kept by nesting, innermost first:
 
 A safe request (GET, HEAD, OPTIONS) is handed to the server protocol to be cancelled should its
 client go away before the answer (adapter/server_protocol.py, CANCEL_KEY): that cancellation
-ends as 499, like a client gone mid-body, in a frame around the one above, so that it is
+ends as 499, like a client gone mid-body, in a level around the ones above, so that it is
 caught wherever it lands (also while a problem answer is being written). A create, or any other unsafe request, always
 runs to its end: a retry of it must find the first one's answer (the duplicate store).
 
@@ -59,53 +59,52 @@ class ProblemRendering:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        state = scope["state"]
+        exchange = state["exchange"]  # its `started`: RequestContext's wrapper saw the answer start
+        scope["starlette.exception_handlers"] = EXCEPTION_HANDLERS
         server = scope.get("extensions", {}).get(ABORT_EXTENSION)
         if server is not None and scope["method"] in SAFE_METHODS and CANCEL_KEY in server:
             server[CANCEL_KEY](asyncio.current_task())
+        # One frame, five levels, innermost first (the module's docstring): a frame more would be
+        # resumed on every e-Suite read (tests/unit/test_routing_tricks.py).
         try:
-            await self._rendered(scope, receive, send, server)
+            try:
+                try:
+                    try:
+                        await self.app(scope, receive, send)
+                    except HTTPException as error:
+                        if exchange.started:
+                            raise RuntimeError("Caught handled exception, but response already started.") from error
+                        response = await http_exception_handler(Request(scope, receive, send), error)
+                        await response(scope, receive, send)
+                        error.__traceback__ = None  # as Starlette: a reused exception keeps no traceback
+                except asyncio.CancelledError:
+                    if (server is not None and server.get(GONE_KEY)) or not self.readiness.shutting_down:
+                        raise  # the client's leaving (outermost), or not ours to answer
+                    # A started answer (a download) can only end where it is.
+                    if not exchange.started:
+                        await problem_response(cut_short_problem(), state)(scope, receive, send)
+            except Problem as problem:
+                if exchange.started:
+                    raise
+                await problem_response(problem, state)(scope, receive, send)
+            except ClientDisconnect:
+                self._client_gone(exchange)
+            except Exception:
+                log.error("unhandled_error", exc_info=True)
+                if exchange.started:
+                    raise
+                await problem_response(Problem(500, "internal"), state)(scope, receive, send)
         except asyncio.CancelledError:
-            # Ours, wherever it landed (a problem answer waiting to be written too): the
-            # request ends here, as a client gone mid-body does.
+            # Ours, wherever it landed (a problem answer waiting to be written too): the request
+            # ends here, as a client gone mid-body does.
             if server is None or not server.get(GONE_KEY):
                 raise
             cast(asyncio.Task, asyncio.current_task()).uncancel()
-            self._client_gone(scope["state"]["exchange"])
+            self._client_gone(exchange)
 
     def _client_gone(self, exchange: Any) -> None:
         """The client went away mid-body, or before a safe request's answer: nothing to
         answer, and no fault of the adapter."""
         exchange.status = CLIENT_CLOSED
         self.metrics.client_aborts.labels(reason="disconnect").inc()
-
-    async def _rendered(self, scope: Scope, receive: Receive, send: Send, server: dict | None) -> None:
-        state = scope["state"]
-        exchange = state["exchange"]  # its `started`: RequestContext's wrapper saw the answer start
-        scope["starlette.exception_handlers"] = EXCEPTION_HANDLERS
-        try:
-            try:
-                try:
-                    await self.app(scope, receive, send)
-                except HTTPException as error:
-                    if exchange.started:
-                        raise RuntimeError("Caught handled exception, but response already started.") from error
-                    response = await http_exception_handler(Request(scope, receive, send), error)
-                    await response(scope, receive, send)
-                    error.__traceback__ = None  # as Starlette: a reused exception keeps no traceback
-            except asyncio.CancelledError:
-                if (server is not None and server.get(GONE_KEY)) or not self.readiness.shutting_down:
-                    raise  # the client's leaving (see __call__), or not ours to answer
-                # A started answer (a download) can only end where it is.
-                if not exchange.started:
-                    await problem_response(cut_short_problem(), state)(scope, receive, send)
-        except Problem as problem:
-            if exchange.started:
-                raise
-            await problem_response(problem, state)(scope, receive, send)
-        except ClientDisconnect:
-            self._client_gone(exchange)
-        except Exception:
-            log.error("unhandled_error", exc_info=True)
-            if exchange.started:
-                raise
-            await problem_response(Problem(500, "internal"), state)(scope, receive, send)
