@@ -47,24 +47,26 @@ CANCEL_KEY = "cancel_on_disconnect"
 GONE_KEY = "client_gone"
 
 
-def _closing_answer(status_line: bytes, problem: Problem) -> bytes:
+def _closing_answer(status_line: bytes, problem: Problem, request_id: str) -> bytes:
+    """An answer written before any request exists (its head is not whole): the request id is
+    the adapter's own, as every answer carries one (kiss-front.md §3.3), and is in the log line."""
     body = orjson.dumps(problem.to_body(f"urn:uuid:{uuid.uuid4()}"))
     return (
         b"HTTP/1.1 " + status_line + b"\r\n"
         b"content-type: application/problem+json\r\n"
         b"content-length: " + str(len(body)).encode() + b"\r\n"
+        b"x-request-id: " + request_id.encode() + b"\r\n"
         b"connection: close\r\n\r\n" + body
     )
 
 
-def head_too_large_answer() -> bytes:
-    return _closing_answer(b"431 Request Header Fields Too Large", Problem(431, "request-header-too-large"))
+def head_too_large_answer(request_id: str) -> bytes:
+    return _closing_answer(b"431 Request Header Fields Too Large", Problem(431, "request-header-too-large"), request_id)
 
 
-def head_timeout_answer() -> bytes:
-    return _closing_answer(
-        b"408 Request Timeout", Problem(408, "request-timeout", detail="De verzoekkop kwam niet op tijd binnen.")
-    )
+def head_timeout_answer(request_id: str) -> bytes:
+    problem = Problem(408, "request-timeout", detail="De verzoekkop kwam niet op tijd binnen.")
+    return _closing_answer(b"408 Request Timeout", problem, request_id)
 
 
 class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
@@ -167,8 +169,9 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     def _head_timed_out(self) -> None:
         self._head_deadline = None
         if not self.transport.is_closing():
-            log.info("request_head_timeout", seconds=self._head_seconds)
-            self.transport.write(head_timeout_answer())
+            request_id = str(uuid.uuid4())
+            log.info("request_head_timeout", seconds=self._head_seconds, request_id=request_id)
+            self.transport.write(head_timeout_answer(request_id))
             self.transport.close()
 
     def on_headers_complete(self) -> None:
@@ -191,6 +194,7 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._head_bytes += len(data)
         if self._head_bytes > self._head_limit:
-            log.info("request_head_too_large", received=self._head_bytes, limit=self._head_limit)
-            self.transport.write(head_too_large_answer())
+            request_id = str(uuid.uuid4())
+            log.info("request_head_too_large", received=self._head_bytes, limit=self._head_limit, request_id=request_id)
+            self.transport.write(head_too_large_answer(request_id))
             self.transport.close()

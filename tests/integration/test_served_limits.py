@@ -4,6 +4,7 @@ adapter's RSS (from /proc) growing less than 100 MB, the breaker closed and /rea
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -18,6 +19,7 @@ from tests.servers import rss_mib, served_adapter
 BUDGET = 1.0  # ESUITE_TIMEOUT_SECONDS of these tests
 MIB = 1024 * 1024
 CONTACT = "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
+UUID_HEADER = re.compile(rb"\r\nx-request-id: [0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}\r\n")
 
 
 class Served:
@@ -127,6 +129,7 @@ def test_a_huge_authorization_header_is_431_at_once_and_healthz_answers_meanwhil
     status, body = status_and_body(answer)
     assert (status, body["code"]) == (431, "request-header-too-large")
     assert b"content-type: application/problem+json" in answer.lower()
+    assert UUID_HEADER.search(answer.partition(b"\r\n\r\n")[0])  # answered before any request: an own id
     assert seconds < 0.5
     assert healthz["seconds"] < 1
     adapter.assert_healthy()
@@ -352,6 +355,7 @@ def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(ho
         assert 0.9 <= elapsed < 3  # asyncio may run a timer up to its clock resolution early
         assert received.startswith(b"HTTP/1.1 408 ")
         assert b'"code":"request-timeout"' in received
+        assert UUID_HEADER.search(received.partition(b"\r\n\r\n")[0])
 
 
 def test_a_later_heads_deadline_runs_from_its_own_first_byte_on_a_kept_alive_connection(hostile):
