@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 import attrs
 
 MIN_SECRET_LENGTH = 32
+# Honoured by .NET's HttpClient (the podiumd-adapter), not by the adapter's own transport:
+# an egress proxy configured for the peer would be bypassed without a word (deployment.md).
+PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
+
 OBSOLETE_VARIABLES = (
     "AFDELINGEN_BASE_URL",
     "AFDELINGEN_TOKEN",
@@ -262,6 +266,10 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         r.warning("CA_CERTIFICATES_DIR", f"{ca_dir} is not a readable directory; no certificates added from it")
     extra_ca_certs = r.get("EXTRA_CA_CERTS")
     otel_enabled = _otel_enabled(r)
+
+    for name in PROXY_VARIABLES:
+        if r.get(name) is not None:  # the value is never printed: it may hold a password
+            r.warning(name, "set, but not used: the adapter calls the e-Suite and the Objects API directly")
 
     for name in OBSOLETE_VARIABLES:
         if name in r.env:

@@ -67,6 +67,16 @@ def test_warnings_for_unset_base_url_duplicates_and_obsolete_variables():
     assert all(f.level == "WARNING" for f in result.findings)
 
 
+def test_a_proxy_variable_is_a_warning_that_names_it_and_never_prints_its_value():
+    env = fixture_env(https_proxy="http://user:geheim@proxy.example.org:3128", HTTP_PROXY="http://proxy:3128")
+    result = load_settings(env)
+    assert result.settings is not None
+    assert [(f.level, f.variable) for f in result.findings] == [("WARNING", "HTTPS_PROXY"), ("WARNING", "HTTP_PROXY")]
+    assert "proxy.example.org" not in result.report()
+    assert "proxy:3128" not in result.report()
+    assert "geheim" not in result.report()
+
+
 def test_base_urls_lose_their_trailing_slash_and_keep_a_path_prefix():
     settings = load_settings(
         fixture_env(
