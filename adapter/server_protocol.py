@@ -25,12 +25,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import uuid
+from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
 import structlog
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from adapter.kiss_api.request_context import new_request_id
 from adapter.problems import Problem
 from adapter.write_coalescing import CoalescingTransport
 
@@ -95,8 +97,8 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._began_in_read = False
         self._head_bytes = 0
         # The request whose task is to be cancelled if the connection is lost before its answer
-        # is complete: (its cycle, its extension dict, the task); see CANCEL_KEY.
-        self._cancellable: tuple[Any, dict[object, object], asyncio.Task[Any]] | None = None
+        # is complete: (its cycle, the task); see CANCEL_KEY.
+        self._cancellable: tuple[Any, asyncio.Task[Any]] | None = None
 
     def connection_made(self, transport) -> None:
         # A response's head and body in one send (adapter/write_coalescing.py).
@@ -113,10 +115,10 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         super().connection_lost(exc)
         self._drop_callables()
         if cancellable is not None:
-            cycle, extension, task = cancellable
+            cycle, task = cancellable
             if not cycle.response_complete and not task.done():
                 # Nobody is left to read the answer: the work for it stops (ProblemRendering).
-                extension[GONE_KEY] = True
+                cycle.scope["extensions"][ABORT_EXTENSION][GONE_KEY] = True
                 task.cancel()
 
     def _drop_callables(self) -> None:
@@ -136,8 +138,8 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         self._cancellable = None
         self.transport.abort()
 
-    def _cancel_on_disconnect(self, cycle: Any, extension: dict[object, object], task: asyncio.Task[Any]) -> None:
-        self._cancellable = (cycle, extension, task)
+    def _cancel_on_disconnect(self, cycle: Any, task: asyncio.Task[Any]) -> None:
+        self._cancellable = (cycle, task)
 
     def on_response_complete(self) -> None:
         self._cancellable = None  # before a pipelined request is started
@@ -169,10 +171,7 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
     def _head_timed_out(self) -> None:
         self._head_deadline = None
         if not self.transport.is_closing():
-            request_id = str(uuid.uuid4())
-            log.info("request_head_timeout", seconds=self._head_seconds, request_id=request_id)
-            self.transport.write(head_timeout_answer(request_id))
-            self.transport.close()
+            self._refuse_head(head_timeout_answer, "request_head_timeout", seconds=self._head_seconds)
 
     def on_headers_complete(self) -> None:
         self._head_deadline = None
@@ -185,7 +184,7 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
         super().on_headers_complete()
         cycle = self.cycle
         if cycle is not None and cycle.scope is self.scope:  # this request's own cycle, not an upgrade
-            extension[CANCEL_KEY] = functools.partial(self._cancel_on_disconnect, cycle, extension)
+            extension[CANCEL_KEY] = functools.partial(self._cancel_on_disconnect, cycle)
 
     def data_received(self, data: bytes) -> None:
         self._began_in_read = False
@@ -194,7 +193,14 @@ class HeadLimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         self._head_bytes += len(data)
         if self._head_bytes > self._head_limit:
-            request_id = str(uuid.uuid4())
-            log.info("request_head_too_large", received=self._head_bytes, limit=self._head_limit, request_id=request_id)
-            self.transport.write(head_too_large_answer(request_id))
-            self.transport.close()
+            self._refuse_head(
+                head_too_large_answer, "request_head_too_large", received=self._head_bytes, limit=self._head_limit
+            )
+
+    def _refuse_head(self, answer: Callable[[str], bytes], event: str, **fields: Any) -> None:
+        """The answer to a head that is not whole, with a request id of its own (also in the log
+        line), and the connection closed after it."""
+        request_id = new_request_id()
+        log.info(event, request_id=request_id, **fields)
+        self.transport.write(answer(request_id))
+        self.transport.close()

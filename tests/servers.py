@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+import httpx
 import uvicorn
 
 
@@ -86,3 +87,11 @@ async def read_request(reader: asyncio.StreamReader) -> bytes:
         (int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length:")), 0
     )
     return head + (await reader.readexactly(length) if length else b"")
+
+
+def metric(base: str, line_start: str) -> float:
+    """One sample of a served adapter's /metrics, 0 when it has none yet."""
+    for line in httpx.get(base + "/metrics", timeout=5).text.splitlines():
+        if line.startswith(line_start + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0

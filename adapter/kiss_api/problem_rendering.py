@@ -14,8 +14,9 @@ order kept by nesting, innermost first:
 A safe request (GET, HEAD, OPTIONS) is handed to the server protocol to be cancelled should its
 client go away before the answer (adapter/server_protocol.py, CANCEL_KEY): that cancellation
 ends as 499, like a client gone mid-body, in a level around the ones above, so that it is
-caught wherever it lands (also while a problem answer is being written). A create, or any other unsafe request, always
-runs to its end: a retry of it must find the first one's answer (the duplicate store).
+caught wherever it lands (also while a problem answer is being written). A create, or any
+other unsafe request, always runs to its end: a retry of it must find the first one's answer
+(the duplicate store).
 
 HeadLimits and Authentication, inside this frame, only check and raise a Problem before the
 router runs: neither an HTTPException nor a cancellation can come from them, so what each
@@ -79,7 +80,7 @@ class ProblemRendering:
                         await response(scope, receive, send)
                         error.__traceback__ = None  # as Starlette: a reused exception keeps no traceback
                 except asyncio.CancelledError:
-                    if (server is not None and server.get(GONE_KEY)) or not self.readiness.shutting_down:
+                    if _client_left(server) or not self.readiness.shutting_down:
                         raise  # the client's leaving (outermost), or not ours to answer
                     # A started answer (a download) can only end where it is.
                     if not exchange.started:
@@ -98,7 +99,7 @@ class ProblemRendering:
         except asyncio.CancelledError:
             # Ours, wherever it landed (a problem answer waiting to be written too): the request
             # ends here, as a client gone mid-body does.
-            if server is None or not server.get(GONE_KEY):
+            if not _client_left(server):
                 raise
             cast(asyncio.Task, asyncio.current_task()).uncancel()
             self._client_gone(exchange)
@@ -108,3 +109,8 @@ class ProblemRendering:
         answer, and no fault of the adapter."""
         exchange.status = CLIENT_CLOSED
         self.metrics.client_aborts.labels(reason="disconnect").inc()
+
+
+def _client_left(server: dict | None) -> bool:
+    """Whether the server protocol cancelled this request because its client left (GONE_KEY)."""
+    return server is not None and bool(server.get(GONE_KEY))

@@ -3,6 +3,7 @@
 must agree on its shape, or a stalled reader's connection is only closed, not dropped."""
 
 import asyncio
+import contextlib
 import gc
 import socket
 import weakref
@@ -28,21 +29,8 @@ async def test_the_served_protocol_offers_an_abort_callable_in_a_dict_as_asgi_ha
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    config = uvicorn.Config(app, http=HeadLimitedHttpToolsProtocol, lifespan="off", log_config=None, access_log=False)
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve(sockets=[listener]))
-    try:
-        while not server.started:
-            await asyncio.sleep(0.01)
-        port = listener.getsockname()[1]
-        async with httpx.AsyncClient() as client:
-            answer = await client.get(f"http://127.0.0.1:{port}/", timeout=5)
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
+    async with _served(app) as port, httpx.AsyncClient() as client:
+        answer = await client.get(f"http://127.0.0.1:{port}/", timeout=5)
     assert answer.status_code == 204
     [extension] = offered
     assert isinstance(extension, dict)
@@ -67,20 +55,27 @@ async def test_a_stalled_download_calls_the_abort_the_server_offers_once():
     assert aborted == ["abort"]
 
 
+@contextlib.asynccontextmanager
 async def _served(app):
+    """The app behind the adapter's server protocol on a real socket; yields its port."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, http=HeadLimitedHttpToolsProtocol, lifespan="off", log_config=None, access_log=False)
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[listener]))
-    while not server.started:
-        await asyncio.sleep(0.01)
-    return server, serving, listener
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        yield listener.getsockname()[1]
+    finally:
+        server.should_exit = True
+        await serving
+        listener.close()
 
 
-async def _request_and_leave(port: int, after: float) -> None:
+async def _request_and_leave(port: int, after: float, path: str = "/") -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
     await writer.drain()
     await asyncio.sleep(after)
     writer.close()
@@ -101,17 +96,12 @@ async def test_a_handed_over_task_is_cancelled_when_its_client_leaves_before_the
             seen.append(extension.get(GONE_KEY))
             raise
 
-    server, serving, listener = await _served(app)
-    try:
-        await _request_and_leave(listener.getsockname()[1], 0.1)
+    async with _served(app) as port:
+        await _request_and_leave(port, 0.1)
         for _ in range(100):
             if seen:
                 break
             await asyncio.sleep(0.01)
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
     assert seen == [True]
 
 
@@ -130,24 +120,14 @@ async def test_a_task_is_not_cancelled_once_its_answer_is_complete_nor_one_never
         await asyncio.sleep(0.3)  # after the answer: the client leaves meanwhile
         finished.append(scope["path"])
 
-    server, serving, listener = await _served(app)
-    try:
-        await _request_and_leave(listener.getsockname()[1], 0.05)
-        reader, writer = await asyncio.open_connection("127.0.0.1", listener.getsockname()[1])
-        writer.write(b"GET /kept HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
-        await writer.drain()
-        await asyncio.sleep(0.05)
-        writer.close()
-        await writer.wait_closed()
+    async with _served(app) as port:
+        await _request_and_leave(port, 0.05)
+        await _request_and_leave(port, 0.05, "/kept")
         for _ in range(300):  # each ends ~0.3–0.6 s after it began
             if len(finished) == 2:
                 break
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.1)  # a cancellation would have landed by now
-    finally:
-        server.should_exit = True
-        await serving
-        listener.close()
     assert sorted(finished) == ["/", "/kept"]
 
 
@@ -163,24 +143,27 @@ async def test_a_closed_connections_protocol_is_freed_without_the_cycle_collecto
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
-    server, serving, listener = await _served(app)
-    gc.disable()
-    try:
-        for _ in range(20):
-            reader, writer = await asyncio.open_connection("127.0.0.1", listener.getsockname()[1])
-            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            await writer.drain()
-            await reader.readuntil(b"\r\n\r\n")
-            writer.close()
-            await writer.wait_closed()
-        for _ in range(100):
-            if len(protocols) == 20 and not any(ref() for ref in protocols):
-                break
-            await asyncio.sleep(0.01)
-        alive = sum(ref() is not None for ref in protocols)
-    finally:
-        gc.enable()
-        server.should_exit = True
-        await serving
-        listener.close()
+    async with _served(app) as port:
+        gc.disable()
+        try:
+            alive = await _closed_connections_left_alive(port, protocols)
+        finally:
+            gc.enable()
     assert (len(protocols), alive) == (20, 0)
+
+
+async def _closed_connections_left_alive(port: int, protocols: list[weakref.ref]) -> int:
+    """Twenty requests, each on its own connection closed after the answer; then how many of
+    their protocols are still alive."""
+    for _ in range(20):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+        await writer.wait_closed()
+    for _ in range(100):
+        if len(protocols) == 20 and not any(ref() for ref in protocols):
+            break
+        await asyncio.sleep(0.01)
+    return sum(ref() is not None for ref in protocols)

@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import fixture_env, kiss_headers, load_fixture
 from tests.hostile_esuite import HOLD_SECONDS
-from tests.servers import served_adapter
+from tests.servers import metric, served_adapter
 
 BUDGET = 10  # ESUITE_TIMEOUT_SECONDS: far past every wait here, so no call ends by the budget
 CONTACT = "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
@@ -28,10 +28,7 @@ class Served:
         self.port = int(base.rsplit(":", 1)[1])
 
     def metric(self, line_start: str) -> float:
-        for line in httpx.get(self.base + "/metrics", timeout=5).text.splitlines():
-            if line.startswith(line_start + " "):
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
+        return metric(self.base, line_start)
 
 
 @pytest.fixture(scope="module")

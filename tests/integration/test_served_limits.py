@@ -14,7 +14,7 @@ import orjson
 import pytest
 
 from tests.conftest import fixture_env, kiss_headers
-from tests.servers import rss_mib, served_adapter
+from tests.servers import metric, rss_mib, served_adapter
 
 BUDGET = 1.0  # ESUITE_TIMEOUT_SECONDS of these tests
 MIB = 1024 * 1024
@@ -33,10 +33,7 @@ class Served:
         return rss_mib(self.pid, "VmHWM") - self.start_rss
 
     def metric(self, line_start: str) -> float:
-        for line in httpx.get(self.base + "/metrics", timeout=5).text.splitlines():
-            if line.startswith(line_start + " "):
-                return float(line.rsplit(" ", 1)[1])
-        return 0.0
+        return metric(self.base, line_start)
 
     def assert_healthy(self) -> None:
         """Breaker closed, /readyz ready, and not one 5xx counted on the inbound side."""
