@@ -116,6 +116,13 @@ def page_like(base: str):
     )
 
 
+# Built once per base: a strategy made inside the test, for every example, was validated and
+# its recursion set up again each time (2026-12-03: 29 ms an example, 44 s for the six cases).
+PAGES = {
+    base: st.lists(page_like(base), max_size=4).map(lambda items: {"count": 1, "results": items}) for base in BASES
+}
+
+
 @pytest.mark.parametrize("adapter_base", [A, A_SAME, "http://127.0.0.1:8000/kiss"])
 @pytest.mark.parametrize("esuite_base", BASES)
 @settings(
@@ -123,7 +130,7 @@ def page_like(base: str):
 )
 @given(data=st.data())
 def test_RW4_value_replace_equals_the_exact_walk_when_it_fires(esuite_base: str, adapter_base: str, data) -> None:
-    value = data.draw(st.lists(page_like(esuite_base), max_size=4).map(lambda items: {"count": 1, "results": items}))
+    value = data.draw(PAGES[esuite_base])
     urls = UrlMap(adapter_base, esuite_base)
     text = orjson.dumps(value)
     exact = orjson.dumps(_walk(value, urls.to_adapter))
