@@ -65,7 +65,7 @@ class ProblemRendering:
         scope["starlette.exception_handlers"] = EXCEPTION_HANDLERS
         server = scope.get("extensions", {}).get(ABORT_EXTENSION)
         if server is not None and scope["method"] in SAFE_METHODS and CANCEL_KEY in server:
-            server[CANCEL_KEY](asyncio.current_task())
+            server[CANCEL_KEY]()
         # One frame, five levels, innermost first (the module's docstring): a frame more would be
         # resumed on every e-Suite read (tests/unit/test_routing_tricks.py).
         try:

@@ -621,8 +621,8 @@ async def test_a_wait_ends_at_an_event_at_its_timeout_with_the_phases_error_or_w
     the next wait), and a cancelled caller is cancelled, not timed out."""
     from adapter.esuite_client.h1_transport import _Connection
 
-    connection = _Connection((b"http", b"127.0.0.1", 80))
     loop = asyncio.get_running_loop()
+    connection = _Connection((b"http", b"127.0.0.1", 80), loop)
     loop.call_later(0.01, connection._wake)
     started = loop.time()
     await connection.wait(0.05, httpx.ReadTimeout)  # woken after 0.01 s

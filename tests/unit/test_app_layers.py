@@ -220,7 +220,7 @@ async def test_a_handed_over_read_cancelled_while_its_problem_answer_waits_ends_
 
     app = _app_with(refused)
     handed: list[asyncio.Task] = []
-    extension: dict = {"abort": lambda: None, CANCEL_KEY: handed.append}
+    extension: dict = {"abort": lambda: None, CANCEL_KEY: lambda: handed.append(asyncio.current_task())}
     scope = _scope() | {"extensions": {ABORT_EXTENSION: extension}}
     writing = asyncio.Event()
 
@@ -247,10 +247,14 @@ async def test_a_create_is_never_handed_over_to_be_cancelled():
     from adapter.server_protocol import ABORT_EXTENSION, CANCEL_KEY
 
     handed: list[asyncio.Task] = []
+
+    def hand_over() -> None:
+        handed.append(asyncio.current_task())
+
     app = create_app(fixture_settings())
     for method in ("POST", "PUT", "PATCH", "DELETE"):
-        scope = _scope() | {"method": method, "extensions": {ABORT_EXTENSION: {CANCEL_KEY: handed.append}}}
+        scope = _scope() | {"method": method, "extensions": {ABORT_EXTENSION: {CANCEL_KEY: hand_over}}}
         await _call(app, scope)
     assert handed == []
-    await _call(app, _scope() | {"method": "HEAD", "extensions": {ABORT_EXTENSION: {CANCEL_KEY: handed.append}}})
+    await _call(app, _scope() | {"method": "HEAD", "extensions": {ABORT_EXTENSION: {CANCEL_KEY: hand_over}}})
     assert len(handed) == 1
