@@ -90,9 +90,12 @@ _ESCAPES = {chr(code): f"%{code:02X}" for code in range(128)}
 def _quoted(text: str) -> str:
     """`quote(text, safe="")`. ASCII text is split around the characters to escape in C and
     those are mapped through a table in C, instead of `quote`'s Python loop over every byte
-    (2026-12-02, S1's `klant` URL: 4.3 → 1.9 µs)."""
+    (2026-12-02, S1's `klant` URL: 4.3 → 1.9 µs). ASCII letters and digits alone, as every
+    parameter name the adapter sends, need no split (2026-12-03, `klant`: 0.52 → 0.11 µs)."""
     if not text.isascii():
         return quote(text, safe="")
+    if text.isalnum():
+        return text
     parts = _RESERVED.split(text)
     if len(parts) == 1:
         return text
