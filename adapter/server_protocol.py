@@ -43,9 +43,10 @@ DEFAULT_HEAD_SECONDS = 10.0
 ABORT_EXTENSION = "kiss_esuite_adapter.abort"
 ABORT_KEY = "abort"
 # In the same extension dict: `extension[CANCEL_KEY]()` asks the protocol to cancel the
-# calling task (found with the protocol's own loop: in Python 3.11 `asyncio.current_task()`
-# without one is also a getpid system call, 255 ns, 2026-12-03) should the client go away before the answer is complete, and the protocol then sets
-# `extension[GONE_KEY] = True` first, so the app knows whose cancellation it is.
+# calling task should the client go away before the answer is complete, and the protocol
+# then sets `extension[GONE_KEY] = True` first, so the app knows whose cancellation it is.
+# The protocol finds the task with its own loop: in Python 3.11 `asyncio.current_task()`
+# without one is also a getpid system call (255 ns, 2026-12-03).
 CANCEL_KEY = "cancel_on_disconnect"
 GONE_KEY = "client_gone"
 
