@@ -91,7 +91,7 @@ def _quoted(text: str) -> str:
     """`quote(text, safe="")`. ASCII text is split around the characters to escape in C and
     those are mapped through a table in C, instead of `quote`'s Python loop over every byte
     (2026-12-02, S1's `klant` URL: 4.3 → 1.9 µs). ASCII letters and digits alone, as every
-    parameter name the adapter sends, need no split (2026-12-03, `klant`: 0.52 → 0.11 µs)."""
+    parameter name the adapter sends, need no split (2026-12-03, timeit, `klant`: 206 → 73 ns)."""
     if not text.isascii():
         return quote(text, safe="")
     if text.isalnum():
