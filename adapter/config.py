@@ -6,18 +6,17 @@ switch without renaming anything. Every problem is collected; nothing fails lazi
 
 from __future__ import annotations
 
+import base64
+import ipaddress
 import math
 import os
 import re
 from collections.abc import Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import attrs
 
 MIN_SECRET_LENGTH = 32
-# Honoured by .NET's HttpClient (the podiumd-adapter), not by the adapter's own transport:
-# an egress proxy configured for the peer would be bypassed without a word (deployment.md).
-PROXY_VARIABLES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY")
 
 OBSOLETE_VARIABLES = (
     "AFDELINGEN_BASE_URL",
@@ -59,6 +58,48 @@ class Smoelenboek:
     object_type_url: str
     base_url: str
     token: str
+
+
+@attrs.frozen
+class ProxyServer:
+    """An HTTP proxy the outbound calls go through (operations.md §2, "Egress proxy")."""
+
+    host: str
+    port: int
+    # `Basic …` from the URL's user:password; the URL itself is not kept (it holds the password).
+    authorization: bytes | None = attrs.field(default=None, repr=False)
+
+
+@attrs.frozen
+class EgressProxies:
+    """HTTP_PROXY, HTTPS_PROXY, ALL_PROXY and NO_PROXY as .NET's HttpClient reads them, so a
+    podiumd-adapter deployment keeps its egress path (operations.md §2, "Egress proxy")."""
+
+    http: ProxyServer | None
+    https: ProxyServer | None
+    no_proxy: tuple[str, ...] = ()  # lower case; "*" alone bypasses every host
+
+    def for_origin(self, scheme: str, host: str) -> ProxyServer | None:
+        """The proxy for a call to scheme://host, or None: connect directly."""
+        proxy = self.https if scheme == "https" else self.http
+        if proxy is None or _bypassed(host.lower(), self.no_proxy):
+            return None
+        return proxy
+
+
+def _bypassed(host: str, no_proxy: tuple[str, ...]) -> bool:
+    """.NET's rule: `.example.org` matches example.org and every name under it, any other entry
+    only the host itself; `*` matches all and `*.example.org` is read as `.example.org`."""
+    host = host.strip("[]")  # an IPv6 literal as the URL gives it
+    for entry in no_proxy:
+        if entry == "*":
+            return True
+        if entry.startswith("."):
+            if host == entry[1:] or host.endswith(entry):
+                return True
+        elif host == entry:
+            return True
+    return False
 
 
 KIB, MIB = 1024, 1024 * 1024
@@ -104,6 +145,7 @@ class Settings:
     esuite_public_origins: tuple[str, ...] = ()
     idempotency_max_entries: int = 20_000
     idempotency_max_bytes: int = 128 * 1024 * 1024
+    egress_proxies: EgressProxies | None = attrs.field(default=None, repr=False)
 
 
 @attrs.frozen
@@ -267,9 +309,7 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     extra_ca_certs = r.get("EXTRA_CA_CERTS")
     otel_enabled = _otel_enabled(r)
 
-    for name in PROXY_VARIABLES:
-        if r.get(name) is not None:  # the value is never printed: it may hold a password
-            r.warning(name, "set, but not used: the adapter calls the e-Suite and the Objects API directly")
+    egress_proxies = _egress_proxies(r, environ)
 
     for name in OBSOLETE_VARIABLES:
         if name in r.env:
@@ -309,8 +349,85 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
         esuite_public_origins=public_origins,
         idempotency_max_entries=max_entries,
         idempotency_max_bytes=max_bytes,
+        egress_proxies=egress_proxies,
     )
     return ConfigResult(settings, tuple(r.findings))
+
+
+_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+
+
+def _egress_proxies(r: _Reader, environ: Mapping[str, str]) -> EgressProxies | None:
+    """As .NET's HttpClient: HTTP_PROXY for http:// calls, HTTPS_PROXY for https://, ALL_PROXY
+    for either when its own is not set; NO_PROXY for both."""
+    servers = {}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        found = _proxy_variable(r, environ, name)
+        servers[name] = None if found is None else _proxy_server(r, *found)
+    http = servers["HTTP_PROXY"] or servers["ALL_PROXY"]
+    https = servers["HTTPS_PROXY"] or servers["ALL_PROXY"]
+    if http is None and https is None:
+        return None
+    found = _proxy_variable(r, environ, "NO_PROXY")
+    return EgressProxies(http, https, () if found is None else _no_proxy(r, *found))
+
+
+def _proxy_variable(r: _Reader, environ: Mapping[str, str], name: str) -> tuple[str, str] | None:
+    """(the variable as set, its value): the lower-case spelling first, as .NET reads them."""
+    for spelling in (name.lower(), name):
+        value = environ.get(spelling, "").strip()
+        if value:
+            return spelling, value
+    other = r.get(name)  # any other spelling: variables are matched case-insensitively
+    return None if other is None else (name, other)
+
+
+def _proxy_server(r: _Reader, name: str, value: str) -> ProxyServer | None:
+    """`[http://][user:password@]host[:port]`; no message repeats the value (a password)."""
+    try:
+        parts = urlsplit(value if "://" in value else "http://" + value)
+        port = parts.port or 80
+    except ValueError:
+        r.error(name, "must be a proxy URL, http://[user:password@]host[:port]")
+        return None
+    host = parts.hostname or ""
+    if parts.scheme.lower() != "http":
+        r.error(name, "must be an http:// proxy (https:// and SOCKS proxies are not supported)")
+        return None
+    if not (_HOST_NAME.fullmatch(host) or _is_ip_address(host)) or parts.path not in ("", "/"):
+        r.error(name, "must be a proxy URL, http://[user:password@]host[:port], without a path")
+        return None
+    if parts.query or parts.fragment:
+        r.error(name, "must not have a query or fragment")
+        return None
+    authorization = None
+    if parts.username is not None:
+        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        authorization = b"Basic " + base64.b64encode(credentials.encode("utf-8"))
+    return ProxyServer(host, port, authorization)
+
+
+def _no_proxy(r: _Reader, name: str, value: str) -> tuple[str, ...]:
+    entries = []
+    for raw in value.lower().split(","):
+        entry = raw.strip()
+        if entry.startswith("*."):
+            entry = entry[1:]
+        if not entry:
+            continue
+        if "/" in entry or (":" in entry and not _is_ip_address(entry.strip("[]"))):
+            # .NET compares each entry with the host alone: a range or a port never matches.
+            r.warning(name, f"{entry!r} has a port or an address range; it matches no host (as in .NET)")
+        entries.append(entry.strip("[]"))
+    return tuple(entries)
+
+
+def _is_ip_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _limits(r: _Reader, max_connections: int) -> Limits:

@@ -1,7 +1,7 @@
 import pytest
 
 from adapter.cli import main
-from adapter.config import InvalidConfiguration, load_settings
+from adapter.config import EgressProxies, InvalidConfiguration, ProxyServer, load_settings
 from tests.conftest import fixture_env
 
 
@@ -67,14 +67,97 @@ def test_warnings_for_unset_base_url_duplicates_and_obsolete_variables():
     assert all(f.level == "WARNING" for f in result.findings)
 
 
-def test_a_proxy_variable_is_a_warning_that_names_it_and_never_prints_its_value():
-    env = fixture_env(https_proxy="http://user:geheim@proxy.example.org:3128", HTTP_PROXY="http://proxy:3128")
+# Egress proxy (operations.md §2, "Egress proxy"): the variables as .NET's HttpClient reads them.
+# base64("user:geheim") == "dXNlcjpnZWhlaW0="
+USER_GEHEIM = b"Basic dXNlcjpnZWhlaW0="
+
+
+def test_proxy_variables_are_read_as_dotnet_reads_them_lower_case_first_and_never_printed():
+    env = fixture_env(https_proxy="http://user:geheim@proxy.example.org:3128", HTTPS_PROXY="http://other:8080")
     result = load_settings(env)
-    assert result.settings is not None
-    assert [(f.level, f.variable) for f in result.findings] == [("WARNING", "HTTPS_PROXY"), ("WARNING", "HTTP_PROXY")]
-    assert "proxy.example.org" not in result.report()
-    assert "proxy:3128" not in result.report()
+    assert result.findings == ()
+    proxies = result.settings.egress_proxies
+    assert proxies == EgressProxies(http=None, https=ProxyServer("proxy.example.org", 3128, USER_GEHEIM))
+    assert proxies.https.authorization == USER_GEHEIM  # attrs equality leaves repr=False fields in
+    assert "geheim" not in repr(result.settings) and "dXNlcjpnZWhlaW0" not in repr(result.settings)
+    assert "proxy.example.org" not in repr(result.settings)
+
+
+def test_all_proxy_serves_both_schemes_unless_their_own_variable_is_set():
+    only_all = load_settings(fixture_env(ALL_PROXY="proxy.example.org:3128")).settings.egress_proxies
+    assert only_all.http == only_all.https == ProxyServer("proxy.example.org", 3128)
+    mixed = load_settings(fixture_env(ALL_PROXY="http://all:3128", HTTP_PROXY="http://plain")).settings.egress_proxies
+    assert mixed.http == ProxyServer("plain", 80)  # no port: 80, as .NET
+    assert mixed.https == ProxyServer("all", 3128)
+    assert load_settings(fixture_env()).settings.egress_proxies is None
+
+
+def test_a_password_in_a_proxy_url_is_percent_decoded_before_it_is_encoded():
+    proxies = load_settings(fixture_env(HTTPS_PROXY="http://kcc%40gemeente:p%3Ass@proxy:3128")).settings.egress_proxies
+    # base64("kcc@gemeente:p:ss") == "a2NjQGdlbWVlbnRlOnA6c3M="
+    assert proxies.https.authorization == b"Basic a2NjQGdlbWVlbnRlOnA6c3M="
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("https://user:geheim@proxy:3128", "must be an http:// proxy (https:// and SOCKS proxies are not supported)"),
+        ("socks5://user:geheim@proxy:1080", "must be an http:// proxy (https:// and SOCKS proxies are not supported)"),
+        (
+            "http://user:geheim@proxy:3128/pad",
+            "must be a proxy URL, http://[user:password@]host[:port], without a path",
+        ),
+        ("http://user:geheim@proxy:99999", "must be a proxy URL, http://[user:password@]host[:port]"),
+        ("http://user:geheim@pro xy:3128", "must be a proxy URL, http://[user:password@]host[:port], without a path"),
+        ("http://user:geheim@proxy:3128?x=1", "must not have a query or fragment"),
+    ],
+)
+def test_an_unusable_proxy_url_is_an_error_that_never_repeats_it(value, message):
+    result = load_settings(fixture_env(HTTPS_PROXY=value))
+    assert result.settings is None
+    assert [str(f) for f in result.errors] == [f"ERROR HTTPS_PROXY: {message}"]
     assert "geheim" not in result.report()
+
+
+def test_no_proxy_entries_with_a_port_or_a_range_are_warnings_as_they_match_nothing():
+    env = fixture_env(
+        HTTPS_PROXY="http://proxy:3128", NO_PROXY=" .svc, 10.0.0.0/8 ,esuite.local:8443,[::1],,*.gemeente.nl"
+    )
+    result = load_settings(env)
+    assert [str(f) for f in result.findings] == [
+        "WARNING NO_PROXY: '10.0.0.0/8' has a port or an address range; it matches no host (as in .NET)",
+        "WARNING NO_PROXY: 'esuite.local:8443' has a port or an address range; it matches no host (as in .NET)",
+    ]
+    assert result.settings.egress_proxies.no_proxy == (".svc", "10.0.0.0/8", "esuite.local:8443", "::1", ".gemeente.nl")
+
+
+PROXY = ProxyServer("proxy", 3128)
+
+
+@pytest.mark.parametrize(
+    ("entries", "host", "direct"),
+    [
+        ((".example.org",), "example.org", True),
+        ((".example.org",), "esuite.example.org", True),
+        ((".example.org",), "badexample.org", False),
+        (("esuite.local",), "esuite.local", True),
+        (("esuite.local",), "api.esuite.local", False),  # .NET: without the dot, the host alone
+        (("esuite.local",), "ESUITE.Local", True),
+        (("*",), "anything.example", True),
+        (("::1",), "::1", True),
+        (("10.0.0.0/8",), "10.1.2.3", False),
+        ((), "esuite.example.org", False),
+    ],
+)
+def test_no_proxy_matches_as_dotnet_does(entries, host, direct):
+    proxies = EgressProxies(http=PROXY, https=PROXY, no_proxy=entries)
+    assert proxies.for_origin("https", host) == (None if direct else PROXY)
+
+
+def test_each_scheme_takes_its_own_proxy_and_none_is_direct():
+    proxies = EgressProxies(http=None, https=PROXY)
+    assert proxies.for_origin("https", "esuite.example.org") == PROXY
+    assert proxies.for_origin("http", "esuite.example.org") is None
 
 
 def test_base_urls_lose_their_trailing_slash_and_keep_a_path_prefix():
