@@ -122,6 +122,7 @@ def create_app(
         or H1Transport(
             settings.esuite_max_connections,
             ssl_context=ssl_context or trusted_context(settings.ca_certificates_dir, settings.extra_ca_certs).context,
+            proxies=settings.egress_proxies,
         ),
         telemetry=telemetry,
     )

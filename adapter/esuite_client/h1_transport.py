@@ -19,7 +19,11 @@ rules of `client.py` rely on (operations.md §5.2, §5.4):
   end) is closed, never returned to the pool.
 - Bodies are streamed both ways with flow control (a slow reader pauses the socket); answers
   are handed over raw: httpx decodes gzip/deflate as the caller reads, under the caller's caps.
-- No cookies, no redirects, no proxies: headers go out byte for byte as httpx built them.
+- No cookies, no redirects: headers go out byte for byte as httpx built them.
+- An egress proxy when HTTP(S)_PROXY names one (`config.EgressProxies`; operations.md §2,
+  "Egress proxy"): https:// through a `CONNECT` tunnel with TLS to the e-Suite inside it,
+  http:// in absolute form.
+  A pooled connection is a tunnel to one origin; a refused tunnel is a `ConnectError`.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from typing import cast
 import httptools
 import httpx
 
+from adapter.config import EgressProxies, ProxyServer
 from adapter.esuite_client.url_objects import FAST_HEADERS, fast_headers
 
 MAX_HEAD_BYTES = 64 * 1024  # status line and headers of one answer (hostile input: bounded)
@@ -418,12 +423,29 @@ class H1Transport(httpx.AsyncBaseTransport):
     """HTTP/1.1 under httpx: a keep-alive pool of `asyncio.Protocol` connections, httptools' parser."""
 
     def __init__(
-        self, max_connections: int = 10, *, ssl_context: ssl.SSLContext | None = None, keepalive_expiry: float = 5.0
+        self,
+        max_connections: int = 10,
+        *,
+        ssl_context: ssl.SSLContext | None = None,
+        keepalive_expiry: float = 5.0,
+        proxies: EgressProxies | None = None,
     ) -> None:
         if max_connections < 1:
             raise ValueError("max_connections must be at least 1")
         self._ssl_context = ssl_context
         self._pool = _Pool(max_connections, keepalive_expiry)
+        self._proxies = proxies
+        self._routes: dict[Origin, ProxyServer | None] = {}  # NO_PROXY decided once per origin
+
+    def _route(self, origin: Origin) -> ProxyServer | None:
+        """The proxy for this origin, or None: directly. Origins come from the URL map: few."""
+        if self._proxies is None:
+            return None
+        if origin not in self._routes:
+            if len(self._routes) >= 1024:
+                self._routes.clear()
+            self._routes[origin] = self._proxies.for_origin(origin[0].decode("ascii"), origin[1].decode("ascii"))
+        return self._routes[origin]
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl_context is None:  # SEC-10: certificates always verified
@@ -439,7 +461,8 @@ class H1Transport(httpx.AsyncBaseTransport):
             raise httpx.UnsupportedProtocol("no host in the URL")
         origin: Origin = (scheme, url.raw_host, url.port or _DEFAULT_PORTS[scheme])
         timeouts = request.extensions.get("timeout", {})
-        head = _request_head(request)
+        proxy = None if self._proxies is None or scheme != b"http" else self._route(origin)
+        head = _request_head(request, proxy)
         try:
             body: bytes | None = request.content
         except httpx.RequestNotRead:
@@ -491,21 +514,26 @@ class H1Transport(httpx.AsyncBaseTransport):
         scheme, raw_host, port = origin
         host = raw_host.decode("ascii")
         tls = self._tls() if scheme == b"https" else None
+        proxy = self._route(origin)
+        via = "" if proxy is None else f" through the proxy {proxy.host}:{proxy.port}"
         loop = asyncio.get_running_loop()
         try:
             try:
                 async with asyncio.timeout(timeout):
-                    _, connection = await loop.create_connection(
-                        lambda: _Connection(origin, loop),
-                        host,
-                        port,
-                        ssl=tls,
-                        server_hostname=(sni_hostname or host) if tls else None,
-                    )
+                    if proxy is not None:
+                        connection = await _through_proxy(loop, proxy, origin, tls, sni_hostname or host)
+                    else:
+                        _, connection = await loop.create_connection(
+                            lambda: _Connection(origin, loop),
+                            host,
+                            port,
+                            ssl=tls,
+                            server_hostname=(sni_hostname or host) if tls else None,
+                        )
             except TimeoutError:
-                raise httpx.ConnectTimeout(f"no connection to {host}:{port} within the connect timeout") from None
+                raise httpx.ConnectTimeout(f"no connection to {host}:{port}{via} within the connect timeout") from None
             except OSError as cause:  # refused, unreachable, name unknown, certificate refused
-                raise httpx.ConnectError(f"connecting to {host}:{port} failed: {cause}") from cause
+                raise httpx.ConnectError(f"connecting to {host}:{port}{via} failed: {cause}") from cause
         except BaseException:
             self._pool.slot_freed()
             raise
@@ -551,10 +579,62 @@ def _write_head(connection: _Connection, head: bytes, body: bytes | None) -> Non
         connection.write(head + body)
 
 
-def _request_head(request: httpx.Request) -> bytes:
-    """The request line and headers as httpx built them, byte for byte (UTF-8 values kept)."""
+async def _through_proxy(
+    loop: asyncio.AbstractEventLoop,
+    proxy: ProxyServer,
+    origin: Origin,
+    tls: ssl.SSLContext | None,
+    server_hostname: str,
+) -> _Connection:
+    """A connection to the proxy; for https:// a tunnel to the origin with TLS inside it."""
+    _, connection = await loop.create_connection(lambda: _Connection(origin, loop), proxy.host, proxy.port)
+    try:
+        if tls is not None:
+            await _open_tunnel(connection, origin, proxy)
+            if connection.transport is None or connection.closed:
+                raise httpx.ConnectError(f"the proxy {proxy.host}:{proxy.port} closed the tunnel")
+            transport = await loop.start_tls(connection.transport, connection, tls, server_hostname=server_hostname)
+            if transport is None:
+                raise httpx.ConnectError("the TLS handshake through the proxy gave no connection")
+            connection.transport = transport
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+async def _open_tunnel(connection: _Connection, origin: Origin, proxy: ProxyServer) -> None:
+    """`CONNECT host:port`; any answer but 2xx is a refusal (nothing of the request was sent)."""
+    _, host, port = origin
+    authority = b"[%s]:%d" % (host, port) if b":" in host else b"%s:%d" % (host, port)
+    if any(byte in authority for byte in b" \r\n\0/@"):
+        raise httpx.LocalProtocolError("the host holds a character a CONNECT line cannot carry")
+    head = b"CONNECT %s HTTP/1.1\r\nHost: %s\r\n" % (authority, authority)
+    if proxy.authorization is not None:
+        head += b"Proxy-Authorization: %s\r\n" % proxy.authorization
+    connection._begin(True)  # the answer to CONNECT has no body: the tunnel follows its head
+    connection.write(head + b"\r\n")
+    while not connection.head_done:
+        if connection.error is not None:
+            raise httpx.ConnectError(
+                f"the proxy {proxy.host}:{proxy.port} gave no answer to CONNECT: {connection.error}"
+            )
+        await connection.wait(None, httpx.ConnectTimeout)  # bounded by the connect timeout around it
+    if not 200 <= connection.status < 300:
+        raise httpx.ConnectError(
+            f"the proxy {proxy.host}:{proxy.port} refused the tunnel to {authority.decode('ascii')} ({connection.status})"
+        )
+
+
+def _request_head(request: httpx.Request, proxy: ProxyServer | None = None) -> bytes:
+    """The request line and headers as httpx built them, byte for byte (UTF-8 values kept).
+    Through a proxy (plain http only): the absolute-form target and the proxy's credentials."""
     target = request.url.raw_path
     headers = request.headers.raw
+    if proxy is not None:
+        target = b"http://%s%s" % (request.url.netloc, target)
+        if proxy.authorization is not None:
+            headers = [*headers, (b"Proxy-Authorization", proxy.authorization)]
     # One formatted line per header, joined once (2026-12-02, timeit, min of 7, a GET with six
     # headers: 3.9 µs against 2.5 µs for this).
     head = b"".join(
