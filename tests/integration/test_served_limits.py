@@ -237,6 +237,54 @@ def test_stalled_download_readers_are_cut_off_and_never_starve_the_json_routes(a
     adapter.assert_healthy()
 
 
+def test_a_client_leaving_mid_download_frees_its_esuite_connection_and_its_slot_at_once(adapter, hostile):
+    """KISS's user closes the tab while a document streams: the e-Suite connection is dropped as
+    soon as the write to the client fails (not after DOWNLOAD_CHUNK_TIMEOUT_SECONDS), counted as
+    a client gone, and the download slot is free for the next one."""
+    stalled_before = adapter.metric('kiss_adapter_client_aborts_total{reason="stalled"}')
+    disconnects_before = adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}')
+    token = kiss_headers()["Authorization"].encode()
+    head = (
+        b"GET /documenten/api/v1/hostile-download HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: " + token + b"\r\n\r\n"
+    )
+    sock = socket.create_connection(("127.0.0.1", adapter.port))
+    sock.sendall(head)
+    received = 0
+    while received < 4 * MIB:  # well into the 256 MiB body
+        data = sock.recv(1 << 20)
+        assert data, "the download ended early"
+        received += len(data)
+    assert hostile.active_downloads == 1
+    sock.close()
+    started = time.monotonic()
+    while hostile.active_downloads and time.monotonic() - started < 3:
+        time.sleep(0.02)
+    assert hostile.active_downloads == 0
+    assert time.monotonic() - started < 0.9  # the stall cut-off (1 s) did not do it
+    deadline = time.monotonic() + 2
+    while adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}') == disconnects_before:
+        assert time.monotonic() < deadline, "the client's leaving was never counted"
+        time.sleep(0.05)
+    assert adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}') == disconnects_before + 1
+    assert adapter.metric('kiss_adapter_client_aborts_total{reason="stalled"}') == stalled_before
+    # Both download slots (MAX_CONCURRENT_DOWNLOADS = 2) are free again.
+    again = [socket.create_connection(("127.0.0.1", adapter.port)) for _ in range(2)]
+    for other in again:
+        other.sendall(head)
+    for other in again:
+        assert other.recv(12) == b"HTTP/1.1 200"
+        other.close()
+    # Their leaving is counted too before the next test reads the counter.
+    deadline = time.monotonic() + 3
+    while (
+        hostile.active_downloads
+        or adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}') < disconnects_before + 3
+    ):
+        assert time.monotonic() < deadline, "the two later downloads were not ended"
+        time.sleep(0.05)
+    adapter.assert_healthy()
+
+
 def test_a_client_leaving_mid_body_is_counted_apart_from_5xx(adapter, hostile):
     before = adapter.metric('kiss_adapter_client_aborts_total{reason="disconnect"}')
     token = kiss_headers()["Authorization"].encode()
