@@ -77,7 +77,7 @@ class EgressProxies:
 
     http: ProxyServer | None
     https: ProxyServer | None
-    no_proxy: tuple[str, ...] = ()  # lower case; "*" alone bypasses every host
+    no_proxy: tuple[str, ...] = ()  # lower case
 
     def for_origin(self, scheme: str, host: str) -> ProxyServer | None:
         """The proxy for a call to scheme://host, or None: connect directly."""
@@ -89,11 +89,9 @@ class EgressProxies:
 
 def _bypassed(host: str, no_proxy: tuple[str, ...]) -> bool:
     """.NET's rule: `.example.org` matches example.org and every name under it, any other entry
-    only the host itself; `*` matches all and `*.example.org` is read as `.example.org`."""
+    only the host itself (`*` is no wildcard there, so none here: the egress path stays)."""
     host = host.strip("[]")  # an IPv6 literal as the URL gives it
     for entry in no_proxy:
-        if entry == "*":
-            return True
         if entry.startswith("."):
             if host == entry[1:] or host.endswith(entry):
                 return True
@@ -411,10 +409,11 @@ def _no_proxy(r: _Reader, name: str, value: str) -> tuple[str, ...]:
     entries = []
     for raw in value.lower().split(","):
         entry = raw.strip()
-        if entry.startswith("*."):
-            entry = entry[1:]
         if not entry:
             continue
+        if "*" in entry:
+            # .NET reads `*` literally (dotnet/runtime#61840): such an entry never matches there.
+            r.warning(name, f"{entry!r} holds a '*', which is no wildcard; it matches no host (as in .NET)")
         if "/" in entry or (":" in entry and not _is_ip_address(entry.strip("[]"))):
             # .NET compares each entry with the host alone: a range or a port never matches.
             r.warning(name, f"{entry!r} has a port or an address range; it matches no host (as in .NET)")

@@ -119,16 +119,25 @@ def test_an_unusable_proxy_url_is_an_error_that_never_repeats_it(value, message)
     assert "geheim" not in result.report()
 
 
-def test_no_proxy_entries_with_a_port_or_a_range_are_warnings_as_they_match_nothing():
+def test_no_proxy_entries_with_a_port_a_range_or_a_star_are_warnings_as_they_match_nothing():
     env = fixture_env(
-        HTTPS_PROXY="http://proxy:3128", NO_PROXY=" .svc, 10.0.0.0/8 ,esuite.local:8443,[::1],,*.gemeente.nl"
+        HTTPS_PROXY="http://proxy:3128", NO_PROXY=" .svc, 10.0.0.0/8 ,esuite.local:8443,[::1],,*.gemeente.nl,*"
     )
     result = load_settings(env)
     assert [str(f) for f in result.findings] == [
         "WARNING NO_PROXY: '10.0.0.0/8' has a port or an address range; it matches no host (as in .NET)",
         "WARNING NO_PROXY: 'esuite.local:8443' has a port or an address range; it matches no host (as in .NET)",
+        "WARNING NO_PROXY: '*.gemeente.nl' holds a '*', which is no wildcard; it matches no host (as in .NET)",
+        "WARNING NO_PROXY: '*' holds a '*', which is no wildcard; it matches no host (as in .NET)",
     ]
-    assert result.settings.egress_proxies.no_proxy == (".svc", "10.0.0.0/8", "esuite.local:8443", "::1", ".gemeente.nl")
+    assert result.settings.egress_proxies.no_proxy == (
+        ".svc",
+        "10.0.0.0/8",
+        "esuite.local:8443",
+        "::1",
+        "*.gemeente.nl",
+        "*",
+    )
 
 
 PROXY = ProxyServer("proxy", 3128)
@@ -143,7 +152,8 @@ PROXY = ProxyServer("proxy", 3128)
         (("esuite.local",), "esuite.local", True),
         (("esuite.local",), "api.esuite.local", False),  # .NET: without the dot, the host alone
         (("esuite.local",), "ESUITE.Local", True),
-        (("*",), "anything.example", True),
+        (("*",), "anything.example", False),  # .NET: no wildcard (dotnet/runtime#61840)
+        (("*.example.org",), "esuite.example.org", False),
         (("::1",), "::1", True),
         (("10.0.0.0/8",), "10.1.2.3", False),
         ((), "esuite.example.org", False),
