@@ -435,17 +435,12 @@ class H1Transport(httpx.AsyncBaseTransport):
         self._ssl_context = ssl_context
         self._pool = _Pool(max_connections, keepalive_expiry)
         self._proxies = proxies
-        self._routes: dict[Origin, ProxyServer | None] = {}  # NO_PROXY decided once per origin
 
     def _route(self, origin: Origin) -> ProxyServer | None:
-        """The proxy for this origin, or None: directly. Origins come from the URL map: few."""
+        """The proxy for this origin, or None: directly (a few string comparisons, no cache)."""
         if self._proxies is None:
             return None
-        if origin not in self._routes:
-            if len(self._routes) >= 1024:
-                self._routes.clear()
-            self._routes[origin] = self._proxies.for_origin(origin[0].decode("ascii"), origin[1].decode("ascii"))
-        return self._routes[origin]
+        return self._proxies.for_origin(origin[0].decode("ascii"), origin[1].decode("ascii"))
 
     def _tls(self) -> ssl.SSLContext:
         if self._ssl_context is None:  # SEC-10: certificates always verified
