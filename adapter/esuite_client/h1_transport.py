@@ -11,6 +11,7 @@ rules of `client.py` rely on (operations.md §5.2, §5.4):
   `ReadTimeout` (sent, no complete answer), `PoolTimeout` (no connection free in time).
 - A pooled connection found closed by the peer *before* any byte of the request was written
   is replaced once by a fresh connection; once a byte left, never (a POST creates a contact).
+  A new connection (or a proxy's, before its tunnel is up) found closed so is a `ConnectError`.
 - A keep-alive pool per origin with one limit over all origins and FIFO waiting; idle
   connections older than `keepalive_expiry` (5 s, below the idle timeouts of Tomcat and of load
   balancers) are closed when met, and one the peer closes leaves the pool at once. A close that
@@ -148,7 +149,7 @@ class _Connection(asyncio.Protocol):
         if self.head_done and not self.complete and not self.framed and exc is None:
             self._finish(reusable=False)  # a close-delimited body ends here
         elif exc is not None:
-            self._fail(httpx.ReadError(str(exc) or type(exc).__name__))
+            self._fail(httpx.ReadError(_describe(exc)))
         else:
             self._fail(httpx.RemoteProtocolError("the server closed the connection without a complete answer"))
 
@@ -468,18 +469,16 @@ class H1Transport(httpx.AsyncBaseTransport):
             connection = await self._connect(origin, timeouts.get("connect"), request.extensions.get("sni_hostname"))
         try:
             try:
-                connection._begin(request.method == "HEAD")
-                _write_head(connection, head, body)
-            except httpx.WriteError:
-                if fresh or connection.written:
+                _start(connection, request.method == "HEAD", head, body)
+            except httpx.ConnectError:
+                if fresh:
                     raise
                 # Closed by the peer while pooled, nothing written: once more on a new connection.
                 self._pool.forget(connection)  # its slot is kept for the new connection
                 connection = await self._connect(
                     origin, timeouts.get("connect"), request.extensions.get("sni_hostname")
                 )
-                connection._begin(request.method == "HEAD")
-                _write_head(connection, head, body)
+                _start(connection, request.method == "HEAD", head, body)
             try:
                 if body is None:
                     await self._send_stream(connection, request, timeouts.get("write"))
@@ -528,7 +527,7 @@ class H1Transport(httpx.AsyncBaseTransport):
             except TimeoutError:
                 raise httpx.ConnectTimeout(f"no connection to {host}:{port}{via} within the connect timeout") from None
             except OSError as cause:  # refused, unreachable, name unknown, certificate refused
-                raise httpx.ConnectError(f"connecting to {host}:{port}{via} failed: {cause}") from cause
+                raise httpx.ConnectError(f"connecting to {host}:{port}{via} failed: {_describe(cause)}") from cause
         except BaseException:
             self._pool.slot_freed()
             raise
@@ -565,6 +564,21 @@ class H1Transport(httpx.AsyncBaseTransport):
         self._pool.close_all()
 
 
+def _start(connection: _Connection, head_request: bool, head: bytes, body: bytes | None) -> None:
+    """The exchange begun and its head written. A connection found closed before its first byte
+    left is a `ConnectError`: nothing was sent, so the client may send it again (a POST too)."""
+    connection._begin(head_request)
+    try:
+        _write_head(connection, head, body)
+    except httpx.WriteError as error:
+        if connection.written:
+            raise
+        _, host, port = connection.origin
+        raise httpx.ConnectError(
+            f"the connection to {host.decode('ascii')}:{port} closed before the request was sent"
+        ) from error
+
+
 def _write_head(connection: _Connection, head: bytes, body: bytes | None) -> None:
     if body is None or len(body) > HIGH_WATER:  # a large body is not copied once more
         connection.write(head)
@@ -585,7 +599,15 @@ async def _through_proxy(
     _, connection = await loop.create_connection(lambda: _Connection(origin, loop), proxy.host, proxy.port)
     try:
         if tls is not None:
-            await _open_tunnel(connection, origin, proxy)
+            try:
+                await _open_tunnel(connection, origin, proxy)
+            except httpx.WriteError as error:
+                # The proxy closed or reset the connection before the tunnel was up (uvloop reports
+                # a reset before CONNECT was written as a failed write): nothing of the request left.
+                raise httpx.ConnectError(
+                    f"the proxy {proxy.host}:{proxy.port} closed the connection before the tunnel was up: "
+                    f"{_describe(error)}"
+                ) from error
             if connection.transport is None or connection.closed:
                 raise httpx.ConnectError(f"the proxy {proxy.host}:{proxy.port} closed the tunnel")
             transport = await loop.start_tls(connection.transport, connection, tls, server_hostname=server_hostname)
@@ -619,6 +641,11 @@ async def _open_tunnel(connection: _Connection, origin: Origin, proxy: ProxyServ
         raise httpx.ConnectError(
             f"the proxy {proxy.host}:{proxy.port} refused the tunnel to {authority.decode('ascii')} ({connection.status})"
         )
+
+
+def _describe(error: BaseException) -> str:
+    """An error's text for a message; a bare reset has none, so its type's name stands in."""
+    return str(error) or type(error).__name__
 
 
 def _request_head(request: httpx.Request, proxy: ProxyServer | None = None) -> bytes:

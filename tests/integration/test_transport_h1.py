@@ -381,6 +381,37 @@ async def test_a_reset_after_sending_is_a_read_error():
             await http.post(f"{server.base}/create", content=b"{}")
 
 
+def reset_at_once(writer) -> None:
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")  # close = reset
+    writer.transport.abort()
+
+
+@pytest.mark.parametrize("anyio_backend", ["asyncio", ("asyncio", {"use_uvloop": True})], ids=["asyncio", "uvloop"])
+async def test_a_new_connection_reset_before_its_first_byte_is_a_connect_error_so_a_post_may_be_sent_again(
+    monkeypatch,
+):
+    async def reset(reader, writer, server):
+        reset_at_once(writer)
+
+    connect = H1Transport._connect
+
+    async def connect_then_wait(self, *args):
+        connection = await connect(self, *args)
+        await asyncio.sleep(0.1)  # the reset reaches the new connection before the request is written
+        return connection
+
+    monkeypatch.setattr(H1Transport, "_connect", connect_then_wait)
+    transport = H1Transport(1)
+    async with Server(reset) as server, new_client(transport) as http:
+        with pytest.raises(httpx.ConnectError) as refused:
+            await http.post(f"{server.base}/create", content=b'{"once": true}')
+        assert transport._pool.open == 0
+    assert str(refused.value) == f"the connection to 127.0.0.1:{server.port} closed before the request was sent"
+    assert isinstance(refused.value.__cause__, httpx.WriteError)
+    assert server.requests == []
+
+
 async def test_a_server_that_reads_nothing_is_a_write_timeout_for_a_streamed_upload():
     async def never_reads(reader, writer, server):
         await asyncio.sleep(3)

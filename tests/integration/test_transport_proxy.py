@@ -15,10 +15,11 @@ import pytest
 import trustme
 
 from adapter.config import EgressProxies, ProxyServer
+from adapter.esuite_client import h1_transport
 from adapter.esuite_client.h1_transport import H1Transport
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers
-from tests.integration.test_transport_h1 import Server, serve_ok
+from tests.integration.test_transport_h1 import Server, reset_at_once, serve_ok
 from tests.servers import free_port, running_server, served_adapter
 
 # base64("user:geheim") == "dXNlcjpnZWhlaW0="
@@ -221,6 +222,46 @@ async def test_a_proxy_that_is_down_is_a_connect_error_naming_it():
     message = str(refused.value)
     assert message.startswith(f"connecting to 127.0.0.1:9 through the proxy 127.0.0.1:{port} failed: ")
     assert "geheim" not in message and "dXNlcjpnZWhlaW0" not in message
+
+
+@BOTH_LOOPS
+@pytest.mark.parametrize("scheme", ["https", "http"])
+async def test_a_proxy_that_resets_before_the_request_is_written_is_a_connect_error(ca, scheme, monkeypatch):
+    async def reset(reader, writer):
+        reset_at_once(writer)
+
+    open_tunnel, connect = h1_transport._open_tunnel, H1Transport._connect
+
+    async def wait_then_open_tunnel(*args):
+        await asyncio.sleep(0.1)  # the proxy's reset arrives before CONNECT is written
+        await open_tunnel(*args)
+
+    async def connect_then_wait(self, *args):
+        connection = await connect(self, *args)
+        await asyncio.sleep(0.1)  # the proxy's reset arrives before the request is written
+        return connection
+
+    monkeypatch.setattr(h1_transport, "_open_tunnel", wait_then_open_tunnel)
+    monkeypatch.setattr(H1Transport, "_connect", connect_then_wait)
+    server = await asyncio.start_server(reset, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    proxies = EgressProxies(
+        http=ProxyServer("127.0.0.1", port, USER_GEHEIM), https=ProxyServer("127.0.0.1", port, None)
+    )
+    transport = H1Transport(1, ssl_context=trusting(ca), proxies=proxies)
+    try:
+        async with httpx.AsyncClient(transport=transport, timeout=5.0) as http:
+            with pytest.raises(httpx.ConnectError) as refused:
+                await http.post(f"{scheme}://127.0.0.1:9/create", content=b"{}")
+            assert transport._pool.open == 0
+    finally:
+        server.close()
+    if scheme == "https":
+        assert str(refused.value) == (
+            f"the proxy 127.0.0.1:{port} closed the connection before the tunnel was up: the connection is closed"
+        )
+    else:
+        assert str(refused.value) == "the connection to 127.0.0.1:9 closed before the request was sent"
 
 
 @BOTH_LOOPS
