@@ -7,6 +7,7 @@ switch without renaming anything. Every problem is collected; nothing fails lazi
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
 import math
 import os
@@ -352,57 +353,103 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
     return ConfigResult(settings, tuple(r.findings))
 
 
-_HOST_NAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+# A host name as .NET's Uri takes one for a proxy: letters, digits, '-' and '_' (compose and
+# Docker names), an optional final dot.
+_HOST_NAME = re.compile(
+    r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?", re.ASCII | re.IGNORECASE
+)
+_PROXY_FORM = "must be a proxy URL, http://[user:password@]host[:port]"
 
 
 def _egress_proxies(r: _Reader, environ: Mapping[str, str]) -> EgressProxies | None:
     """As .NET's HttpClient: HTTP_PROXY for http:// calls, HTTPS_PROXY for https://, ALL_PROXY
     for either when its own is not set; NO_PROXY for both."""
-    servers = {}
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
-        found = _proxy_variable(r, environ, name)
-        servers[name] = None if found is None else _proxy_server(r, *found)
+    servers = {name: _proxy_setting(r, environ, name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
     http = servers["HTTP_PROXY"] or servers["ALL_PROXY"]
     https = servers["HTTPS_PROXY"] or servers["ALL_PROXY"]
     if http is None and https is None:
         return None
-    found = _proxy_variable(r, environ, "NO_PROXY")
-    return EgressProxies(http, https, () if found is None else _no_proxy(r, *found))
+    # The lower-case spelling wins even when set empty: .NET reads it so.
+    spelling = "no_proxy" if "no_proxy" in environ else "NO_PROXY"
+    no_proxy = environ[spelling] if spelling in environ else r.get("NO_PROXY")
+    return EgressProxies(http, https, () if no_proxy is None else _no_proxy(r, spelling, no_proxy))
 
 
-def _proxy_variable(r: _Reader, environ: Mapping[str, str], name: str) -> tuple[str, str] | None:
-    """(the variable as set, its value): the lower-case spelling first, as .NET reads them."""
-    for spelling in (name.lower(), name):
-        value = environ.get(spelling, "").strip()
-        if value:
-            return spelling, value
-    other = r.get(name)  # any other spelling: variables are matched case-insensitively
-    return None if other is None else (name, other)
+def _proxy_setting(r: _Reader, environ: Mapping[str, str], name: str) -> ProxyServer | None:
+    """The first usable spelling, lower case first, as .NET takes it; one it skips as unusable
+    is a warning, and none usable an error (.NET would silently call directly)."""
+    spellings = _proxy_spellings(r, environ, name)
+    problems = []
+    for spelling, value in spellings:
+        try:
+            server, note = _proxy_server(value)
+        except ValueError as problem:
+            problems.append((spelling, str(problem)))
+            continue
+        for skipped, reason in problems:
+            r.warning(skipped, f"{reason}; ignored, {spelling} is used instead (as in .NET)")
+        if note is not None:
+            r.warning(spelling, note)
+        return server
+    for skipped, reason in problems:
+        r.error(skipped, reason)
+    return None
 
 
-def _proxy_server(r: _Reader, name: str, value: str) -> ProxyServer | None:
-    """`[http://][user:password@]host[:port]`; no message repeats the value (a password)."""
-    try:
-        parts = urlsplit(value if "://" in value else "http://" + value)
-        port = parts.port or 80
-    except ValueError:
-        r.error(name, "must be a proxy URL, http://[user:password@]host[:port]")
-        return None
-    host = parts.hostname or ""
-    if parts.scheme.lower() != "http":
-        r.error(name, "must be an http:// proxy (https:// and SOCKS proxies are not supported)")
-        return None
-    if not (_HOST_NAME.fullmatch(host) or _is_ip_address(host)) or parts.path not in ("", "/"):
-        r.error(name, "must be a proxy URL, http://[user:password@]host[:port], without a path")
-        return None
-    if parts.query or parts.fragment:
-        r.error(name, "must not have a query or fragment")
-        return None
+def _proxy_spellings(r: _Reader, environ: Mapping[str, str], name: str) -> list[tuple[str, str]]:
+    """(spelling, value) in .NET's order: lower case, then upper case; any other spelling last
+    (every variable here is matched case-insensitively). Under CGI (GATEWAY_INTERFACE set),
+    HTTP_PROXY in upper case can come from a client's `Proxy:` header (httpoxy): .NET skips it."""
+    found = [(spelling, environ[spelling].strip()) for spelling in (name.lower(), name) if spelling in environ]
+    if not found and r.get(name) is not None:
+        found = [(name, r.get(name) or "")]
+    if name == "HTTP_PROXY" and "GATEWAY_INTERFACE" in environ:
+        if any(spelling != "http_proxy" and value for spelling, value in found):
+            r.warning(name, "ignored because GATEWAY_INTERFACE is set (httpoxy), as in .NET; use http_proxy")
+        found = [(spelling, value) for spelling, value in found if spelling == "http_proxy"]
+    return [(spelling, value) for spelling, value in found if value]
+
+
+def _proxy_server(value: str) -> tuple[ProxyServer, str | None]:
+    """`[http://][user:password@]host[:port]` split as .NET's HttpEnvironmentProxy splits it:
+    the credentials run to the last `@` and may be raw (curl's form) or percent-encoded, and
+    what follows the port's digits is ignored. With a note for that; ValueError when unusable.
+    No message repeats the value (it may hold a password)."""
+    rest = value[7:] if value[:7].lower() == "http://" else value
+    if "://" in rest:
+        raise ValueError("must be an http:// proxy (https:// and SOCKS proxies are not supported)")
+    credentials, at, rest = rest.rpartition("@")
+    host, port, tail = _proxy_address(rest[:-1] if rest.endswith("/") else rest)
     authorization = None
-    if parts.username is not None:
-        credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
-        authorization = b"Basic " + base64.b64encode(credentials.encode("utf-8"))
-    return ProxyServer(host, port, authorization)
+    if at and credentials:
+        with contextlib.suppress(UnicodeDecodeError):  # opportunistic, as .NET: else the raw text
+            credentials = unquote(credentials, errors="strict")
+        user, _, password = credentials.partition(":")
+        authorization = b"Basic " + base64.b64encode(f"{user}:{password}".encode())
+    note = None if tail in ("", "/") else "what follows the port is ignored, as in .NET"
+    return ProxyServer(host, port, authorization), note
+
+
+def _proxy_address(rest: str) -> tuple[str, int, str]:
+    """(host, port, the rest after the port's digits) of `host[:port]`; an IPv6 address in []."""
+    colon = rest.rfind(":")
+    bracket_end = rest.find("]")
+    if colon == -1 or colon < bracket_end:
+        host, port, tail = rest, 80, ""
+    else:
+        digits = re.match(r"[0-9]*", rest[colon + 1 :])
+        port_text = digits.group() if digits else ""
+        host, tail = rest[:colon], rest[colon + 1 + len(port_text) :]
+        if not 0 < len(port_text) <= 5 or not 0 < int(port_text) < 65536:
+            raise ValueError(f"{_PROXY_FORM}, with a port from 1 to 65535")
+        port = int(port_text)
+    if host.startswith("[") and host.endswith("]"):
+        address = host[1:-1]
+        if ":" in address and _is_ip_address(address):
+            return address, port, tail
+    elif _HOST_NAME.fullmatch(host) or _is_ip_address(host):
+        return host, port, tail
+    raise ValueError(f"{_PROXY_FORM}; the host is not a valid name or address")
 
 
 def _no_proxy(r: _Reader, name: str, value: str) -> tuple[str, ...]:

@@ -99,17 +99,52 @@ def test_a_password_in_a_proxy_url_is_percent_decoded_before_it_is_encoded():
 
 
 @pytest.mark.parametrize(
+    ("value", "server"),
+    [
+        # .NET splits the credentials off at the last '@', so a raw password may hold '@#/?'.
+        ("http://kcc:p@ss#1/?x@proxy_1:3128", ProxyServer("proxy_1", 3128, b"Basic a2NjOnBAc3MjMS8/eA==")),
+        # an escape that is no UTF-8 is not decoded (.NET: "the original string if it fails")
+        ("user:caf%E9@proxy", ProxyServer("proxy", 80, b"Basic dXNlcjpjYWYlRTk=")),
+        (
+            "HTTP://user@squid.proxy.svc.cluster.local.:3128/",
+            ProxyServer("squid.proxy.svc.cluster.local.", 3128, b"Basic dXNlcjo="),
+        ),
+        ("http://[fd00::5]:3128", ProxyServer("fd00::5", 3128)),
+        ("[fd00::5]", ProxyServer("fd00::5", 80)),
+        ("http://@proxy:8080", ProxyServer("proxy", 8080)),  # nothing before the '@': no credentials
+    ],
+)
+def test_proxy_urls_are_split_as_dotnet_splits_them(value, server):
+    result = load_settings(fixture_env(HTTPS_PROXY=value))
+    assert result.findings == ()
+    assert result.settings.egress_proxies.https == server
+    assert result.settings.egress_proxies.https.authorization == server.authorization
+
+
+@pytest.mark.parametrize("value", ["http://user:geheim@proxy:3128/pad", "http://user:geheim@proxy:3128?x=1"])
+def test_what_follows_the_port_is_ignored_as_in_dotnet_with_a_warning(value):
+    result = load_settings(fixture_env(HTTPS_PROXY=value))
+    assert [str(f) for f in result.findings] == ["WARNING HTTPS_PROXY: what follows the port is ignored, as in .NET"]
+    assert result.settings.egress_proxies.https == ProxyServer("proxy", 3128, USER_GEHEIM)
+
+
+PROXY_FORM = "must be a proxy URL, http://[user:password@]host[:port]"
+
+
+@pytest.mark.parametrize(
     ("value", "message"),
     [
         ("https://user:geheim@proxy:3128", "must be an http:// proxy (https:// and SOCKS proxies are not supported)"),
         ("socks5://user:geheim@proxy:1080", "must be an http:// proxy (https:// and SOCKS proxies are not supported)"),
-        (
-            "http://user:geheim@proxy:3128/pad",
-            "must be a proxy URL, http://[user:password@]host[:port], without a path",
-        ),
-        ("http://user:geheim@proxy:99999", "must be a proxy URL, http://[user:password@]host[:port]"),
-        ("http://user:geheim@pro xy:3128", "must be a proxy URL, http://[user:password@]host[:port], without a path"),
-        ("http://user:geheim@proxy:3128?x=1", "must not have a query or fragment"),
+        ("http://user:geheim@proxy:99999", f"{PROXY_FORM}, with a port from 1 to 65535"),
+        ("http://user:geheim@proxy:0", f"{PROXY_FORM}, with a port from 1 to 65535"),
+        ("http://user:geheim@proxy:", f"{PROXY_FORM}, with a port from 1 to 65535"),
+        ("http://user:geheim@pro xy:3128", f"{PROXY_FORM}; the host is not a valid name or address"),
+        ("http://user:geheim@proxy/pad", f"{PROXY_FORM}; the host is not a valid name or address"),
+        ("http://user:geheim@[proxy]:3128", f"{PROXY_FORM}; the host is not a valid name or address"),
+        ("http://user:geheim@", f"{PROXY_FORM}; the host is not a valid name or address"),
+        ("http://user:geheim@\u212aelvin:3128", f"{PROXY_FORM}; the host is not a valid name or address"),
+        ("http://user:geheim@proxy:" + "9" * 5000, f"{PROXY_FORM}, with a port from 1 to 65535"),
     ],
 )
 def test_an_unusable_proxy_url_is_an_error_that_never_repeats_it(value, message):
@@ -117,6 +152,37 @@ def test_an_unusable_proxy_url_is_an_error_that_never_repeats_it(value, message)
     assert result.settings is None
     assert [str(f) for f in result.errors] == [f"ERROR HTTPS_PROXY: {message}"]
     assert "geheim" not in result.report()
+
+
+def test_an_unusable_lower_case_spelling_gives_way_to_a_usable_upper_case_one_as_in_dotnet():
+    result = load_settings(fixture_env(https_proxy="http://user:geheim@proxy:0", HTTPS_PROXY="http://other:8080"))
+    assert [str(f) for f in result.findings] == [
+        f"WARNING https_proxy: {PROXY_FORM}, with a port from 1 to 65535; ignored, HTTPS_PROXY is used instead (as in .NET)"
+    ]
+    assert result.settings.egress_proxies.https == ProxyServer("other", 8080)
+    both_unusable = load_settings(fixture_env(https_proxy="socks5://proxy:1080", HTTPS_PROXY="http://pro xy"))
+    assert [str(f) for f in both_unusable.errors] == [
+        "ERROR https_proxy: must be an http:// proxy (https:// and SOCKS proxies are not supported)",
+        f"ERROR HTTPS_PROXY: {PROXY_FORM}; the host is not a valid name or address",
+    ]
+
+
+def test_under_cgi_upper_case_http_proxy_is_skipped_as_dotnet_skips_it_httpoxy():
+    result = load_settings(fixture_env(GATEWAY_INTERFACE="CGI/1.1", HTTP_PROXY="http://attacker:3128"))
+    assert [str(f) for f in result.findings] == [
+        "WARNING HTTP_PROXY: ignored because GATEWAY_INTERFACE is set (httpoxy), as in .NET; use http_proxy"
+    ]
+    assert result.settings.egress_proxies is None
+    lower = load_settings(fixture_env(GATEWAY_INTERFACE="CGI/1.1", http_proxy="http://proxy:3128"))
+    assert lower.findings == ()
+    assert lower.settings.egress_proxies.http == ProxyServer("proxy", 3128)
+
+
+def test_no_proxy_in_lower_case_wins_even_when_empty_as_in_dotnet():
+    env = {**fixture_env(HTTPS_PROXY="http://proxy:3128", NO_PROXY=".svc"), "no_proxy": ""}  # set, empty
+    assert load_settings(env).settings.egress_proxies.no_proxy == ()
+    upper = load_settings(fixture_env(HTTPS_PROXY="http://proxy:3128", NO_PROXY=".svc"))
+    assert upper.settings.egress_proxies.no_proxy == (".svc",)
 
 
 def test_no_proxy_entries_with_a_port_a_range_or_a_star_are_warnings_as_they_match_nothing():
