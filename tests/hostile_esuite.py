@@ -31,7 +31,7 @@ import zlib
 from tests.servers import read_request
 
 DRIP_SECONDS = 0.2
-HOLD_SECONDS = 3.0
+HOLD_SECONDS = 2.0
 CHUNK = 64 * 1024
 MIB = 1024 * 1024
 

@@ -67,8 +67,20 @@ def served_adapter(env: dict[str, str]):
                 time.sleep(0.05)
         yield base, process.pid
     finally:
+        stop_adapter(process)
+
+
+def stop_adapter(process, timeout: float = 15) -> None:
+    """SIGTERM, and a second one once the first has begun the readiness drain (3 s, cli.py),
+    which the second skips: in-flight requests still finish. Tests of the drain signal alone."""
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=0.2)
+    except subprocess.TimeoutExpired:
         process.terminate()
-        process.wait(timeout=15)
+        process.wait(timeout=timeout)
 
 
 def rss_mib(pid: int, field: str = "VmRSS") -> float:

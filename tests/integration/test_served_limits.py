@@ -379,52 +379,56 @@ def test_a_buffered_body_that_stalls_is_408_within_the_budget(adapter, hostile, 
     adapter.assert_healthy()
 
 
+@pytest.fixture(scope="module")
+def one_second_heads(hostile):
+    """An adapter whose request heads must arrive within 1 s (one start for the tests below)."""
+    env = fixture_env(ESUITE_BASE_URL=hostile.base, REQUEST_HEAD_TIMEOUT_SECONDS="1", LOG_LEVEL="WARNING")
+    with served_adapter(env) as (base, pid):
+        yield Served(base, pid)
+
+
 @pytest.mark.parametrize("start", [b"", b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: "])
-def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(hostile, start):
+def test_a_head_that_does_not_arrive_in_time_is_408_and_the_connection_closed(one_second_heads, start):
     """Slowloris on the head (and a connection that never sends a byte): uvicorn has no
     deadline for a request head; REQUEST_HEAD_TIMEOUT_SECONDS is one."""
-    env = fixture_env(ESUITE_BASE_URL=hostile.base, REQUEST_HEAD_TIMEOUT_SECONDS="1", LOG_LEVEL="WARNING")
-    with served_adapter(env) as (base, _):
-        started = time.monotonic()  # before connecting: the deadline runs from the accept
-        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as sock:
-            sock.sendall(start)
-            received = b""
-            try:
-                while data := sock.recv(65536):
-                    received += data
-                    if start:
-                        sock.sendall(b"a")  # one byte after each read attempt: never a whole head
-            except (ConnectionResetError, BrokenPipeError, TimeoutError):
-                pass
-            elapsed = time.monotonic() - started
-        assert 0.9 <= elapsed < 3  # asyncio may run a timer up to its clock resolution early
-        assert received.startswith(b"HTTP/1.1 408 ")
-        assert b'"code":"request-timeout"' in received
-        assert UUID_HEADER.search(received.partition(b"\r\n\r\n")[0])
+    started = time.monotonic()  # before connecting: the deadline runs from the accept
+    with socket.create_connection(("127.0.0.1", one_second_heads.port), timeout=5) as sock:
+        sock.sendall(start)
+        received = b""
+        try:
+            while data := sock.recv(65536):
+                received += data
+                if start:
+                    sock.sendall(b"a")  # one byte after each read attempt: never a whole head
+        except (ConnectionResetError, BrokenPipeError, TimeoutError):
+            pass
+        elapsed = time.monotonic() - started
+    assert 0.9 <= elapsed < 3  # asyncio may run a timer up to its clock resolution early
+    assert received.startswith(b"HTTP/1.1 408 ")
+    assert b'"code":"request-timeout"' in received
+    assert UUID_HEADER.search(received.partition(b"\r\n\r\n")[0])
 
 
-def test_a_later_heads_deadline_runs_from_its_own_first_byte_on_a_kept_alive_connection(hostile):
+def test_a_later_heads_deadline_runs_from_its_own_first_byte_on_a_kept_alive_connection(one_second_heads):
     """One head timer per connection, left running when a head completes (server_protocol.py):
     the timer armed at the accept ends 1 s after it, while the second head, begun 0.6 s in,
     has until 1.6 s; it is 408 then, not when the first timer ends, and not never."""
-    env = fixture_env(ESUITE_BASE_URL=hostile.base, REQUEST_HEAD_TIMEOUT_SECONDS="1", LOG_LEVEL="WARNING")
-    with served_adapter(env) as (base, _):
-        with socket.create_connection(("127.0.0.1", int(base.rsplit(":", 1)[1])), timeout=5) as sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
-            time.sleep(0.6)
-            began = time.monotonic()
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
-            received = b""
-            try:
-                while data := sock.recv(65536):
-                    received += data
-                    sock.sendall(b"a")
-            except (ConnectionResetError, BrokenPipeError, TimeoutError):
-                pass
-            elapsed = time.monotonic() - began
-        assert 0.9 <= elapsed < 3
-        assert received.startswith(b"HTTP/1.1 408 ")
+    with socket.create_connection(("127.0.0.1", one_second_heads.port), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        time.sleep(0.6)
+        began = time.monotonic()
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+        received = b""
+        try:
+            while data := sock.recv(65536):
+                received += data
+                sock.sendall(b"a")
+        except (ConnectionResetError, BrokenPipeError, TimeoutError):
+            pass
+        elapsed = time.monotonic() - began
+    assert 0.9 <= elapsed < 3
+    assert received.startswith(b"HTTP/1.1 408 ")
 
 
 def test_stalled_uploads_never_take_every_connection_from_the_json_routes(adapter, hostile):

@@ -12,7 +12,7 @@ import orjson
 
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers
-from tests.servers import free_port, running_server
+from tests.servers import free_port, running_server, stop_adapter
 
 UUID = "6b49ddb3-f8be-452d-92ba-f780ee8d49db"
 ATTACKS = [
@@ -90,8 +90,7 @@ def test_issue13_attack_paths_on_a_raw_socket_are_refused_and_reach_nothing():
             # The control: an ordinary request does reach the simulator's request log.
             raw_exchange(port, "GET", "/catalogi/api/v1/zaaktypen", authorization)
         finally:
-            process.terminate()
-            process.wait(timeout=15)
+            stop_adapter(process)
     # The e-Suite heard the control request only.
     assert [(entry["method"], entry["path"]) for entry in sim.state.store.requests] == [
         ("GET", "/zgw-apis-provider/ztc/api/v1/zaaktypen")

@@ -32,7 +32,7 @@ import httpx
 
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers, load_fixture
 from tests.reliability.fault_proxy import KINDS, FaultProxy
-from tests.servers import free_port, running_server
+from tests.servers import free_port, running_server, stop_adapter
 
 CREATE = "/contactmomenten/api/v1/contactmomenten"
 CREATE_PATH = "/contactmomenten-api-provider/api/v1/contactmomenten"
@@ -103,9 +103,8 @@ class Replica:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
             try:
-                self.process.wait(timeout=60)
+                stop_adapter(self.process, timeout=60)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()

@@ -12,7 +12,7 @@ import httpx
 
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers
-from tests.servers import free_port, running_server
+from tests.servers import free_port, running_server, stop_adapter
 
 DETAIL = "/contactmomenten/api/v1/contactmomenten/6b49ddb3-f8be-452d-92ba-f780ee8d49db"
 
@@ -183,8 +183,7 @@ def test_sigterm_with_a_grace_shorter_than_the_esuite_answer_time_loses_no_conta
                     timeout=20,
                 )
             finally:
-                other.terminate()
-                other.wait(timeout=15)
+                stop_adapter(other)
         stored = [
             uuid for uuid, c in sim.state.store.contacts.items() if "Shutdown-test verzoek" in (c.toelichting or "")
         ]

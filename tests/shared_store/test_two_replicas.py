@@ -12,7 +12,7 @@ import httpx
 
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, FIXTURES, fixture_env, kiss_headers
-from tests.servers import free_port, running_server
+from tests.servers import free_port, running_server, stop_adapter
 
 CREATE_ROUTE = "POST /contactmomenten-api-provider/api/v1/contactmomenten"
 VERZOEKEN = 12
@@ -100,8 +100,7 @@ def test_two_replicas_create_exactly_one_contact_per_verzoek(redis_server):
                 client.join(timeout=60)
         finally:
             for process, _ in processes:
-                process.terminate()
-                process.wait(timeout=15)
+                stop_adapter(process)
         stored: dict[str, int] = {}
         for contact in sim.state.store.contacts.values():
             if (contact.toelichting or "").endswith(tuple(f"Replica-test verzoek {i}" for i in range(VERZOEKEN))):
