@@ -358,15 +358,24 @@ def load_settings(environ: Mapping[str, str]) -> ConfigResult:
 _HOST_NAME = re.compile(
     r"[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?", re.ASCII | re.IGNORECASE
 )
+_ZONE = re.compile(r"[A-Za-z0-9_.-]{1,15}")  # an IPv6 zone: an interface name (IFNAMSIZ 16)
 _PROXY_FORM = "must be a proxy URL, http://[user:password@]host[:port]"
+
+
+class _Unusable(ValueError):
+    """A proxy value that cannot be used; its text is fixed, never a piece of the value."""
 
 
 def _egress_proxies(r: _Reader, environ: Mapping[str, str]) -> EgressProxies | None:
     """As .NET's HttpClient: HTTP_PROXY for http:// calls, HTTPS_PROXY for https://, ALL_PROXY
-    for either when its own is not set; NO_PROXY for both."""
-    servers = {name: _proxy_setting(r, environ, name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
-    http = servers["HTTP_PROXY"] or servers["ALL_PROXY"]
-    https = servers["HTTPS_PROXY"] or servers["ALL_PROXY"]
+    for either when its own is not set (or not usable); NO_PROXY for both."""
+    found = {name: _proxy_setting(r, environ, name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
+    (own_http, http_problems), (own_https, https_problems), (every, all_problems) = found.values()
+    for problems, own in ((http_problems, own_http), (https_problems, own_https)):
+        if own is None:
+            _report(r, problems, None if every is None else "ALL_PROXY is used instead (as in .NET)")
+    _report(r, all_problems, "not needed, both schemes have their own" if own_http and own_https else None)
+    http, https = own_http or every, own_https or every
     if http is None and https is None:
         return None
     # The lower-case spelling wins even when set empty: .NET reads it so.
@@ -375,25 +384,33 @@ def _egress_proxies(r: _Reader, environ: Mapping[str, str]) -> EgressProxies | N
     return EgressProxies(http, https, () if no_proxy is None else _no_proxy(r, spelling, no_proxy))
 
 
-def _proxy_setting(r: _Reader, environ: Mapping[str, str], name: str) -> ProxyServer | None:
-    """The first usable spelling, lower case first, as .NET takes it; one it skips as unusable
-    is a warning, and none usable an error (.NET would silently call directly)."""
-    spellings = _proxy_spellings(r, environ, name)
-    problems = []
-    for spelling, value in spellings:
+def _report(r: _Reader, problems: list[tuple[str, str]], instead: str | None) -> None:
+    """Unusable spellings: warnings when something else serves (`instead` says what), else
+    errors (where .NET would silently call directly)."""
+    for spelling, reason in problems:
+        if instead is None:
+            r.error(spelling, reason)
+        else:
+            r.warning(spelling, f"{reason}; ignored, {instead}")
+
+
+def _proxy_setting(
+    r: _Reader, environ: Mapping[str, str], name: str
+) -> tuple[ProxyServer | None, list[tuple[str, str]]]:
+    """The first usable spelling, lower case first, as .NET takes it (one skipped for it is a
+    warning), or None and the problems of every spelling set."""
+    problems: list[tuple[str, str]] = []
+    for spelling, value in _proxy_spellings(r, environ, name):
         try:
             server, note = _proxy_server(value)
-        except ValueError as problem:
+        except _Unusable as problem:
             problems.append((spelling, str(problem)))
             continue
-        for skipped, reason in problems:
-            r.warning(skipped, f"{reason}; ignored, {spelling} is used instead (as in .NET)")
+        _report(r, problems, f"{spelling} is used instead (as in .NET)")
         if note is not None:
             r.warning(spelling, note)
-        return server
-    for skipped, reason in problems:
-        r.error(skipped, reason)
-    return None
+        return server, []
+    return None, problems
 
 
 def _proxy_spellings(r: _Reader, environ: Mapping[str, str], name: str) -> list[tuple[str, str]]:
@@ -417,7 +434,7 @@ def _proxy_server(value: str) -> tuple[ProxyServer, str | None]:
     No message repeats the value (it may hold a password)."""
     rest = value[7:] if value[:7].lower() == "http://" else value
     if "://" in rest:
-        raise ValueError("must be an http:// proxy (https:// and SOCKS proxies are not supported)")
+        raise _Unusable("must be an http:// proxy (https:// and SOCKS proxies are not supported)")
     credentials, at, rest = rest.rpartition("@")
     host, port, tail = _proxy_address(rest[:-1] if rest.endswith("/") else rest)
     authorization = None
@@ -425,7 +442,8 @@ def _proxy_server(value: str) -> tuple[ProxyServer, str | None]:
         with contextlib.suppress(UnicodeDecodeError):  # opportunistic, as .NET: else the raw text
             credentials = unquote(credentials, errors="strict")
         user, _, password = credentials.partition(":")
-        authorization = b"Basic " + base64.b64encode(f"{user}:{password}".encode())
+        # A byte that is no UTF-8 came from the environment as a lone surrogate: sent as it was set.
+        authorization = b"Basic " + base64.b64encode(f"{user}:{password}".encode("utf-8", "surrogateescape"))
     note = None if tail in ("", "/") else "what follows the port is ignored, as in .NET"
     return ProxyServer(host, port, authorization), note
 
@@ -440,16 +458,24 @@ def _proxy_address(rest: str) -> tuple[str, int, str]:
         digits = re.match(r"[0-9]*", rest[colon + 1 :])
         port_text = digits.group() if digits else ""
         host, tail = rest[:colon], rest[colon + 1 + len(port_text) :]
-        if not 0 < len(port_text) <= 5 or not 0 < int(port_text) < 65536:
-            raise ValueError(f"{_PROXY_FORM}, with a port from 1 to 65535")
-        port = int(port_text)
+        significant = port_text.lstrip("0")  # leading zeros count for nothing, as in .NET
+        port = int(significant) if 0 < len(significant) <= 5 else 0
+        if not 0 < port < 65536:
+            raise _Unusable(f"{_PROXY_FORM}, with a port from 1 to 65535")
     if host.startswith("[") and host.endswith("]"):
-        address = host[1:-1]
-        if ":" in address and _is_ip_address(address):
-            return address, port, tail
-    elif _HOST_NAME.fullmatch(host) or _is_ip_address(host):
+        address, percent, zone = host[1:-1].partition("%")
+        if ":" in address and _is_ip_address(address) and (not percent or _ZONE.fullmatch(zone)):
+            return host[1:-1], port, tail
+    elif _is_host_name(host) or _is_ip_address(host):
         return host, port, tail
-    raise ValueError(f"{_PROXY_FORM}; the host is not a valid name or address")
+    raise _Unusable(f"{_PROXY_FORM}; the host is not a valid name or address")
+
+
+def _is_host_name(host: str) -> bool:
+    """DNS's bounds too: labels of at most 63 characters, 253 in all (Python's resolver refuses
+    longer ones with a UnicodeError, not an OSError)."""
+    name = host[:-1] if host.endswith(".") else host
+    return bool(_HOST_NAME.fullmatch(host)) and len(name) <= 253 and all(len(label) <= 63 for label in name.split("."))
 
 
 def _no_proxy(r: _Reader, name: str, value: str) -> tuple[str, ...]:

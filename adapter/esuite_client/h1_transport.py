@@ -58,6 +58,7 @@ class _Connection(asyncio.Protocol):
 
     def __init__(self, origin: Origin, loop: asyncio.AbstractEventLoop) -> None:
         self.origin = origin
+        self.via = ""  # " through the proxy host:port" when it goes through one, for messages
         # The loop it was made in, kept: in Python 3.11 each `asyncio.get_running_loop()` is
         # also a getpid system call (255 ns, 2026-12-03), and a connection never changes loop.
         self.loop = loop
@@ -526,11 +527,15 @@ class H1Transport(httpx.AsyncBaseTransport):
                         )
             except TimeoutError:
                 raise httpx.ConnectTimeout(f"no connection to {host}:{port}{via} within the connect timeout") from None
-            except OSError as cause:  # refused, unreachable, name unknown, certificate refused
+            except (
+                OSError,
+                UnicodeError,
+            ) as cause:  # refused, unreachable, name unknown or unencodable, certificate refused
                 raise httpx.ConnectError(f"connecting to {host}:{port}{via} failed: {_describe(cause)}") from cause
         except BaseException:
             self._pool.slot_freed()
             raise
+        connection.via = via
         self._pool.connections.add(connection)
         return connection
 
@@ -575,7 +580,7 @@ def _start(connection: _Connection, head_request: bool, head: bytes, body: bytes
             raise
         _, host, port = connection.origin
         raise httpx.ConnectError(
-            f"the connection to {host.decode('ascii')}:{port} closed before the request was sent"
+            f"the connection to {host.decode('ascii')}:{port}{connection.via} closed before the request was sent"
         ) from error
 
 

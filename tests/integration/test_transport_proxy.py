@@ -261,7 +261,21 @@ async def test_a_proxy_that_resets_before_the_request_is_written_is_a_connect_er
             f"the proxy 127.0.0.1:{port} closed the connection before the tunnel was up: the connection is closed"
         )
     else:
-        assert str(refused.value) == "the connection to 127.0.0.1:9 closed before the request was sent"
+        assert str(refused.value) == (
+            f"the connection to 127.0.0.1:9 through the proxy 127.0.0.1:{port} closed before the request was sent"
+        )
+
+
+@BOTH_LOOPS
+async def test_a_host_the_resolver_cannot_encode_is_a_connect_error_not_a_unicode_error():
+    proxies = EgressProxies(http=ProxyServer("a" * 64, 3128), https=None)  # a DNS label over 63
+    transport = H1Transport(1, proxies=proxies)
+    async with httpx.AsyncClient(transport=transport, timeout=5.0) as http:
+        with pytest.raises(httpx.ConnectError) as refused:
+            await http.get("http://127.0.0.1:9/zaken")
+        assert transport._pool.open == 0
+    assert str(refused.value).startswith(f"connecting to 127.0.0.1:9 through the proxy {'a' * 64}:3128 failed: ")
+    assert isinstance(refused.value.__cause__, UnicodeError)
 
 
 @BOTH_LOOPS

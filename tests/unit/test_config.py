@@ -112,6 +112,10 @@ def test_a_password_in_a_proxy_url_is_percent_decoded_before_it_is_encoded():
         ("http://[fd00::5]:3128", ProxyServer("fd00::5", 3128)),
         ("[fd00::5]", ProxyServer("fd00::5", 80)),
         ("http://@proxy:8080", ProxyServer("proxy", 8080)),  # nothing before the '@': no credentials
+        ("proxy:000080", ProxyServer("proxy", 80)),  # .NET's ushort.TryParse takes leading zeros
+        ("http://[fe80::1%eth0]:3128", ProxyServer("fe80::1%eth0", 3128)),
+        # a password byte that is no UTF-8 (os.environ holds it as a lone surrogate): sent as set
+        ("http://kcc:geheim\udce9@proxy:3128", ProxyServer("proxy", 3128, b"Basic a2NjOmdlaGVpbek=")),
     ],
 )
 def test_proxy_urls_are_split_as_dotnet_splits_them(value, server):
@@ -145,6 +149,18 @@ PROXY_FORM = "must be a proxy URL, http://[user:password@]host[:port]"
         ("http://user:geheim@", f"{PROXY_FORM}; the host is not a valid name or address"),
         ("http://user:geheim@\u212aelvin:3128", f"{PROXY_FORM}; the host is not a valid name or address"),
         ("http://user:geheim@proxy:" + "9" * 5000, f"{PROXY_FORM}, with a port from 1 to 65535"),
+        # DNS's bounds: Python's resolver would refuse these with a UnicodeError at every call
+        ("http://user:geheim@" + "a" * 64 + ".svc:3128", f"{PROXY_FORM}; the host is not a valid name or address"),
+        (
+            "http://user:geheim@" + ".".join(["a" * 50] * 5) + ":3128",
+            f"{PROXY_FORM}; the host is not a valid name or address",
+        ),
+        # an IPv6 zone is an interface name, never free text for the messages that name the proxy
+        ("http://user:geheim@[fe80::1%\r\nX-Evil: 1]:3128", f"{PROXY_FORM}; the host is not a valid name or address"),
+        (
+            "http://user:geheim@[fe80::1%" + "e" * 16 + "]:3128",
+            f"{PROXY_FORM}; the host is not a valid name or address",
+        ),
     ],
 )
 def test_an_unusable_proxy_url_is_an_error_that_never_repeats_it(value, message):
@@ -164,6 +180,25 @@ def test_an_unusable_lower_case_spelling_gives_way_to_a_usable_upper_case_one_as
     assert [str(f) for f in both_unusable.errors] == [
         "ERROR https_proxy: must be an http:// proxy (https:// and SOCKS proxies are not supported)",
         f"ERROR HTTPS_PROXY: {PROXY_FORM}; the host is not a valid name or address",
+    ]
+
+
+def test_an_unusable_scheme_variable_gives_way_to_a_usable_all_proxy_as_in_dotnet():
+    result = load_settings(fixture_env(HTTP_PROXY="http://user:geheim@proxy:0", ALL_PROXY="http://all:3128"))
+    assert [str(f) for f in result.findings] == [
+        f"WARNING HTTP_PROXY: {PROXY_FORM}, with a port from 1 to 65535; ignored, ALL_PROXY is used instead (as in .NET)"
+    ]
+    assert result.settings.egress_proxies.http == result.settings.egress_proxies.https == ProxyServer("all", 3128)
+    not_needed = load_settings(
+        fixture_env(HTTP_PROXY="http://plain:3128", HTTPS_PROXY="http://tls:3128", ALL_PROXY="socks5://all:1080")
+    )
+    assert [str(f) for f in not_needed.findings] == [
+        "WARNING ALL_PROXY: must be an http:// proxy (https:// and SOCKS proxies are not supported); "
+        "ignored, not needed, both schemes have their own"
+    ]
+    needed = load_settings(fixture_env(HTTP_PROXY="http://plain:3128", ALL_PROXY="socks5://all:1080"))
+    assert [str(f) for f in needed.errors] == [
+        "ERROR ALL_PROXY: must be an http:// proxy (https:// and SOCKS proxies are not supported)"
     ]
 
 
