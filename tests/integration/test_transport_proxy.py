@@ -38,6 +38,12 @@ class Proxy:
         self.answer = answer
         self.hold = hold
         self.release = asyncio.Event()
+        self.clients: list[asyncio.StreamWriter] = []
+
+    def drop(self) -> None:
+        """Closes every client connection, as a proxy does to a tunnel it finds idle too long."""
+        for writer in self.clients:
+            writer.transport.abort()
 
     async def __aenter__(self) -> Proxy:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
@@ -49,6 +55,7 @@ class Proxy:
         self.server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.clients.append(writer)
         try:
             head = await reader.readuntil(b"\r\n\r\n")
             self.heads.append(head)
@@ -264,6 +271,21 @@ async def test_a_proxy_that_resets_before_the_request_is_written_is_a_connect_er
         assert str(refused.value) == (
             f"the connection to 127.0.0.1:9 through the proxy 127.0.0.1:{port} closed before the request was sent"
         )
+
+
+@BOTH_LOOPS
+async def test_a_pooled_tunnel_the_proxy_closes_while_idle_is_replaced_before_anything_is_sent(ca):
+    async with tls_server(ca) as esuite, Proxy() as proxy:
+        transport = H1Transport(1, ssl_context=trusting(ca), proxies=via(proxy))
+        async with httpx.AsyncClient(transport=transport, timeout=5.0) as http:
+            first = await http.get(f"https://127.0.0.1:{esuite.port}/zaken")
+            proxy.drop()
+            await asyncio.sleep(0.1)  # the close reaches the idle tunnel
+            created = await http.post(f"https://127.0.0.1:{esuite.port}/create", content=b'{"once": true}')
+            assert transport._pool.open == 1
+    assert (first.content, created.content) == (b"ok", b"ok")
+    assert [head.split(b" ")[0] for head in proxy.heads] == [b"CONNECT", b"CONNECT"]  # a new tunnel
+    assert [request.split(b" ")[1] for request in esuite.requests] == [b"/zaken", b"/create"]  # sent once
 
 
 @BOTH_LOOPS
