@@ -430,7 +430,7 @@ def _proxy_spellings(r: _Reader, environ: Mapping[str, str], name: str) -> list[
 def _proxy_server(value: str) -> tuple[ProxyServer, str | None]:
     """`[http://][user:password@]host[:port]` split as .NET's HttpEnvironmentProxy splits it:
     the credentials run to the last `@` and may be raw (curl's form) or percent-encoded, and
-    what follows the port's digits is ignored. With a note for that; ValueError when unusable.
+    what follows the port's digits is ignored. With a note for that; `_Unusable` when unusable.
     No message repeats the value (it may hold a password)."""
     rest = value[7:] if value[:7].lower() == "http://" else value
     if "://" in rest:

@@ -527,10 +527,8 @@ class H1Transport(httpx.AsyncBaseTransport):
                         )
             except TimeoutError:
                 raise httpx.ConnectTimeout(f"no connection to {host}:{port}{via} within the connect timeout") from None
-            except (
-                OSError,
-                UnicodeError,
-            ) as cause:  # refused, unreachable, name unknown or unencodable, certificate refused
+            # refused, unreachable, name unknown or not encodable (a UnicodeError), certificate refused
+            except (OSError, UnicodeError) as cause:
                 raise httpx.ConnectError(f"connecting to {host}:{port}{via} failed: {_describe(cause)}") from cause
         except BaseException:
             self._pool.slot_freed()
