@@ -369,8 +369,9 @@ class _Unusable(ValueError):
 def _egress_proxies(r: _Reader, environ: Mapping[str, str]) -> EgressProxies | None:
     """As .NET's HttpClient: HTTP_PROXY for http:// calls, HTTPS_PROXY for https://, ALL_PROXY
     for either when its own is not set (or not usable); NO_PROXY for both."""
-    found = {name: _proxy_setting(r, environ, name) for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")}
-    (own_http, http_problems), (own_https, https_problems), (every, all_problems) = found.values()
+    own_http, http_problems = _proxy_setting(r, environ, "HTTP_PROXY")
+    own_https, https_problems = _proxy_setting(r, environ, "HTTPS_PROXY")
+    every, all_problems = _proxy_setting(r, environ, "ALL_PROXY")
     for problems, own in ((http_problems, own_http), (https_problems, own_https)):
         if own is None:
             _report(r, problems, None if every is None else "ALL_PROXY is used instead (as in .NET)")
@@ -418,8 +419,9 @@ def _proxy_spellings(r: _Reader, environ: Mapping[str, str], name: str) -> list[
     (every variable here is matched case-insensitively). Under CGI (GATEWAY_INTERFACE set),
     HTTP_PROXY in upper case can come from a client's `Proxy:` header (httpoxy): .NET skips it."""
     found = [(spelling, environ[spelling].strip()) for spelling in (name.lower(), name) if spelling in environ]
-    if not found and r.get(name) is not None:
-        found = [(name, r.get(name) or "")]
+    other = None if found else r.get(name)
+    if other is not None:
+        found = [(name, other)]
     if name == "HTTP_PROXY" and "GATEWAY_INTERFACE" in environ:
         if any(spelling != "http_proxy" and value for spelling, value in found):
             r.warning(name, "ignored because GATEWAY_INTERFACE is set (httpoxy), as in .NET; use http_proxy")
