@@ -164,7 +164,7 @@ def _telemetry():
 
 async def _run(args) -> None:
     from adapter.app import create_app
-    from adapter.cli import freeze_startup_heap
+    from adapter.cli import freeze_startup_heap, raise_young_threshold
     from adapter.config import load_settings
     from adapter.kiss_api.auth import mint_token
     from adapter.logging import configure_logging
@@ -187,6 +187,7 @@ async def _run(args) -> None:
         app = create_app(settings, telemetry=_telemetry() if args.otel else None)
         traced = create_app(settings, telemetry=_telemetry()) if args.ab_otel else None
         freeze_startup_heap()  # as `serve` does before it serves
+        raise_young_threshold()
         token = mint_token("bench-kiss", keys["kiss"], time.time(), ttl=86400, user_id="bench")
         headers = [(b"host", b"127.0.0.1:8000"), (b"authorization", f"Bearer {token}".encode())]
         adapter_base = "http://127.0.0.1:8000"

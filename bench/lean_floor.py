@@ -115,6 +115,8 @@ def serve(layer: str, host: str, port: int) -> None:
 
     import uvicorn
 
+    from adapter.cli import COLLECTOR_THRESHOLDS
+
     static_body = None
     if layer == "static":
         with open(os.environ["LEAN_STATIC_BODY"], "rb") as handle:
@@ -133,7 +135,8 @@ def serve(layer: str, host: str, port: int) -> None:
         proxy_headers=False,
     )
     gc.collect()
-    gc.freeze()  # as `serve` does (adapter.cli.freeze_startup_heap)
+    gc.freeze()  # as `serve` does (adapter.cli.freeze_startup_heap, raise_young_threshold)
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     uvicorn.Server(config).run()
 
 
