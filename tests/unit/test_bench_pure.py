@@ -226,3 +226,42 @@ def test_lean_floor_moves_the_adapters_answer_to_the_lean_servers_origin_raw_and
         moved
         == b'{"next":"http://127.0.0.1:9001/c?klant=http%3A%2F%2F127.0.0.1%3A9001%2Fk","url":"http://127.0.0.1:9001/x"}'
     )
+
+
+# --- bench.cache_gap: each call after its pause, the ratio to back to back (no timings) ------
+
+
+def test_cache_gap_pauses_before_every_call_and_takes_one_sample_each():
+    from bench.cache_gap import thread_cpu_per_call
+
+    events: list[object] = []
+    samples = thread_cpu_per_call(lambda: events.append("run"), events.append, 0.002, 3)
+    assert events == [0.002, "run", 0.002, "run", 0.002, "run"]
+    assert len(samples) == 3 and all(sample >= 0 for sample in samples)
+
+
+def test_cache_gap_ratios_are_each_median_over_the_back_to_back_one():
+    from bench.cache_gap import ratios
+
+    assert ratios({0.0: 80.0, 0.0005: 120.0, 0.01: 320.0}) == {0.0: 1.0, 0.0005: 1.5, 0.01: 4.0}
+    with pytest.raises(KeyError):
+        ratios({0.01: 320.0})
+
+
+# --- bench.collector: collections counted per generation, the startup one apart -------------
+
+
+def test_collector_clock_counts_each_generation_and_keeps_the_first_full_collection_apart(monkeypatch):
+    from bench import collector
+
+    clock_ns = iter([0, 30_000_000, 100, 300, 1_000, 1_600, 2_000, 6_000, 10_000, 10_500])
+    monkeypatch.setattr(collector.time, "thread_time_ns", lambda: next(clock_ns))
+    clock = collector.CollectorClock()
+    for generation in (2, 0, 0, 1, 2):
+        clock("start", {"generation": generation})
+        clock("stop", {"generation": generation})
+    assert clock.count == [2, 1, 1] and clock.nanoseconds == [800, 4_000, 500]
+    assert clock.report(4, (7000, 10, 10)) == (
+        "thresholds (7000, 10, 10) requests 4 per request 1.3 µs: "
+        "gen0 2 in 0.0 ms gen1 1 in 0.0 ms gen2 1 in 0.0 ms; startup 30.0 ms"
+    )
