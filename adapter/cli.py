@@ -180,11 +180,14 @@ def freeze_startup_heap() -> None:
 # Python's default is (700, 10, 10). Served, each young collection walks what the requests in
 # flight hold (32 connections: their parsed pages, answers and protocol objects), so collections
 # cost per live object, not per garbage. 2026-12-04, `python -m bench`, 2 rounds x 4 s twice,
-# collector thread CPU from gc.callbacks, the startup collection left out: 700 → 7,000 took
-# S1 16–19 → 7–8 µs a request, S2 27–29 → 8–11, S5 15–16 → 8, S3 ~65 → ~8; 2,000 and 20,000
-# were both worse than 7,000 on S2. A young collection then pauses ~2.5 ms instead of ~0.2,
-# about every 400 S1 requests; S5's p99 did not move, RSS under S1/S2 grew 1–3 MB. Garbage in
-# cycles now waits for 7,000 net allocations instead of 700 before a collection finds it.
+# collector thread CPU from gc.callbacks (`bench.collector`), startup left out: 700 → 7,000
+# took S1 15–19 → 7–8 µs a request, S2 27–29 → 8–11, S5 15–16 → 8, S3 ~65 → ~8; 2,000 and
+# 20,000 were both worse than 7,000 on S2. The pauses grow: a young collection ~3 ms instead of
+# ~0.5, about every 400 requests, a middle one up to ~9 ms about every 4,000 (at 700 the full
+# ones took up to ~10 ms); RSS under S1/S2 +1–3 MB. What the collector must find waits longer:
+# garbage in cycles 7,000 net allocations instead of 700 (10x that once promoted), and the bytes
+# it holds are not counted. So requests leave no cycles behind, on their errors least of all
+# (tests/integration/test_no_reference_cycles.py, test_transport_h1.py).
 COLLECTOR_THRESHOLDS = (7000, 10, 10)
 
 

@@ -816,7 +816,10 @@ class EsuiteClient:
             return response
         except (httpx.InvalidURL, UnusableAnswer, httpx.HTTPError, TimeoutError, RefusedUrl) as error:
             status_label, problem, cause = _classified(call, target, error)
-            raise problem from cause
+            try:
+                raise problem from cause
+            finally:
+                del problem, cause  # the raised problem's traceback holds this frame: no cycle
         finally:
             self._record(call, target, method, url, status_label, self._monotonic() - started, span)
 
@@ -1001,27 +1004,35 @@ class EsuiteClient:
         retrying = self._retrying
         retrying.begin()
         state = RetryCallState(retrying, fn=None, args=(exchange,), kwargs={})
-        while True:
-            # Synchronous from here to the next `await`: tenacity's per-thread iteration state
-            # is never held across one, so concurrent calls can share the policy.
-            do = retrying.iter(state)
-            if isinstance(do, DoAttempt):
-                if first is not None:
-                    outcome, first = first, None
+        outcome: Any = None
+        try:
+            while True:
+                # Synchronous from here to the next `await`: tenacity's per-thread iteration state
+                # is never held across one, so concurrent calls can share the policy.
+                do = retrying.iter(state)
+                if isinstance(do, DoAttempt):
+                    if first is not None:
+                        outcome, first = first, None
+                    else:
+                        try:
+                            outcome = await self._attempt(exchange)
+                        except BaseException:  # noqa: BLE001 (kept as the outcome; the policy re-raises it)
+                            outcome = sys.exc_info()
+                    if isinstance(outcome, tuple):
+                        state.set_exception(outcome)
+                    else:
+                        state.set_result(outcome)
+                elif isinstance(do, DoSleep):
+                    state.prepare_for_next_attempt()
+                    await asyncio.sleep(do)
                 else:
-                    try:
-                        outcome = await self._attempt(exchange)
-                    except BaseException:  # noqa: BLE001 (kept as the outcome; the policy re-raises it)
-                        outcome = sys.exc_info()
-                if isinstance(outcome, tuple):
-                    state.set_exception(outcome)
-                else:
-                    state.set_result(outcome)
-            elif isinstance(do, DoSleep):
-                state.prepare_for_next_attempt()
-                await asyncio.sleep(do)
-            else:
-                return do  # the answer, or what `retry_error_callback` returned
+                    return do  # the answer, or what `retry_error_callback` returned
+        finally:
+            # A caught error's traceback holds this frame, and this frame (in `first`, `outcome`
+            # and the state's outcome) the error: a reference cycle holding the request and its
+            # body until the cyclic collector ran. Broken here, reference counting frees them.
+            first = outcome = None
+            state.outcome = None
 
     def _retry_policy(self) -> Retrying:
         """The client's one retry mechanism, built once: building tenacity's machinery per call

@@ -262,6 +262,13 @@ class _Connection(asyncio.Protocol):
         if self.transport is not None:
             self.transport.close()
 
+    def let_go(self) -> None:
+        """Dropped from the pool for good: the parser (which holds this protocol) and the error
+        (whose traceback, once raised, holds frames that hold this connection) are let go, so
+        reference counting frees the connection and its buffers, not the cyclic collector."""
+        self.parser = None
+        self.error = None
+
 
 def _expire(waiter: asyncio.Future[bool]) -> None:
     if not waiter.done():
@@ -382,6 +389,7 @@ class _Pool:
     def _drop(self, connection: _Connection) -> None:
         self.connections.discard(connection)
         connection.close()
+        connection.let_go()
 
     def close_all(self) -> None:
         for connection in list(self.connections):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import attrs
 import orjson
 import structlog
 from starlette.requests import Request
@@ -74,7 +75,9 @@ async def create(request: Request) -> Response:
     except UncertainCreate as failure:
         uncertain = UncertainAttempt(contact, services(request).clock())
         log.warning("uncertain_outcome", problem_code=failure.problem.code)
-        raise failure.problem from None
+        # A copy: raised here the problem itself would take `failure` as its context, and
+        # `failure` holds it: a reference cycle keeping the request until the collector ran.
+        raise attrs.evolve(failure.problem) from None
     except asyncio.CancelledError:
         # Shutdown ended the request past its grace (operations.md §5.7): the POST may have
         # been sent, so a repeat searches first. The answer is 503 (adapter.kiss_api.shutdown).

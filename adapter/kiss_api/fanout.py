@@ -24,10 +24,22 @@ async def bounded_gather(calls: Sequence[Callable[[], Awaitable[T]]], limit: int
         for index in indexes:
             results[index] = await calls[index]()
 
+    failure: BaseException | None = None
     try:
         async with asyncio.TaskGroup() as group:
             for _ in range(min(limit, len(calls))):
                 group.create_task(worker())
     except BaseExceptionGroup as failures:
-        raise failures.exceptions[0] from None
+        failure = failures.exceptions[0]
+        # Python 3.11's TaskGroup keeps the group it raised in its own frame, which the group's
+        # traceback holds: a cycle, broken here by dropping that traceback.
+        failures.__traceback__ = None
+    if failure is not None:
+        # Raised outside the `except`: inside it the failure would take its group as context,
+        # and the group holds it, a reference cycle keeping the request's pages until the
+        # cyclic collector ran. `del`: this frame, in the failure's traceback, lets it go.
+        try:
+            raise failure
+        finally:
+            del failure
     return results

@@ -671,3 +671,79 @@ async def test_a_wait_ends_at_an_event_at_its_timeout_with_the_phases_error_or_w
         await waiting
     await asyncio.sleep(0.08)  # its timer cancelled: nothing fires into a finished wait
     assert connection._waiter is None
+
+
+async def _cut_short(reader, writer, server):
+    await server.read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc")
+    await writer.drain()
+
+
+async def _closes(reader, writer, server):
+    await server.read_request(reader)
+
+
+async def _garbage(reader, writer, server):
+    await server.read_request(reader)
+    writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    await writer.drain()
+    await asyncio.sleep(0.5)
+
+
+async def _silent(reader, writer, server):
+    await server.read_request(reader)
+    await asyncio.sleep(1)
+
+
+async def _failed_exchange(transport: H1Transport, url: str) -> str:
+    """One exchange straight through the transport, as `EsuiteClient` makes it; the error's name."""
+    request = httpx.Request("GET", url, extensions={"timeout": {"connect": 2, "read": 0.2, "write": 2, "pool": 2}})
+    try:
+        response = await transport.handle_async_request(request)
+        try:
+            async for _ in response.stream:
+                pass
+        finally:
+            await response.aclose()
+    except httpx.TransportError as error:
+        return type(error).__name__
+    return "answered"
+
+
+@pytest.mark.parametrize("anyio_backend", [("asyncio", {"use_uvloop": True})], ids=["uvloop"])
+@pytest.mark.parametrize(
+    ("handle", "error"),
+    [
+        (_closes, "RemoteProtocolError"),
+        (_garbage, "RemoteProtocolError"),
+        (_silent, "ReadTimeout"),
+        (_cut_short, "RemoteProtocolError"),
+    ],
+    ids=["closed-unanswered", "garbage", "no-answer", "body-cut-short"],
+)
+async def test_a_failed_exchange_leaves_no_reference_cycle_so_its_connection_is_freed_at_once(handle, error):
+    """The connection lets its parser (which holds it) and its error (whose traceback holds
+    frames that hold it) go when dropped; `serve` runs the collector rarely (issue 17, ninth
+    pass), and reference counting must free a failed connection and its buffers. On uvloop,
+    as served: asyncio's own selector transport keeps a bound method of itself (a stdlib cycle)."""
+    import gc
+    from collections import Counter
+
+    async with Server(handle) as server:
+        transport = H1Transport(1)
+        errors = [await _failed_exchange(transport, f"{server.base}/x")]
+        gc.collect()
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            for _ in range(3):
+                errors.append(await _failed_exchange(transport, f"{server.base}/x"))
+            gc.collect()
+            in_cycles = Counter(type(thing).__name__ for thing in gc.garbage)
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+        await transport.aclose()
+    assert errors == [error] * 4
+    assert in_cycles == Counter()
