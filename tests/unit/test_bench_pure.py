@@ -251,17 +251,30 @@ def test_cache_gap_ratios_are_each_median_over_the_back_to_back_one():
 # --- bench.collector: collections counted per generation, the startup one apart -------------
 
 
-def test_collector_clock_counts_each_generation_and_keeps_the_first_full_collection_apart(monkeypatch):
+def test_collector_clock_counts_each_generation_from_the_moment_it_serves(monkeypatch):
     from bench import collector
 
-    clock_ns = iter([0, 30_000_000, 100, 300, 1_000, 1_600, 2_000, 6_000, 10_000, 10_500])
+    clock_ns = iter(
+        [0, 30_000_000, 0, 2_000_000, 5_000_000, 11_000_000, 20_000_000, 60_000_000, 70_000_000, 75_000_000]
+    )
     monkeypatch.setattr(collector.time, "thread_time_ns", lambda: next(clock_ns))
     clock = collector.CollectorClock()
-    for generation in (2, 0, 0, 1, 2):
+    clock("start", {"generation": 2})  # the startup heap's collection
+    clock("stop", {"generation": 2})
+    clock.serving()
+    for generation in (0, 0, 1, 2):
         clock("start", {"generation": generation})
         clock("stop", {"generation": generation})
-    assert clock.count == [2, 1, 1] and clock.nanoseconds == [800, 4_000, 500]
-    assert clock.report(4, (7000, 10, 10)) == (
-        "thresholds (7000, 10, 10) requests 4 per request 1.3 µs: "
-        "gen0 2 in 0.0 ms gen1 1 in 0.0 ms gen2 1 in 0.0 ms; startup 30.0 ms"
+    assert clock.count == [2, 1, 1] and clock.nanoseconds == [8_000_000, 40_000_000, 5_000_000]
+    assert clock.longest_ns == [6_000_000, 40_000_000, 5_000_000]
+    assert clock.report(4000, (7000, 10, 10)) == (
+        "thresholds (7000, 10, 10) requests 4000 per request 13.2 µs: "
+        "gen0 2 in 8.0 ms (longest 6.0) gen1 1 in 40.0 ms (longest 40.0) gen2 1 in 5.0 ms (longest 5.0);"
+        " before serving 30.0 ms"
     )
+
+
+def test_collector_clock_without_serving_has_nothing_before_serving():
+    from bench import collector
+
+    assert collector.CollectorClock().before_serving_ns is None
