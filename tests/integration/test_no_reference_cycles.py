@@ -10,7 +10,6 @@ every object it found in a cycle in `gc.garbage`, which must be empty."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -21,6 +20,7 @@ import pytest
 
 from adapter.app import create_app
 from tests.conftest import INTERNE_TAAK_TYPE, fixture_settings, kiss_headers, load_fixture
+from tests.cycles import cycles_left
 
 CONTACTVERZOEK = json.dumps(load_fixture("kiss/post-contactverzoek-early-2024-afdeling.json")).encode()
 KLANT = json.dumps({"inhoud": "A" * 100_000}).encode()
@@ -142,17 +142,8 @@ async def test_a_request_leaves_no_reference_cycle(case):
     app = create_app(fixture_settings(), esuite_transport=httpx.MockTransport(_answering(kind)))
     authorization = kiss_headers()["Authorization"].encode()
     statuses = [await _status(app, _scope(method, path, query, body, authorization), body)]
-    gc.collect()  # what building the app and the first request left (caches filled once)
-    gc.disable()
-    gc.set_debug(gc.DEBUG_SAVEALL)
-    try:
+    with cycles_left() as in_cycles:  # after the first request: caches filled once are no cycle
         for _ in range(4):
             statuses.append(await _status(app, _scope(method, path, query, body, authorization), body))
-        gc.collect()
-        in_cycles = Counter(type(thing).__name__ for thing in gc.garbage)
-    finally:
-        gc.set_debug(0)
-        gc.garbage.clear()
-        gc.enable()
     assert statuses == expected
     assert in_cycles == Counter()

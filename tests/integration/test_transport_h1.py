@@ -18,6 +18,7 @@ import pytest
 
 from adapter.esuite_client import h1_transport
 from adapter.esuite_client.h1_transport import MAX_HEAD_BYTES, H1Transport
+from tests.cycles import cycles_left
 from tests.servers import free_port
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
@@ -726,24 +727,12 @@ async def test_a_failed_exchange_leaves_no_reference_cycle_so_its_connection_is_
     frames that hold it) go when dropped; `serve` runs the collector rarely (issue 17, ninth
     pass), and reference counting must free a failed connection and its buffers. On uvloop,
     as served: asyncio's own selector transport keeps a bound method of itself (a stdlib cycle)."""
-    import gc
-    from collections import Counter
-
     async with Server(handle) as server:
         transport = H1Transport(1)
         errors = [await _failed_exchange(transport, f"{server.base}/x")]
-        gc.collect()
-        gc.disable()
-        gc.set_debug(gc.DEBUG_SAVEALL)
-        try:
+        with cycles_left() as in_cycles:
             for _ in range(3):
                 errors.append(await _failed_exchange(transport, f"{server.base}/x"))
-            gc.collect()
-            in_cycles = Counter(type(thing).__name__ for thing in gc.garbage)
-        finally:
-            gc.set_debug(0)
-            gc.garbage.clear()
-            gc.enable()
         await transport.aclose()
     assert errors == [error] * 4
-    assert in_cycles == Counter()
+    assert in_cycles == {}
