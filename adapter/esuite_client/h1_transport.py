@@ -393,7 +393,10 @@ class _Pool:
 
     def close_all(self) -> None:
         for connection in list(self.connections):
-            self._drop(connection)
+            # Closed but not let go: an exchange still under way must see its error (a loss
+            # delivered in this very turn has no second `connection_lost` to set it again).
+            self.connections.discard(connection)
+            connection.close()
         self.idle.clear()
         self.open = 0
         for _, waiter in self.waiters:
@@ -627,6 +630,7 @@ async def _through_proxy(
             connection.transport = transport
     except BaseException:
         connection.close()
+        connection.let_go()  # never pooled, so `_drop` never lets it go
         raise
     return connection
 

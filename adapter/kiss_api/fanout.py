@@ -34,10 +34,17 @@ async def bounded_gather(calls: Sequence[Callable[[], Awaitable[T]]], limit: int
         # Python 3.11's TaskGroup keeps the group it raised in its own frame, which the group's
         # traceback holds: a cycle, broken here by dropping that traceback.
         failures.__traceback__ = None
+    except asyncio.CancelledError as cancelled:  # the client left (operations.md §4.2)
+        # The same for the cancellation 3.11's TaskGroup.__aexit__ keeps in its own frame.
+        cancelled.__traceback__ = None
+        raise
     if failure is not None:
         # Raised outside the `except`: inside it the failure would take its group as context,
         # and the group holds it, a reference cycle keeping the request's pages until the
         # cyclic collector ran. `del`: this frame, in the failure's traceback, lets it go.
+        # Cause and context suppressed, as `raise … from None` did.
+        failure.__cause__ = None
+        failure.__suppress_context__ = True
         try:
             raise failure
         finally:

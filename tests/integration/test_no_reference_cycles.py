@@ -68,8 +68,11 @@ async def _status(app: Any, scope: dict[str, Any], body: bytes) -> int:
 
 
 def _answering(kind: str) -> Callable[[httpx.Request], httpx.Response]:
+    calls = []
+
     def answer(request: httpx.Request) -> httpx.Response:
-        if kind == "refused":
+        calls.append(request)
+        if kind == "refused" or (kind == "refused-once" and len(calls) % 2 == 1):
             raise httpx.ConnectError("connection refused", request=request)
         if kind == "read-timeout":
             raise httpx.ReadTimeout("no answer", request=request)
@@ -95,6 +98,17 @@ CASES = {
         b"",
         b"",
         [502, 503, 503, 503, 503],
+    ),
+    # The retry path itself: every first attempt refused, every second answered (the circuit
+    # stays closed, each call's first error handed to the retry policy).
+    "a refused connection, the retry answered": ("refused-once", "GET", "/klanten/api/v1/klanten", b"", b"", [200] * 5),
+    "a pass-through POST refused, the retry answered": (
+        "refused-once",
+        "POST",
+        "/klanten/api/v1/klanten",
+        b"",
+        KLANT,
+        [200] * 5,
     ),
     "a read timeout": ("read-timeout", "GET", "/klanten/api/v1/klanten", b"", b"", [504] * 5),
     "a pass-through POST refused": (
@@ -146,4 +160,63 @@ async def test_a_request_leaves_no_reference_cycle(case):
         for _ in range(4):
             statuses.append(await _status(app, _scope(method, path, query, body, authorization), body))
     assert statuses == expected
+    assert in_cycles == Counter()
+
+
+async def test_a_fan_out_its_client_left_leaves_no_reference_cycle():
+    """The served protocol cancels a safe request whose client left (operations.md §4.2);
+    here the request's task is cancelled while its klant look-ups wait on the e-Suite."""
+    looking_up = asyncio.Event()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/klantcontactmomenten"):
+            looking_up.set()
+            await asyncio.Event().wait()  # the e-Suite never answers a look-up
+        return httpx.Response(200, json=CONTACTVERZOEKEN)
+
+    app = create_app(fixture_settings(), esuite_transport=httpx.MockTransport(answer))
+    authorization = kiss_headers()["Authorization"].encode()
+
+    async def left_during_the_look_ups() -> bool:
+        looking_up.clear()
+        request = asyncio.create_task(
+            _status(app, _scope("GET", "/api/v2/objects", INTERNE_TAKEN, b"", authorization), b"")
+        )
+        await looking_up.wait()
+        request.cancel()
+        try:
+            await request
+        except asyncio.CancelledError:
+            return True
+        return False
+
+    cancelled = [await left_during_the_look_ups()]
+    with cycles_left() as in_cycles:
+        for _ in range(3):
+            cancelled.append(await left_during_the_look_ups())
+    assert cancelled == [True] * 4
+    assert in_cycles == Counter()
+
+
+async def test_calls_whose_every_attempt_failed_leave_no_reference_cycle_with_the_circuit_closed():
+    """Every attempt of a `fail=1` read refused and retried to the end; each other read answered,
+    so the circuit never opens and the measured requests take the retry path, not the 503."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        if request.url.params.get("fail") == "1":
+            raise httpx.ConnectError("connection refused", request=request)
+        return httpx.Response(200, json={"count": 0, "next": None, "previous": None, "results": []})
+
+    app = create_app(fixture_settings(), esuite_transport=httpx.MockTransport(answer))
+    authorization = kiss_headers()["Authorization"].encode()
+
+    async def read(fail: bool) -> int:
+        query = b"fail=1" if fail else b"fail=0"
+        return await _status(app, _scope("GET", "/klanten/api/v1/klanten", query, b"", authorization), b"")
+
+    statuses = [await read(True), await read(False)]
+    with cycles_left() as in_cycles:
+        for _ in range(3):
+            statuses += [await read(True), await read(False)]
+    assert statuses == [502, 200] * 4
     assert in_cycles == Counter()

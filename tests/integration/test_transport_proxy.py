@@ -19,7 +19,8 @@ from adapter.esuite_client import h1_transport
 from adapter.esuite_client.h1_transport import H1Transport
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers
-from tests.integration.test_transport_h1 import Server, reset_at_once, serve_ok
+from tests.cycles import cycles_left
+from tests.integration.test_transport_h1 import Server, _failed_exchange, reset_at_once, serve_ok
 from tests.servers import free_port, running_server, served_adapter
 
 # base64("user:geheim") == "dXNlcjpnZWhlaW0="
@@ -355,3 +356,21 @@ def test_the_served_adapter_reaches_the_esuite_through_http_proxy_as_the_podiumd
     lines = proxy.heads[0].split(b"\r\n")
     assert lines[0] == f"GET {sim_url}/zgw-apis-provider/ztc/api/v1/zaaktypen/{ZAAKTYPE_UUID} HTTP/1.1".encode()
     assert b"Proxy-Authorization: " + USER_GEHEIM in lines
+
+
+@pytest.mark.parametrize("anyio_backend", [("asyncio", {"use_uvloop": True})], ids=["uvloop"])
+@pytest.mark.parametrize("refusal", ["407", "certificate"])
+async def test_a_tunnel_that_failed_leaves_no_reference_cycle(ca, refusal):
+    """A connection that never reached the pool lets its parser and error go as a pooled one
+    does when dropped (tests/integration/test_transport_h1.py, the same check)."""
+    trust = trusting(ca) if refusal == "407" else ssl.create_default_context()  # the CA not trusted
+    async with tls_server(ca) as esuite, Proxy(answer=REFUSED if refusal == "407" else None) as proxy:
+        transport = H1Transport(1, ssl_context=trust, proxies=via(proxy))
+        url = f"https://127.0.0.1:{esuite.port}/zaken"
+        errors = [await _failed_exchange(transport, url)]
+        with cycles_left() as in_cycles:
+            for _ in range(3):
+                errors.append(await _failed_exchange(transport, url))
+        await transport.aclose()
+    assert errors == ["ConnectError"] * 4
+    assert in_cycles == {}
