@@ -179,15 +179,18 @@ def freeze_startup_heap() -> None:
 
 # Python's default is (700, 10, 10). Served, each young collection walks what the requests in
 # flight hold (32 connections: their parsed pages, answers and protocol objects), so collections
-# cost per live object, not per garbage. 2026-12-04, `python -m bench`, 2 rounds x 4 s twice,
-# collector thread CPU from gc.callbacks (`bench.collector`), startup left out: 700 → 7,000
-# took S1 15–19 → 7–8 µs a request, S2 27–29 → 8–11, S5 15–16 → 8, S3 ~65 → ~8; 2,000 and
-# 20,000 were both worse than 7,000 on S2. The pauses grow: a young collection ~3 ms instead of
-# ~0.5, about every 400 requests, a middle one up to ~9 ms about every 4,000 (at 700 the full
-# ones took up to ~10 ms); RSS under S1/S2 +1–3 MB. What the collector must find waits longer:
-# garbage in cycles 7,000 net allocations instead of 700 (10x that once promoted), and the bytes
-# it holds are not counted. So requests leave no cycles behind, on their errors least of all
-# (tests/integration/test_no_reference_cycles.py, test_transport_h1.py).
+# cost per live object, not per garbage. 2026-12-04, `python -m bench`, 2 rounds x 4 s, each
+# threshold twice or more, collector thread CPU from gc.callbacks (`bench.collector`), startup
+# left out: 700 → 7,000 took S1 15–19 → 7–8 µs a request, S2 27–29 → 8–11, S5 15–16 → 8,
+# S3 ~65 → ~8, S5 with tracing on 28–33 → 13–15; 2,000 and 20,000 were both worse than 7,000
+# on S2. The pauses grow: a young collection ~3 ms instead of ~0.5 (with tracing on ~6 ms: it
+# walks the spans the batch processor holds), about every 400 requests; a middle one up to
+# ~9 ms about every 4,000, where at 700 the full ones took up to ~10 ms. S5's p99 untraced did
+# not move; traced, S5o's p99 rose by 1–2 ms in the median of four runs. Peak RSS +1–6 MB.
+# What the collector must find waits longer: garbage in cycles 7,000 net allocations instead
+# of 700 (10x that once promoted), and the bytes it holds are not counted. So requests leave no
+# cycles behind, on their errors least of all (tests/integration/test_no_reference_cycles.py,
+# test_transport_h1.py, test_transport_proxy.py; bench/README.md "The ninth pass").
 COLLECTOR_THRESHOLDS = (7000, 10, 10)
 
 
