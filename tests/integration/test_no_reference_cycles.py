@@ -10,6 +10,7 @@ every object it found in a cycle in `gc.garbage`, which must be empty."""
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import httpx
 import pytest
 
 from adapter.app import create_app
+from adapter.logging import configure_logging
 from tests.conftest import INTERNE_TAAK_TYPE, fixture_settings, kiss_headers, load_fixture
 from tests.cycles import cycles_left
 
@@ -219,4 +221,76 @@ async def test_calls_whose_every_attempt_failed_leave_no_reference_cycle_with_th
         for _ in range(3):
             statuses += [await read(True), await read(False)]
     assert statuses == [502, 200] * 4
+    assert in_cycles == Counter()
+
+
+class _Document(httpx.AsyncByteStream):
+    """A document the e-Suite sends slowly, in 200 KB chunks; `breaks_off`: after its first."""
+
+    def __init__(self, breaks_off: bool) -> None:
+        self.breaks_off = breaks_off
+
+    async def __aiter__(self):
+        for _ in range(100):
+            yield b"%PDF" + b"x" * 200_000
+            if self.breaks_off:
+                raise httpx.ReadError("connection reset by the e-Suite")
+            await asyncio.sleep(0.01)
+
+
+@pytest.fixture
+def json_log_lines():
+    """The log as `serve` writes it (JSON): the tests' console renderer builds cycles of its
+    own when it formats an error (rich's tracebacks)."""
+    configure_logging("INFO", "json", io.StringIO())
+    yield
+    configure_logging("INFO", "json")
+
+
+@pytest.mark.parametrize("ending", ["the client leaves", "the e-Suite breaks off"])
+async def test_a_download_ended_halfway_leaves_no_reference_cycle(ending, json_log_lines):
+    """`DownloadResponse` waits for the client to leave in a task of its own, not in
+    Starlette's anyio task group (ASGI spec 2.3, as uvicorn's httptools protocol announces),
+    which left a cycle holding the chunk in hand."""
+    breaks_off = ending == "the e-Suite breaks off"
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"content-type": "application/pdf"}, stream=_Document(breaks_off))
+
+    app = create_app(fixture_settings(), esuite_transport=httpx.MockTransport(answer))
+    scope_of = lambda: _scope(  # noqa: E731
+        "GET",
+        "/documenten/api/v1/enkelvoudiginformatieobjecten/1/download",
+        b"",
+        b"",
+        kiss_headers()["Authorization"].encode(),
+    )
+
+    async def download() -> tuple[int, str]:
+        messages = iter([{"type": "http.request", "body": b"", "more_body": False}])
+        statuses: list[int] = []
+
+        async def receive() -> dict[str, Any]:
+            message = next(messages, None)
+            if message is None:
+                await asyncio.sleep(0.05)
+                return {"type": "http.disconnect"}
+            return message
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                statuses.append(message["status"])
+
+        try:
+            await app(scope_of() | {"asgi": {"version": "3.0", "spec_version": "2.3"}}, receive, send)
+        except httpx.ReadError:
+            return statuses[0], "ReadError"  # the answer had started: the server ends the connection
+        return statuses[0], "ended"
+
+    outcome = "ReadError" if breaks_off else "ended"
+    outcomes = [await download()]
+    with cycles_left() as in_cycles:
+        for _ in range(3):
+            outcomes.append(await download())
+    assert outcomes == [(200, outcome)] * 4
     assert in_cycles == Counter()
