@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import orjson
 import structlog
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
@@ -301,29 +301,48 @@ class DownloadResponse(StreamingResponse):
         abort: Callable[[], None] | None = scope.get("extensions", {}).get(ABORT_EXTENSION, {}).get(ABORT_KEY)
         self._abort = abort
         try:
-            await self._until_sent_or_gone(receive, send)
+            await self._until_sent_or_gone(scope, receive, send)
         finally:
-            await self._upstream_chunks.aclose()
-            if self._release is not None:
-                self._release()
-                self._release = None
+            try:
+                await self._upstream_chunks.aclose()
+            finally:  # the slot is freed even when a cancellation lands in the close
+                if self._release is not None:
+                    self._release()
+                    self._release = None
 
-    async def _until_sent_or_gone(self, receive: Receive, send: Send) -> None:
+    async def _until_sent_or_gone(self, scope: Scope, receive: Receive, send: Send) -> None:
         """`StreamingResponse.__call__`'s two jobs, the answer and the wait for the client to
         leave, as two tasks: the first to end cancels the other, an answer's error is raised.
         Starlette runs them in an anyio task group under ASGI spec 2.3 (what uvicorn's httptools
         protocol announces), which leaves a reference cycle holding the chunk in hand when the
-        client leaves or the e-Suite breaks off (bench/README.md, "The ninth pass")."""
+        client leaves or the e-Suite breaks off (bench/README.md, "The ninth pass"). As anyio's
+        group does, it returns only once both have ended, however often it is cancelled: the
+        caller's `finally` closes the upstream and frees the download slot after them."""
+        if _spec_version(scope) >= (2, 4):  # the server reports a client that left as OSError
+            try:
+                await self.stream_response(send)
+            except OSError:
+                raise ClientDisconnect() from None
+            return
         sending = asyncio.create_task(self.stream_response(send))
         listening = asyncio.create_task(self.listen_for_disconnect(receive))
+        cancelled = False
         try:
             await asyncio.wait((sending, listening), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sending.cancel()
-            listening.cancel()
-            await asyncio.wait((sending, listening))  # both ended: nothing runs after the answer
-        errors = (_error_of(sending), _error_of(listening))  # both retrieved: asyncio warns of one that is not
+        except asyncio.CancelledError:
+            cancelled = True
+        sending.cancel()
+        listening.cancel()
+        while not (sending.done() and listening.done()):
+            try:
+                await asyncio.wait((sending, listening))
+            except asyncio.CancelledError:
+                cancelled = True
+        # Both retrieved on every path: asyncio warns of a task whose error nobody read.
+        errors = (_error_of(sending), _error_of(listening))
         del sending, listening
+        if cancelled:
+            raise asyncio.CancelledError
         error = errors[0] or errors[1]
         del errors
         if error is not None:
@@ -360,6 +379,10 @@ class DownloadResponse(StreamingResponse):
 
 class _ClientStalled(Exception):
     pass
+
+
+def _spec_version(scope: Scope) -> tuple[int, ...]:
+    return tuple(map(int, scope.get("asgi", {}).get("spec_version", "2.0").split(".")))
 
 
 def _error_of(task: asyncio.Future[None]) -> BaseException | None:
