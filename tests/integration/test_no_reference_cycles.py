@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -70,11 +71,11 @@ async def _status(app: Any, scope: dict[str, Any], body: bytes) -> int:
 
 
 def _answering(kind: str) -> Callable[[httpx.Request], httpx.Response]:
-    calls = []
+    call_numbers = itertools.count(1)
 
     def answer(request: httpx.Request) -> httpx.Response:
-        calls.append(request)
-        if kind == "refused" or (kind == "refused-once" and len(calls) % 2 == 1):
+        odd_call = next(call_numbers) % 2 == 1
+        if kind == "refused" or (kind == "refused-once" and odd_call):
             raise httpx.ConnectError("connection refused", request=request)
         if kind == "read-timeout":
             raise httpx.ReadTimeout("no answer", request=request)

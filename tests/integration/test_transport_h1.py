@@ -696,7 +696,7 @@ async def _silent(reader, writer, server):
     await asyncio.sleep(1)
 
 
-async def _failed_exchange(transport: H1Transport, url: str) -> str:
+async def failed_exchange(transport: H1Transport, url: str) -> str:
     """One exchange straight through the transport, as `EsuiteClient` makes it; the error's name."""
     request = httpx.Request("GET", url, extensions={"timeout": {"connect": 2, "read": 0.2, "write": 2, "pool": 2}})
     try:
@@ -729,10 +729,10 @@ async def test_a_failed_exchange_leaves_no_reference_cycle_so_its_connection_is_
     as served: asyncio's own selector transport keeps a bound method of itself (a stdlib cycle)."""
     async with Server(handle) as server:
         transport = H1Transport(1)
-        errors = [await _failed_exchange(transport, f"{server.base}/x")]
+        errors = [await failed_exchange(transport, f"{server.base}/x")]
         with cycles_left() as in_cycles:
             for _ in range(3):
-                errors.append(await _failed_exchange(transport, f"{server.base}/x"))
+                errors.append(await failed_exchange(transport, f"{server.base}/x"))
         await transport.aclose()
     assert errors == [error] * 4
     assert in_cycles == {}

@@ -20,7 +20,7 @@ from adapter.esuite_client.h1_transport import H1Transport
 from adapter.esuite_sim import SimulatorConfig, create_simulator
 from tests.conftest import ESUITE_CLIENT, ESUITE_SECRET, fixture_env, kiss_headers
 from tests.cycles import cycles_left
-from tests.integration.test_transport_h1 import Server, _failed_exchange, reset_at_once, serve_ok
+from tests.integration.test_transport_h1 import Server, failed_exchange, reset_at_once, serve_ok
 from tests.servers import free_port, running_server, served_adapter
 
 # base64("user:geheim") == "dXNlcjpnZWhlaW0="
@@ -367,10 +367,10 @@ async def test_a_tunnel_that_failed_leaves_no_reference_cycle(ca, refusal):
     async with tls_server(ca) as esuite, Proxy(answer=REFUSED if refusal == "407" else None) as proxy:
         transport = H1Transport(1, ssl_context=trust, proxies=via(proxy))
         url = f"https://127.0.0.1:{esuite.port}/zaken"
-        errors = [await _failed_exchange(transport, url)]
+        errors = [await failed_exchange(transport, url)]
         with cycles_left() as in_cycles:
             for _ in range(3):
-                errors.append(await _failed_exchange(transport, url))
+                errors.append(await failed_exchange(transport, url))
         await transport.aclose()
     assert errors == ["ConnectError"] * 4
     assert in_cycles == {}
